@@ -1,0 +1,69 @@
+"""Checking a proof file against a network and a property: the header, then every step.
+
+`check_proof` is the one entry point the CLI and the certification checker share; it returns a
+`Result` whose `verdict` is valid / invalid / holey and never raises on a bad proof.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .kernel import CheckError, Session
+from .reader import read_proof
+
+
+@dataclass
+class Result:
+    verdict: str                  # "valid" | "invalid" | "holey"
+    conclusion: str | None = None  # "sat" | "unsat" once derived
+    error: CheckError | None = None
+    steps: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_header(items, network, prop) -> None:
+    expected = [("version", "1"), ("semantics", "real"),
+                ("network_hash", f"sha256:{network.sha256}"), ("property_hash", f"sha256:{prop.sha256}")]
+    for (want_key, want), got in zip(expected, items):
+        if not isinstance(got, tuple) or got[0] != want_key:
+            raise CheckError("HEADER", f"expected the {want_key.replace('_', ' ')} line, got {got!r:.80}")
+        if got[1] != want:
+            code = {"semantics": "SEMANTICS", "network_hash": "HASH_NETWORK",
+                    "property_hash": "HASH_PROPERTY"}.get(want_key, "HEADER")
+            raise CheckError(code, f"{want_key.replace('_', ' ')} is {got[1]}, expected {want}")
+
+
+def check_proof(proof_path: Path, network, prop, z3_timeout_ms: int = 60_000) -> Result:
+    session = Session(network, prop, z3_timeout_ms)
+    result = Result("invalid")
+    try:
+        with open(proof_path, "rb") as stream:
+            items = read_proof(stream)
+            header = [next(items, None) for _ in range(4)]
+            _check_header(header, network, prop)
+            for step in items:
+                if isinstance(step, tuple):
+                    raise CheckError("HEADER", f"header line {step[0]} after the first step")
+                session.apply(step)
+                result.steps += 1
+        if session.verdict is None:
+            raise CheckError("NO_VERDICT", "the proof ends without an unsat or sat step (truncated?)")
+    except CheckError as err:
+        result.error = err
+        return result
+    if session.float32_note:
+        result.notes.append(session.float32_note)
+    result.conclusion = session.verdict
+    result.verdict = "holey" if session.holes else "valid"
+    if session.holes:
+        result.notes.append(f"{session.holes} node(s) closed by hole: not a proof")
+    return result

@@ -1,0 +1,100 @@
+"""`apothem-check`: the command a third party runs. One stdout line, diagnostics on stderr.
+
+Exit codes (documented in checker/README.md): 0 valid, 1 invalid, 2 holey, 3 timed-out,
+4 the network, property or proof file cannot be read (stdout: invalid), 5 out of memory
+(stdout: invalid), 64 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+EXIT = {"valid": 0, "invalid": 1, "holey": 2, "timed-out": 3}
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _Timeout()
+
+
+def _network_path(spec: str) -> Path:
+    """`--network [NAME=]PATH` (VNN-LIB 2 convention); the name is informational in v1."""
+    return Path(spec.split("=", 1)[1] if "=" in spec and not Path(spec).exists() else spec)
+
+
+def _supports(what: str) -> list[str]:
+    from . import network, vnnlib
+    return {"proof-rules": ["root", "split input", "split relu", "bounds interval", "bounds crown",
+                            "close linear", "close z3", "hole", "witness", "sat", "unsat"],
+            "onnx-operators": list(network.SUPPORTED_OPERATORS),
+            "vnnlib-versions": list(getattr(vnnlib, "SUPPORTED_VERSIONS", ("1",))),
+            "onnx-element-types": ["real"]}[what]
+
+
+def _run_check(args) -> tuple[str, int]:
+    from .check import check_proof
+    from .errors import InputError
+    from .network import load_network
+    from .vnnlib import cross_check_with_z3, load_property
+    try:
+        net = load_network(_network_path(args.network))
+        prop = load_property(Path(args.query), net.n_inputs, net.n_outputs)
+        cross_check_with_z3(Path(args.query), prop, timeout_s=60)
+        if not Path(args.proof).is_file():
+            raise InputError("PROOF_MISSING", f"no proof file {args.proof}")
+    except InputError as err:
+        print(f"input error: {err}", file=sys.stderr)
+        return "invalid", 4
+    result = check_proof(Path(args.proof), net, prop)
+    if result.error is not None:
+        print(str(result.error), file=sys.stderr)
+    else:
+        print(f"proof establishes: {result.conclusion} ({result.steps} steps)", file=sys.stderr)
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    return result.verdict, EXIT[result.verdict]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="apothem-check", description="Independent exact checker for Apothem proofs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="check a proof of a VNN-LIB query")
+    check.add_argument("--query", required=True, help="VNN-LIB property file")
+    check.add_argument("--proof", required=True, help="proof file (text or msgpack binary)")
+    check.add_argument("--network", required=True, help="[NAME=]MODEL.onnx")
+    check.add_argument("--timeout", type=float, default=0, help="seconds (0: none)")
+    supports = sub.add_parser("supports", help="list what this checker supports")
+    group = supports.add_mutually_exclusive_group(required=True)
+    for what in ("proof-rules", "onnx-operators", "vnnlib-versions", "onnx-element-types"):
+        group.add_argument(f"--{what}", action="store_const", const=what, dest="what")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as err:
+        return 64 if err.code else 0
+    if args.command == "supports":
+        print("\n".join(_supports(args.what)))
+        return 0
+    if args.timeout > 0:
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    try:
+        verdict, code = _run_check(args)
+    except _Timeout:
+        verdict, code = "timed-out", 3
+        print(f"timed out after {args.timeout} s", file=sys.stderr)
+    except MemoryError:
+        verdict, code = "invalid", 5
+        print("out of memory while checking", file=sys.stderr)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    print(verdict)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Exact arithmetic on the grid (multiples of 2^-GRID_BITS) and the two bound computations.
+
+Why a grid: exact rationals with per-neuron denominators would make every backward pass build
+ever larger common denominators. Keeping box and neuron bounds (and hint values) on the dyadic
+grid, rounded *outward* / in the safe direction, makes every product a Python integer while
+every region the checker reasons about still contains the true one. Nothing here uses floats.
+
+Values on the grid are Python ints `v` standing for `v / ONE`; vectors are numpy object arrays
+of Python ints (numpy only for vectorised integer arithmetic).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+import numpy as np
+
+GRID_BITS = 64
+ONE = 1 << GRID_BITS
+
+
+def grid_down(q: Fraction) -> int:
+    """Largest grid value <= q."""
+    return (q.numerator << GRID_BITS) // q.denominator
+
+
+def grid_up(q: Fraction) -> int:
+    """Smallest grid value >= q."""
+    return -((-q.numerator << GRID_BITS) // q.denominator)
+
+
+def describe(q: Fraction) -> str:
+    """Eight significant decimal digits of q, for messages only (decimal, not binary floats)."""
+    with localcontext() as ctx:
+        ctx.prec = 8
+        return str(Decimal(q.numerator) / Decimal(q.denominator))
+
+
+def ceil_div(a, b):
+    """Elementwise ceil(a / b) for integer (object) arrays and a positive integer b."""
+    return -((-a) // b)
+
+
+def ints(values) -> np.ndarray:
+    return np.array(list(values), dtype=object)
+
+
+@dataclass(frozen=True)
+class ExactLayer:
+    """One affine layer z = (weight @ h + bias) / denominator, with its sign parts cached."""
+    weight: np.ndarray
+    bias: np.ndarray
+    denominator: int
+    positive_part: np.ndarray
+    negative_part: np.ndarray
+
+    @classmethod
+    def of(cls, affine) -> "ExactLayer":
+        w = affine.weight
+        zero = np.zeros_like(w)
+        return cls(w, affine.bias, affine.denominator, np.where(w > 0, w, zero), np.where(w < 0, w, zero))
+
+
+def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grid bounds of z = (W h + b) / D for h in [h_lo, h_hi] (grid), rounded outward."""
+    pos, neg = layer.positive_part, layer.negative_part
+    bias = layer.bias * ONE
+    lo = pos.dot(h_lo) + neg.dot(h_hi) + bias
+    hi = pos.dot(h_hi) + neg.dot(h_lo) + bias
+    return lo // layer.denominator, ceil_div(hi, layer.denominator)
+
+
+def relaxation(l: np.ndarray, u: np.ndarray, alpha: np.ndarray | None):
+    """Per neuron: lower slope, upper slope, and upper-line offset t*l, all on the grid.
+
+    active (l >= 0): h = z; inactive (u <= 0): h = 0; unstable: h >= alpha z and
+    h <= t (z - l) with t = u/(u-l) rounded up (a steeper line through (l, 0) stays above relu).
+    Default alpha: 1 if u > -l else 0 (spec 4.5).
+    """
+    n = len(l)
+    low, up, offset = ints([0] * n), ints([0] * n), ints([0] * n)
+    for j in range(n):
+        lj, uj = l[j], u[j]
+        if lj >= 0:
+            low[j] = up[j] = ONE
+        elif uj > 0:
+            low[j] = alpha[j] if alpha is not None and alpha[j] is not None else (ONE if uj > -lj else 0)
+            up[j] = -((-uj * ONE) // (uj - lj))
+            offset[j] = up[j] * lj
+    return low, up, offset
+
+
+def backward_bound(layers, start: int, coeffs: np.ndarray, const: np.ndarray, lower, upper,
+                   lo: np.ndarray, hi: np.ndarray, alphas=None, betas=None) -> list[Fraction]:
+    """Exact lower bounds of rows of `coeffs . z(start) + const` over a node (spec 4.5).
+
+    coeffs: (rows, n_start) ints; const: (rows,) ints; both over the common denominator 1.
+    lower/upper: grid bounds per hidden layer (index k-1); lo/hi: grid box.
+    alphas[k-1]: per-neuron grid slopes (None = default); betas: {(k, j): (sigma, grid value)}.
+    Returns one exact Fraction per row.
+    """
+    c, e, den = coeffs, const, 1
+    for k in range(start, 0, -1):
+        layer = layers[k - 1]
+        e = e * layer.denominator + c.dot(layer.bias)
+        c = c.dot(layer.weight)
+        den *= layer.denominator
+        if k == 1:
+            break
+        low, up, offset = relaxation(lower[k - 2], upper[k - 2], alphas[k - 2] if alphas else None)
+        positive = c >= 0
+        e = e * ONE * ONE - np.where(positive, 0, c).dot(offset)
+        c = np.where(positive, c * low, c * up) * ONE
+        for (kk, j), (sigma, value) in (betas or {}).items():
+            if kk == k - 1:
+                c[..., j] -= sigma * value * den * ONE
+        den *= ONE * ONE
+    # minimise c . x over the box: x = lo/ONE or hi/ONE per coordinate
+    total = e * ONE + np.where(c >= 0, c * lo, c * hi).sum(axis=-1)
+    if np.ndim(total) == 0:
+        return [Fraction(int(total), den * ONE)]
+    return [Fraction(int(v), den * ONE) for v in total]

@@ -1,0 +1,240 @@
+"""The checking kernel: the state of spec/proof-format.md section 3 and one function per rule.
+
+A verdict is created in exactly one place (`Session.apply` for the `sat`/`unsat` steps). Every
+rule validates all its side conditions before it changes any state, so a rejected step leaves
+the session as it was (provers rely on this to re-verify steps before writing them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from math import lcm
+
+import numpy as np
+
+from . import steps as S
+from .exact import ExactLayer, backward_bound, describe, grid_down, grid_up, ints, interval_layer
+from .witness import check_witness
+
+MAX_OPEN_NODES = 100_000
+
+
+class CheckError(Exception):
+    """A step that does not follow from the rules; carries what the user needs to find it."""
+
+    def __init__(self, code: str, message: str, step=None):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.step = code, message, step
+
+    def __str__(self) -> str:
+        if self.step is None:
+            return f"{self.code}: {self.message}"
+        return (f"step {self.step.id} (rule {self.step.rule}) line {self.step.line}: "
+                f"{self.code}: {self.message}")
+
+
+@dataclass(frozen=True)
+class Node:
+    """An open node: its region (box and phases) and grid bounds valid on that region."""
+    disjunct: int
+    lo: np.ndarray
+    hi: np.ndarray
+    phases: dict  # (k, j) -> +1 for z >= 0, -1 for z <= 0
+    lower: tuple  # per hidden layer, grid ints
+    upper: tuple
+
+
+def _fail(code: str, message: str):
+    raise CheckError(code, message)
+
+
+class Session:
+    """Replays steps against one network and one property (both read by the checker)."""
+
+    def __init__(self, network, prop, z3_timeout_ms: int = 60_000):
+        self.network, self.prop = network, prop
+        self.layers = [ExactLayer.of(a) for a in network.layers]
+        self.hidden = [len(a.bias) for a in network.layers[:-1]]
+        self.z3_timeout_ms = z3_timeout_ms
+        self.open: dict[int, Node] = {}
+        self.roots: set[int] = set()
+        self.witnesses: set[int] = set()
+        self.holes = 0
+        self.last_id = 0
+        self.verdict: str | None = None
+        self.float32_note = ""
+        self._rules = {S.Root: self._root, S.SplitInput: self._split_input,
+                       S.SplitRelu: self._split_relu, S.Bounds: self._bounds,
+                       S.CloseLinear: self._close_linear, S.CloseZ3: self._close_z3,
+                       S.Hole: self._hole, S.Witness: self._witness, S.Sat: self._sat,
+                       S.Unsat: self._unsat}
+
+    # -- driver -------------------------------------------------------------------------
+    def apply(self, step) -> None:
+        try:
+            if self.verdict is not None:
+                _fail("AFTER_VERDICT", f"the proof already concluded {self.verdict}")
+            fresh = [step.id] + [getattr(step, a) for a in ("low", "high", "neg", "pos") if hasattr(step, a)]
+            if fresh != sorted(set(fresh)) or fresh[0] <= self.last_id:
+                _fail("ID_ORDER", f"ids {fresh} must be increasing and greater than {self.last_id}")
+            self._rules[type(step)](step)
+            self.last_id = fresh[-1]
+        except CheckError as err:
+            err.step = step
+            raise
+
+    def _node(self, node_id: int) -> Node:
+        if node_id not in self.open:
+            _fail("UNKNOWN_NODE", f"node {node_id} is not open (never opened, or already split or closed)")
+        return self.open[node_id]
+
+    def _neuron(self, k: int, j: int) -> None:
+        if not (1 <= k <= len(self.hidden) and 0 <= j < self.hidden[k - 1]):
+            _fail("BAD_INDEX", f"no hidden neuron ({k}, {j}); hidden layer sizes are {self.hidden}")
+
+    def _add(self, node_id: int, node: Node) -> None:
+        if len(self.open) >= MAX_OPEN_NODES:
+            _fail("LIMIT", f"more than {MAX_OPEN_NODES} open nodes; write proofs depth first")
+        self.open[node_id] = node
+
+    # -- rules --------------------------------------------------------------------------
+    def _root(self, st: S.Root) -> None:
+        if not 0 <= st.disjunct < len(self.prop.disjuncts):
+            _fail("BAD_INDEX", f"no disjunct {st.disjunct}; the property has {len(self.prop.disjuncts)}")
+        if st.disjunct in self.roots:
+            _fail("DUPLICATE_ROOT", f"disjunct {st.disjunct} already has a root")
+        d = self.prop.disjuncts[st.disjunct]
+        lo, hi = ints(map(grid_down, d.lower)), ints(map(grid_up, d.upper))
+        lower, upper = self._interval(lo, hi, (), ())
+        self.roots.add(st.disjunct)
+        self._add(st.id, Node(st.disjunct, lo, hi, {}, lower, upper))
+
+    def _split_input(self, st: S.SplitInput) -> None:
+        node = self._node(st.node)
+        if not 0 <= st.index < self.network.n_inputs:
+            _fail("BAD_INDEX", f"no input {st.index}; the network has {self.network.n_inputs}")
+        hi, lo = node.hi.copy(), node.lo.copy()
+        hi[st.index] = min(hi[st.index], grid_up(st.threshold))
+        lo[st.index] = max(lo[st.index], grid_down(st.threshold))
+        del self.open[st.node]
+        self._add(st.low, replace(node, hi=hi))
+        self._add(st.high, replace(node, lo=lo))
+
+    def _split_relu(self, st: S.SplitRelu) -> None:
+        node = self._node(st.node)
+        self._neuron(st.layer, st.neuron)
+        key, i = (st.layer, st.neuron), st.layer - 1
+        if key in node.phases:
+            _fail("ALREADY_SPLIT", f"neuron {key} already has a phase in node {st.node}")
+        up, low = node.upper[i].copy(), node.lower[i].copy()
+        up[st.neuron], low[st.neuron] = min(up[st.neuron], 0), max(low[st.neuron], 0)
+        with_layer = lambda seq, arr: seq[:i] + (arr,) + seq[i + 1:]
+        del self.open[st.node]
+        self._add(st.neg, replace(node, phases={**node.phases, key: -1}, upper=with_layer(node.upper, up)))
+        self._add(st.pos, replace(node, phases={**node.phases, key: +1}, lower=with_layer(node.lower, low)))
+
+    def _interval(self, lo, hi, lower, upper):
+        """Interval bounds of every hidden layer (spec 4.4), intersected with the old ones."""
+        new_l, new_u, h_lo, h_hi = [], [], lo, hi
+        for k in range(len(self.hidden)):
+            l, u = interval_layer(self.layers[k], h_lo, h_hi)
+            if lower:
+                l, u = np.maximum(l, lower[k]), np.minimum(u, upper[k])
+            new_l.append(l)
+            new_u.append(u)
+            h_lo, h_hi = np.maximum(l, 0), np.maximum(u, 0)
+        return tuple(new_l), tuple(new_u)
+
+    def _bounds(self, st: S.Bounds) -> None:
+        node = self._node(st.node)
+        lower, upper = self._interval(node.lo, node.hi, node.lower, node.upper)
+        if st.method == "crown":
+            lower, upper = list(lower), list(upper)
+            for k in range(2, len(self.hidden) + 1):
+                n = self.hidden[k - 1]
+                eye = ints([0] * (n * n)).reshape(n, n)
+                for j in range(n):
+                    eye[j, j] = 1
+                rows = np.concatenate([eye, -eye])
+                got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi)
+                lower[k - 1] = np.maximum(lower[k - 1], ints(grid_down(q) for q in got[:n]))
+                upper[k - 1] = np.minimum(upper[k - 1], ints(grid_up(-q) for q in got[n:]))
+                if k < len(self.hidden):  # later layers' interval bounds see the tighter ones
+                    h_lo, h_hi = np.maximum(lower[k - 1], 0), np.maximum(upper[k - 1], 0)
+                    l, u = interval_layer(self.layers[k], h_lo, h_hi)
+                    lower[k], upper[k] = np.maximum(l, lower[k]), np.minimum(u, upper[k])
+            lower, upper = tuple(lower), tuple(upper)
+        self.open[st.node] = replace(node, lower=lower, upper=upper)
+
+    def _close_linear(self, st: S.CloseLinear) -> None:
+        node = self._node(st.node)
+        cons = self.prop.disjuncts[node.disjunct].constraints
+        if len(st.lambdas) != len(cons) or any(v < 0 for v in st.lambdas):
+            _fail("BAD_LAMBDA", f"need {len(cons)} multipliers >= 0, got {[str(v) for v in st.lambdas]}")
+        alphas = [[None] * n for n in self.hidden]
+        betas = {}
+        for kind, hints in (("alpha", st.alphas), ("beta", st.betas)):
+            seen = set()
+            for k, j, v in hints:
+                self._neuron(k, j)
+                if (k, j) in seen:
+                    _fail("DUPLICATE_HINT", f"{kind} for neuron ({k}, {j}) given twice")
+                seen.add((k, j))
+                if kind == "alpha":
+                    if not 0 <= v <= 1:
+                        _fail("BAD_ALPHA", f"slope {v} for neuron ({k}, {j}) is outside [0, 1]")
+                    alphas[k - 1][j] = grid_down(v)
+                else:
+                    if v < 0:
+                        _fail("BAD_BETA", f"multiplier {v} for neuron ({k}, {j}) is negative")
+                    if (k, j) not in node.phases:
+                        _fail("BETA_NOT_SPLIT", f"neuron ({k}, {j}) has no phase in node {st.node}")
+                    betas[(k, j)] = (node.phases[(k, j)], grid_down(v))
+        coeffs = [sum(lam * c.coeffs[i] for lam, c in zip(st.lambdas, cons)) for i in range(self.network.n_outputs)]
+        const = sum((lam * c.const for lam, c in zip(st.lambdas, cons)), Fraction(0))
+        den = 1
+        for q in coeffs + [const]:
+            den = lcm(den, q.denominator)
+        row = ints(int(q * den) for q in coeffs).reshape(1, -1)
+        (bound,) = backward_bound(self.layers, len(self.layers), row, ints([int(const * den)]),
+                                  node.lower, node.upper, node.lo, node.hi, alphas, betas)
+        if bound / den <= 0:
+            _fail("NOT_POSITIVE", f"the certified lower bound is {describe(bound / den)}, not > 0")
+        del self.open[st.node]
+
+    def _close_z3(self, st: S.CloseZ3) -> None:
+        from .leaf_z3 import node_is_empty  # z3 is loaded only when a proof uses it
+        node = self._node(st.node)
+        verdict = node_is_empty(self.network, self.prop.disjuncts[node.disjunct], node, self.z3_timeout_ms)
+        if verdict != "unsat":
+            _fail("Z3_SAT" if verdict == "sat" else "Z3_UNKNOWN", f"z3 answered {verdict} on node {st.node}")
+        del self.open[st.node]
+
+    def _hole(self, st: S.Hole) -> None:
+        self._node(st.node)
+        del self.open[st.node]
+        self.holes += 1
+
+    def _witness(self, st: S.Witness) -> None:
+        if not 0 <= st.disjunct < len(self.prop.disjuncts):
+            _fail("BAD_INDEX", f"no disjunct {st.disjunct}")
+        if len(st.values) != self.network.n_inputs:
+            _fail("WITNESS_ARITY", f"{len(st.values)} values for {self.network.n_inputs} inputs")
+        problem, self.float32_note = check_witness(self.network, self.prop.disjuncts[st.disjunct], st.values)
+        if problem:
+            _fail(*problem)
+        self.witnesses.add(st.id)
+
+    def _sat(self, st: S.Sat) -> None:
+        if st.witness not in self.witnesses:
+            _fail("UNKNOWN_WITNESS", f"{st.witness} is not an accepted witness step")
+        self.verdict = "sat"
+
+    def _unsat(self, st: S.Unsat) -> None:
+        missing = [d for d in range(len(self.prop.disjuncts)) if d not in self.roots]
+        if missing:
+            _fail("MISSING_ROOT", f"disjunct {missing[0]} has no root ({len(missing)} without)")
+        if self.open:
+            first = next(iter(self.open))
+            _fail("OPEN_NODES", f"node {first} is still open ({len(self.open)} open)")
+        self.verdict = "unsat"

@@ -1,0 +1,45 @@
+"""`close N z3` (spec 4.6): the node written exactly in linear real arithmetic for z3."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import z3
+
+from .exact import ONE
+
+
+def _q(v) -> z3.ArithRef:
+    v = Fraction(v)
+    return z3.RealVal(f"{v.numerator}/{v.denominator}")
+
+
+def node_is_empty(network, disjunct, node, timeout_ms: int) -> str:
+    """z3's answer ('unsat', 'sat' or 'unknown') for: a point of the node that is unsafe."""
+    solver = z3.Solver()
+    solver.set("timeout", int(timeout_ms))
+    h = [z3.Real(f"x{i}") for i in range(network.n_inputs)]
+    for v, lo, hi in zip(h, node.lo, node.hi):
+        solver.add(_q(Fraction(int(lo), ONE)) <= v, v <= _q(Fraction(int(hi), ONE)))
+    for k, layer in enumerate(network.layers, start=1):
+        z = []
+        for j, (row, b) in enumerate(zip(layer.weight, layer.bias)):
+            zj = z3.Real(f"z{k}_{j}")
+            solver.add(zj * layer.denominator == z3.Sum([int(w) * v for w, v in zip(row, h) if w != 0] + [_q(b)]))
+            z.append(zj)
+        if not layer.relu:
+            h = z
+            break
+        h = []
+        for j, zj in enumerate(z):
+            lo, hi = Fraction(int(node.lower[k - 1][j]), ONE), Fraction(int(node.upper[k - 1][j]), ONE)
+            solver.add(_q(lo) <= zj, zj <= _q(hi))
+            phase = node.phases.get((k, j))
+            if phase is not None:
+                solver.add(zj >= 0 if phase > 0 else zj <= 0)
+            hj = z3.Real(f"h{k}_{j}")
+            solver.add(hj == z3.If(zj >= 0, zj, z3.RealVal(0)))
+            h.append(hj)
+    for c in disjunct.constraints:
+        lhs = z3.Sum([_q(a) * yj for a, yj in zip(c.coeffs, h) if a != 0] + [_q(c.const)])
+        solver.add(lhs < 0 if c.strict else lhs <= 0)
+    return str(solver.check())

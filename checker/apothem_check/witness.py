@@ -1,0 +1,39 @@
+"""Counterexample checking (spec 4.8): exact, zero tolerance; float32 agreement only reported."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+
+def check_witness(network, disjunct, x: tuple[Fraction, ...]):
+    """Return ((code, reason) or None, float32 note). The exact check alone decides."""
+    for i, (v, lo, hi) in enumerate(zip(x, disjunct.lower, disjunct.upper)):
+        below = v < lo or (v == lo and disjunct.lower_strict[i])
+        above = v > hi or (v == hi and disjunct.upper_strict[i])
+        if below or above:
+            return ("WITNESS_OUTSIDE", f"X_{i} = {v} is outside [{lo}, {hi}]"), ""
+    y = network.evaluate(list(x))
+    for i, c in enumerate(disjunct.constraints):
+        value = sum((a * yj for a, yj in zip(c.coeffs, y)), c.const)
+        if value > 0 or (value == 0 and c.strict):
+            return ("WITNESS_SAFE", f"output constraint {i} fails: its left side is {value}"), ""
+    return None, _float32_note(network, disjunct, x)
+
+
+def _float32_note(network, disjunct, x) -> str:
+    """Informational: does IEEE float32 execution (numpy, one summation order) agree?
+
+    Not part of the verdict: the proof is about the real-valued network (semantics real).
+    """
+    with np.errstate(all="ignore"):
+        h = np.array([float(v) for v in x], dtype=np.float32)
+        for layer in network.layers:
+            w = (np.array(layer.weight, dtype=np.float64) / layer.denominator).astype(np.float32)
+            b = (np.array(layer.bias, dtype=np.float64) / layer.denominator).astype(np.float32)
+            h = w @ h + b
+            if layer.relu:
+                h = np.maximum(h, np.float32(0))
+        ok = all(float(np.float32(sum(float(a) * float(v) for a, v in zip(c.coeffs, h)) + float(c.const)))
+                 <= 0 for c in disjunct.constraints)
+    return "float32 execution agrees" if ok else "float32 execution does NOT reach the unsafe region"

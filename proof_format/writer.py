@@ -1,0 +1,107 @@
+"""Streaming proof writer: typed steps (apothem_check.steps) to text lines or msgpack records."""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import IO
+
+import msgpack
+
+from apothem_check import steps as S
+
+
+def format_number(q) -> str:
+    """Exact text of a number: integer, hexadecimal float for other dyadics, else p/q."""
+    q = Fraction(q)
+    if q.denominator == 1:
+        return str(q.numerator)
+    d = q.denominator
+    if d & (d - 1) == 0:  # a power of two: m * 2^-e with m odd
+        sign = "-" if q < 0 else ""
+        return f"{sign}0x{abs(q.numerator):x}p-{d.bit_length() - 1}"
+    return f"{q.numerator}/{q.denominator}"
+
+
+def _hints(word: str, hints) -> list:
+    return [word, *([str(k), str(j), format_number(v)] for k, j, v in hints)] if hints else []
+
+
+def step_record(step) -> list:
+    """The msgpack record of a step: [id, rule, args...], numbers as exact text (spec section 2)."""
+    n, sid = format_number, str(step.id)
+    match step:
+        case S.Root():
+            return [sid, "root", str(step.disjunct)]
+        case S.SplitInput():
+            return [sid, "split_input", str(step.node), str(step.index), n(step.threshold), str(step.low), str(step.high)]
+        case S.SplitRelu():
+            return [sid, "split_relu", *map(str, (step.node, step.layer, step.neuron, step.neg, step.pos))]
+        case S.Bounds():
+            return [sid, "bounds", str(step.node), step.method]
+        case S.CloseLinear():
+            parts = [["lambda", *map(n, step.lambdas)], _hints("alpha", step.alphas), _hints("beta", step.betas)]
+            return [sid, "close_linear", str(step.node), *[p for p in parts if p]]
+        case S.CloseZ3():
+            return [sid, "close_z3", str(step.node)]
+        case S.Hole():
+            return [sid, "hole", str(step.node), step.reason]
+        case S.Witness():
+            return [sid, "witness", str(step.disjunct), *map(n, step.values)]
+        case S.Sat():
+            return [sid, "sat", str(step.witness)]
+        case S.Unsat():
+            return [sid, "unsat"]
+    raise TypeError(f"not a proof step: {step!r}")
+
+
+_KEYWORDS = {"split_input": "split {} input", "split_relu": "split {} relu", "close_linear": "close {} linear",
+             "close_z3": "close {} z3"}
+
+
+def format_step(step) -> str:
+    """The text line of a step (without newline)."""
+    sid, rule, *args = step_record(step)
+    if rule in _KEYWORDS:
+        head, args = _KEYWORDS[rule].format(args[0]), args[1:]
+    else:
+        head = rule
+    words = []
+    for a in args:
+        if isinstance(a, list):  # lambda / alpha / beta groups
+            words.append(a[0])
+            words.extend(x for item in a[1:] for x in (item if isinstance(item, list) else [item]))
+        elif rule == "hole" and a is args[-1]:
+            words.append('"' + a.replace('"', "'").replace("\\", "/").replace("\n", " ") + '"')
+        else:
+            words.append(a)
+    return " ".join([sid, head, *words])
+
+
+def header_lines(network_sha256: str, property_sha256: str, semantics: str = "real") -> list[str]:
+    return ["apothem-proof 1", f"semantics {semantics}", f"network sha256:{network_sha256}",
+            f"property sha256:{property_sha256}"]
+
+
+class ProofWriter:
+    """Writes the header, then one step per `write` call, to a text or binary stream."""
+
+    def __init__(self, stream: IO, network_sha256: str, property_sha256: str, binary: bool = False):
+        self.stream, self.binary = stream, binary
+        self.header = (network_sha256, property_sha256)
+        self.started = False
+
+    def start(self) -> None:
+        self.started = True
+        net, prop = self.header
+        if self.binary:
+            self.stream.write(msgpack.packb({"format": "apothem-proof", "version": 1, "semantics": "real",
+                                             "network": f"sha256:{net}", "property": f"sha256:{prop}"}))
+        else:
+            self.stream.write("".join(line + "\n" for line in header_lines(net, prop)))
+
+    def write(self, step) -> None:
+        if not self.started:
+            self.start()
+        if self.binary:
+            self.stream.write(msgpack.packb(step_record(step)))
+        else:
+            self.stream.write(format_step(step) + "\n")
