@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
+import flint
 import numpy as np
 
 GRID_BITS = 64
@@ -54,12 +55,24 @@ class ExactLayer:
     denominator: int
     positive_part: np.ndarray
     negative_part: np.ndarray
+    weight_fmpz: flint.fmpz_mat
 
     @classmethod
     def of(cls, affine) -> "ExactLayer":
         w = affine.weight
         zero = np.zeros_like(w)
-        return cls(w, affine.bias, affine.denominator, np.where(w > 0, w, zero), np.where(w < 0, w, zero))
+        return cls(w, affine.bias, affine.denominator, np.where(w > 0, w, zero), np.where(w < 0, w, zero),
+                   flint.fmpz_mat(*w.shape, w.ravel().tolist()))
+
+
+def matmul(a: np.ndarray, layer: ExactLayer) -> np.ndarray:
+    """Exact a @ layer.weight for an integer matrix a (rows of coefficients).
+
+    FLINT's integer matrix product is exact like numpy's object-array product and about
+    15 times faster on our sizes; entries come back as flint.fmpz, which behave as integers.
+    """
+    rows = flint.fmpz_mat(*a.shape, a.ravel().tolist()) * layer.weight_fmpz
+    return np.array(rows.tolist(), dtype=object).reshape(a.shape[0], layer.weight.shape[1])
 
 
 def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,20 +117,22 @@ def backward_bound(layers, start: int, coeffs: np.ndarray, const: np.ndarray, lo
     for k in range(start, 0, -1):
         layer = layers[k - 1]
         e = e * layer.denominator + c.dot(layer.bias)
-        c = c.dot(layer.weight)
+        c = matmul(c, layer)
         den *= layer.denominator
         if k == 1:
             break
         low, up, offset = relaxation(lower[k - 2], upper[k - 2], alphas[k - 2] if alphas else None)
         positive = c >= 0
-        e = e * ONE * ONE - np.where(positive, 0, c).dot(offset)
-        c = np.where(positive, c * low, c * up) * ONE
+        e = e * ONE * ONE - np.where(positive, 0, c).dot(offset)  # over den * ONE^2
+        c = np.where(positive, c * low, c * up)  # over den * ONE, now on z(k-1)
         for (kk, j), (sigma, value) in (betas or {}).items():
             if kk == k - 1:
-                c[..., j] -= sigma * value * den * ONE
-        den *= ONE * ONE
+                c[..., j] -= sigma * value * den
+        # Round the coefficients down onto the grid so integers stay short; the dropped part
+        # delta >= 0 of each coefficient contributes delta * z >= delta * l on the node.
+        grid_c = c // den
+        e = (e + (c - grid_c * den).dot(lower[k - 2])) // (den * ONE)
+        c, den = grid_c, ONE
     # minimise c . x over the box: x = lo/ONE or hi/ONE per coordinate
     total = e * ONE + np.where(c >= 0, c * lo, c * hi).sum(axis=-1)
-    if np.ndim(total) == 0:
-        return [Fraction(int(total), den * ONE)]
     return [Fraction(int(v), den * ONE) for v in total]

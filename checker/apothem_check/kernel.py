@@ -151,14 +151,17 @@ class Session:
         if st.method == "crown":
             lower, upper = list(lower), list(upper)
             for k in range(2, len(self.hidden) + 1):
-                n = self.hidden[k - 1]
-                eye = ints([0] * (n * n)).reshape(n, n)
-                for j in range(n):
-                    eye[j, j] = 1
-                rows = np.concatenate([eye, -eye])
-                got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi)
-                lower[k - 1] = np.maximum(lower[k - 1], ints(grid_down(q) for q in got[:n]))
-                upper[k - 1] = np.minimum(upper[k - 1], ints(grid_up(-q) for q in got[n:]))
+                unstable = [j for j in range(self.hidden[k - 1]) if lower[k - 1][j] < 0 < upper[k - 1][j]]
+                if unstable:
+                    n = len(unstable)
+                    rows = ints([0] * (2 * n * self.hidden[k - 1])).reshape(2 * n, -1)
+                    for r, j in enumerate(unstable):
+                        rows[r, j], rows[n + r, j] = 1, -1
+                    got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi)
+                    l, u = lower[k - 1].copy(), upper[k - 1].copy()
+                    for r, j in enumerate(unstable):
+                        l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
+                    lower[k - 1], upper[k - 1] = l, u
                 if k < len(self.hidden):  # later layers' interval bounds see the tighter ones
                     h_lo, h_hi = np.maximum(lower[k - 1], 0), np.maximum(upper[k - 1], 0)
                     l, u = interval_layer(self.layers[k], h_lo, h_hi)
