@@ -3,7 +3,8 @@
 
     python3 dev.py demo    # set up .venv, verify the bundled example, check its proof
     python3 dev.py test    # set up .venv, run the whole test suite
-    python3 dev.py bench ARGS...   # set up .venv, run the benchmark harness
+    python3 dev.py bench ARGS...   # set up .venv, run the benchmark harness (prover/bench.py)
+    python3 dev.py setup-only      # set up .venv only (used by vnncomp/prepare_instance.sh)
 
 Set-up is idempotent: it installs ./checker and the prover into .venv (editable) only when a
 pyproject file changed since the last install.
@@ -58,10 +59,12 @@ def demo() -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "test", "bench"):
+    if not argv or argv[0] not in ("demo", "test", "bench", "setup-only"):
         print(__doc__)
         return 64
     setup()
+    if argv[0] == "setup-only":
+        return 0
     if argv[0] == "demo":
         return demo()
     if argv[0] == "test":
