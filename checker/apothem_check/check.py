@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,14 +22,6 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _check_header(items, network, prop) -> None:
     expected = [("version", "1"), ("semantics", "real"),
                 ("network_hash", f"sha256:{network.sha256}"), ("property_hash", f"sha256:{prop.sha256}")]
@@ -42,11 +34,13 @@ def _check_header(items, network, prop) -> None:
             raise CheckError(code, f"{want_key.replace('_', ' ')} is {got[1]}, expected {want}")
 
 
-def check_proof(proof_path: Path, network, prop, z3_timeout_ms: int = 60_000) -> Result:
+def check_proof(proof: Path | bytes, network, prop, z3_timeout_ms: int = 60_000) -> Result:
+    """Check a proof file (or the bytes of one, as stored in certification bundles)."""
     session = Session(network, prop, z3_timeout_ms)
     result = Result("invalid")
     try:
-        with open(proof_path, "rb") as stream:
+        opened = io.BufferedReader(io.BytesIO(proof)) if isinstance(proof, bytes) else open(proof, "rb")
+        with opened as stream:
             items = read_proof(stream)
             header = [next(items, None) for _ in range(4)]
             _check_header(header, network, prop)

@@ -60,6 +60,21 @@ def _run_check(args) -> tuple[str, int]:
     return result.verdict, EXIT[result.verdict]
 
 
+def _run_certification(args) -> tuple[str, int]:
+    from .certification import check_certification
+    from .errors import InputError
+    from .network import load_network
+    try:
+        net = load_network(_network_path(args.network))
+    except InputError as err:
+        print(f"input error: {err}", file=sys.stderr)
+        return "invalid", 4
+    verdict, lines = check_certification(Path(args.bundle), net)
+    for line in lines:
+        print(line, file=sys.stderr)
+    return verdict, EXIT[verdict]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="apothem-check", description="Independent exact checker for Apothem proofs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +83,10 @@ def main(argv=None) -> int:
     check.add_argument("--proof", required=True, help="proof file (text or msgpack binary)")
     check.add_argument("--network", required=True, help="[NAME=]MODEL.onnx")
     check.add_argument("--timeout", type=float, default=0, help="seconds (0: none)")
+    cert = sub.add_parser("certification", help="check a robustness certification bundle")
+    cert.add_argument("bundle", help="bundle file (msgpack) written by `apothem certify`")
+    cert.add_argument("--network", required=True, help="[NAME=]MODEL.onnx")
+    cert.add_argument("--timeout", type=float, default=0, help="seconds (0: none)")
     supports = sub.add_parser("supports", help="list what this checker supports")
     group = supports.add_mutually_exclusive_group(required=True)
     for what in ("proof-rules", "onnx-operators", "vnnlib-versions", "onnx-element-types"):
@@ -83,7 +102,7 @@ def main(argv=None) -> int:
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, args.timeout)
     try:
-        verdict, code = _run_check(args)
+        verdict, code = _run_check(args) if args.command == "check" else _run_certification(args)
     except _Timeout:
         verdict, code = "timed-out", 3
         print(f"timed out after {args.timeout} s", file=sys.stderr)
