@@ -1,0 +1,344 @@
+"""Read a VNN-LIB 1 property into an ordered list of disjuncts (`load_property`).
+
+Why our own reader: the property decides what "unsafe" means, so the checker must not
+take a prover's word for it. The file is parsed with the small grammar vnnlib.lark,
+numbers are taken exactly from their text (`Fraction(text)`, never via float), and the
+formula is put into disjunctive normal form in a canonical, documented order that proofs
+refer to by index. `cross_check_with_z3` then has z3 read the same file as SMT-LIB and
+prove that its reading and ours are the same set, so a misreading on either side shows.
+The tree walk uses an explicit stack (no Python recursion), and the nesting depth, the
+DNF size and number sizes are bounded, so hostile files fail cleanly.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import lark
+
+from .errors import InputError
+
+MAX_DEPTH = 10_000        # parenthesis nesting (z3's parser recurses in C)
+MAX_DISJUNCTS = 100_000   # size of the DNF
+MAX_EXPONENT = 1_000      # |e| in 1.5e<e>: bounds the integers Fraction(text) builds
+_VAR = re.compile(r"([XY])_(0|[1-9][0-9]*)")
+_parser = None
+
+
+@dataclass(frozen=True)
+class OutputConstraint:
+    """sum_j coeffs[j]*Y_j + const <= 0 (or < 0 when strict)."""
+    coeffs: tuple[Fraction, ...]
+    const: Fraction
+    strict: bool
+
+
+@dataclass(frozen=True)
+class Disjunct:
+    """One case of the unsafe region: the input box AND all the output constraints."""
+    lower: tuple[Fraction, ...]
+    upper: tuple[Fraction, ...]
+    lower_strict: tuple[bool, ...]
+    upper_strict: tuple[bool, ...]
+    constraints: tuple[OutputConstraint, ...]
+
+
+@dataclass(frozen=True)
+class Property:
+    n_inputs: int
+    n_outputs: int
+    disjuncts: tuple[Disjunct, ...]
+    sha256: str
+    version: str
+
+
+def _get_parser() -> lark.Lark:
+    global _parser
+    if _parser is None:
+        grammar = (Path(__file__).parent / "vnnlib.lark").read_text()
+        _parser = lark.Lark(grammar, parser="lalr", strict=True, propagate_positions=True)
+    return _parser
+
+
+def _where(node) -> str:
+    m = node if isinstance(node, lark.Token) else node.meta
+    return f"line {m.line} column {m.column}"
+
+
+def _fail(code: str, node, text: str, msg: str):
+    """Raise with the position and (a prefix of) the source text of `node`."""
+    if isinstance(node, lark.Token):
+        src = str(node)
+    else:
+        src = text[node.meta.start_pos:node.meta.end_pos]
+    src = " ".join(src.split())
+    raise InputError(code, f"{_where(node)}: {msg}: {src[:80] + ('...' if len(src) > 80 else '')}")
+
+
+def _read(path) -> tuple[bytes, str]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        return data, data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError("VNNLIB_SYNTAX", f"cannot read {path} as UTF-8 text: {e}") from None
+
+
+def _check_depth(text: str):
+    """Checked before parsing, so neither lark nor z3 ever sees deeper nesting."""
+    depth = 0
+    for m in re.finditer(r";[^\n]*|[()]", text):
+        depth += {"(": 1, ")": -1}.get(m.group(), 0)
+        if depth > MAX_DEPTH:
+            line = text.count("\n", 0, m.start()) + 1
+            raise InputError("VNNLIB_TOO_DEEP", f"line {line}: nesting deeper than {MAX_DEPTH}")
+
+
+def _parse(text: str) -> lark.Tree:
+    _check_depth(text)
+    if re.search(r"\(\s*(vnnlib-version|declare-network)\b", re.sub(r";[^\n]*", "", text)):
+        raise InputError("VNNLIB_UNSUPPORTED", "VNN-LIB 2 files (vnnlib-version, declare-network) "
+                         "are not supported; only VNN-LIB 1 (declare-const X_i/Y_j Real)")
+    try:
+        return _get_parser().parse(text)
+    except lark.UnexpectedInput as e:
+        what = getattr(e, "token", None) or getattr(e, "char", None)
+        what = "end of file" if what is None or what == "" else repr(str(what))
+        raise InputError("VNNLIB_SYNTAX", f"line {e.line} column {e.column}: unexpected {what}") from None
+
+
+def _number(tok: lark.Token) -> Fraction:
+    exp = re.search(r"[eE]([+-]?[0-9]+)$", tok)
+    try:
+        if exp and abs(int(exp.group(1))) > MAX_EXPONENT:
+            raise ValueError("exponent too large")
+        return Fraction(str(tok))  # exact: "0.1" is 1/10, "1.5E+3" is 1500
+    except ValueError as e:
+        raise InputError("VNNLIB_NUMBER", f"{_where(tok)}: number {str(tok)[:40]!r} not accepted: {e}") from None
+
+
+def _combine(head: str, args: list, node, text: str):
+    """Value of (head args...). Terms are (coeffs dict, const); formulas are DNFs: lists of
+    disjuncts, each a tuple of atoms (see _atom)."""
+    if head not in ("and", "or", "<=", ">=", "<", ">", "+", "-", "*", "/"):
+        _fail("VNNLIB_UNSUPPORTED", node, text, f"operator '{head}' is not supported "
+              "(supported: and, or, <=, >=, <, >, +, -, * by a constant, / of two constants)")
+    formulas = [isinstance(a, list) for a in args]
+    if head in ("and", "or"):
+        if not args or not all(formulas):
+            _fail("VNNLIB_SYNTAX", node, text, f"'{head}' needs one or more formulas")
+        return _product(args, _where(node)) if head == "and" else _concat(args, _where(node))
+    if any(formulas):
+        _fail("VNNLIB_SYNTAX", node, text, f"'{head}' applied to a formula")
+    if head in ("<=", ">=", "<", ">"):
+        if len(args) != 2:
+            _fail("VNNLIB_UNSUPPORTED", node, text, f"'{head}' needs exactly two arguments")
+        a, b = args if head in ("<=", "<") else args[::-1]
+        return [(_atom(*_lin(a, b, sign=-1), head in ("<", ">"), node, text),)]
+    if head == "+" and args:
+        return _lin(*args) if len(args) > 1 else args[0]
+    if head == "-" and args:
+        return _lin(({}, Fraction(0)), args[0], sign=-1) if len(args) == 1 else _lin(args[0], *args[1:], sign=-1)
+    if head == "*" and len(args) >= 2:
+        if sum(1 for coeffs, _ in args if coeffs) > 1:
+            _fail("VNNLIB_UNSUPPORTED", node, text, "non-linear product")
+        factor = math.prod(const for coeffs, const in args if not coeffs)
+        (coeffs, const), = [a for a in args if a[0]] or [({}, Fraction(1))]
+        return {v: c * factor for v, c in coeffs.items()}, const * factor
+    if head == "/" and len(args) == 2:
+        if args[0][0] or args[1][0] or args[1][1] == 0:
+            _fail("VNNLIB_UNSUPPORTED", node, text, "'/' needs two constants and a non-zero divisor")
+        return {}, args[0][1] / args[1][1]  # an exact rational constant such as (/ 1 255)
+    _fail("VNNLIB_SYNTAX", node, text, f"'{head}' with {len(args)} argument(s)")
+
+
+def _atom(coeffs: dict, const: Fraction, strict: bool, node, text: str) -> tuple:
+    """Classify sum + const <= 0 (< 0) once: ("bound", i, is_upper, value, strict) for a bound
+    on one input X_i, else ("output", coeffs, const, strict) when no input occurs in it."""
+    xs = [v for v in coeffs if v[0] == "X"]
+    if not xs:
+        return ("output", coeffs, const, strict)
+    if len(coeffs) != 1:
+        _fail("VNNLIB_UNSUPPORTED", node, text, "an atom must bound one input variable, or constrain outputs only")
+    (_, i), c = xs[0], coeffs[xs[0]]
+    return ("bound", i, c > 0, -const / c, strict)
+
+
+def _lin(first, *rest, sign=1):
+    """first + sign*rest[0] + sign*rest[1] ...; zero coefficients are dropped."""
+    coeffs, const = dict(first[0]), first[1]
+    for c2, k2 in rest:
+        for v, c in c2.items():
+            coeffs[v] = coeffs.get(v, 0) + sign * c
+        const += sign * k2
+    return {v: c for v, c in coeffs.items() if c != 0}, const
+
+
+def _size_check(n: int, where: str):
+    if n > MAX_DISJUNCTS:
+        raise InputError("VNNLIB_TOO_LARGE", f"{where}: the disjunctive normal form has {n} > "
+                         f"{MAX_DISJUNCTS} disjuncts")
+
+
+def _product(dnfs: list, where: str) -> list:
+    """AND: cartesian product in order, the first conjunct varying slowest (itertools.product)."""
+    _size_check(math.prod(len(d) for d in dnfs), where)
+    return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*dnfs)]
+
+
+def _concat(dnfs: list, where: str) -> list:
+    """OR: the operands' disjuncts, in order."""
+    _size_check(sum(len(d) for d in dnfs), where)
+    return [d for dnf in dnfs for d in dnf]
+
+
+def _evaluate(root, env: dict, text: str):
+    """Post-order walk with an explicit stack: the value of an s-expression."""
+    stack, values = [(root, False)], []
+    while stack:
+        node, ready = stack.pop()
+        if isinstance(node, lark.Token):
+            if node.type == "NUMBER":
+                values.append(({}, _number(node)))
+            elif str(node) in env:
+                values.append(({env[str(node)]: Fraction(1)}, Fraction(0)))
+            else:
+                _fail("VNNLIB_UNDECLARED", node, text, "undeclared or unsupported symbol")
+        elif ready:
+            n = len(node.children) - 1
+            args = values[len(values) - n:]
+            del values[len(values) - n:]
+            values.append(_combine(str(node.children[0]), args, node, text))
+        else:
+            if not node.children or not isinstance(node.children[0], lark.Token) \
+                    or node.children[0].type != "SYMBOL" or str(node.children[0]) in env:
+                _fail("VNNLIB_SYNTAX", node, text, "expected an operator after '('")
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.children[1:]))
+    return values[0]
+
+
+def _declare(cmd, env: dict, n_inputs: int, n_outputs: int, text: str):
+    args = cmd.children[1:]
+    if len(args) != 2 or not all(isinstance(a, lark.Token) and a.type == "SYMBOL" for a in args):
+        _fail("VNNLIB_SYNTAX", cmd, text, "expected (declare-const <name> Real)")
+    name, sort = str(args[0]), str(args[1])
+    m = _VAR.fullmatch(name)
+    if not m or sort != "Real":
+        _fail("VNNLIB_UNSUPPORTED", cmd, text, "only Real variables named X_<i> and Y_<j> are supported")
+    if name in env:
+        _fail("VNNLIB_DUPLICATE", cmd, text, f"{name} is declared twice")
+    kind, index = m.group(1), int(m.group(2))
+    if index >= (n_inputs if kind == "X" else n_outputs):
+        _fail("VNNLIB_VAR_RANGE", cmd, text, f"the network has {n_inputs} inputs and {n_outputs} outputs")
+    env[name] = (kind, index)
+
+
+def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjunct:
+    """Bounds on one input form the box (tightest wins, on a tie strict wins); the
+    output atoms become OutputConstraints in their order."""
+    lo, hi = [None] * n_inputs, [None] * n_inputs  # (value, strict)
+    constraints = []
+    for atom in atoms:
+        if atom[0] == "output":
+            _, coeffs, const, strict = atom
+            row = tuple(coeffs.get(("Y", j), Fraction(0)) for j in range(n_outputs))
+            constraints.append(OutputConstraint(row, const, strict))
+            continue
+        _, i, upper, bound, strict = atom
+        side = hi if upper else lo
+        old = side[i]
+        if old is None or (bound < old[0] if upper else bound > old[0]) or (bound == old[0] and strict):
+            side[i] = (bound, strict)
+    for i in range(n_inputs):
+        for side, what in ((lo, "lower"), (hi, "upper")):
+            if side[i] is None:
+                raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {what} bound in disjunct {index}")
+    return Disjunct(tuple(v for v, _ in lo), tuple(v for v, _ in hi), tuple(s for _, s in lo),
+                    tuple(s for _, s in hi), tuple(constraints))
+
+
+def load_property(path, n_inputs: int, n_outputs: int) -> Property:
+    """Parse and normalise a VNN-LIB 1 file for a network with the given input/output sizes."""
+    data, text = _read(path)
+    env, asserts = {}, []
+    for cmd in _parse(text).children:
+        if not isinstance(cmd, lark.Tree) or not cmd.children or not isinstance(cmd.children[0], lark.Token):
+            _fail("VNNLIB_SYNTAX", cmd, text, "expected a command (declare-const ...) or (assert ...)")
+        head = str(cmd.children[0])
+        if head == "declare-const":
+            _declare(cmd, env, n_inputs, n_outputs, text)
+        elif head == "assert" and len(cmd.children) == 2:
+            formula = _evaluate(cmd.children[1], env, text)
+            if not isinstance(formula, list):
+                _fail("VNNLIB_SYNTAX", cmd, text, "assert needs a formula, not a term")
+            asserts.append(formula)
+        else:
+            _fail("VNNLIB_UNSUPPORTED", cmd, text, f"command '{head}' is not supported "
+                  "(supported: declare-const, assert with one formula)")
+    disjuncts = tuple(_disjunct(atoms, n_inputs, n_outputs, d)
+                      for d, atoms in enumerate(_product(asserts, "the conjunction of all asserts")))
+    return Property(n_inputs, n_outputs, disjuncts, hashlib.sha256(data).hexdigest(), "1")
+
+
+def _z3_num(q: Fraction) -> str:
+    body = f"(/ {abs(q.numerator)}.0 {q.denominator}.0)"
+    return f"(- {body})" if q < 0 else body
+
+
+def _z3_text(text: str) -> str:
+    """The file with the numbers z3 cannot read (1e-5, .5, 5., +1) written as exact quotients."""
+    if not re.search(r"[0-9][eE]|(?<![0-9])\.|\.(?![0-9])|\+", re.sub(r";[^\n]*", "", text)):
+        return text  # nothing to rewrite (the common case): skip lexing
+    out, last = [], 0
+    for tok in _get_parser().lex(text):
+        if tok.type == "NUMBER" and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", tok):
+            out += [text[last:tok.start_pos], _z3_num(Fraction(str(tok)))]
+            last = tok.end_pos
+    return "".join(out) + text[last:]
+
+
+def _our_text(prop: Property) -> str:
+    """Our reading as SMT-LIB: (or over disjuncts of (and box constraints))."""
+    lines = [f"(declare-const X_{i} Real)" for i in range(prop.n_inputs)]
+    lines += [f"(declare-const Y_{j} Real)" for j in range(prop.n_outputs)]
+    cases = []
+    for d in prop.disjuncts:
+        atoms = [f"({'>' if s else '>='} X_{i} {_z3_num(q)})" for i, (q, s) in enumerate(zip(d.lower, d.lower_strict))]
+        atoms += [f"({'<' if s else '<='} X_{i} {_z3_num(q)})" for i, (q, s) in enumerate(zip(d.upper, d.upper_strict))]
+        for g in d.constraints:
+            terms = " ".join(f"(* {_z3_num(c)} Y_{j})" for j, c in enumerate(g.coeffs) if c)
+            atoms.append(f"({'<' if g.strict else '<='} (+ {terms} {_z3_num(g.const)} 0.0) 0.0)")
+        cases.append(f"(and true {' '.join(atoms)})")
+    return "\n".join(lines + [f"(assert (or false {' '.join(cases)}))"])
+
+
+def cross_check_with_z3(path, prop: Property, timeout_s: float = 10.0) -> None:
+    """Prove with z3 (exact linear real arithmetic) that z3's SMT-LIB reading of the file
+    and our disjuncts describe the same set of (X, Y); raise InputError otherwise.
+    Both sides are handed to z3 as SMT-LIB text (fast to build); X_i/Y_j name the same
+    z3 constants in both."""
+    import z3
+
+    _, text = _read(path)
+    _check_depth(text)
+    ctx = z3.Context()
+    try:
+        theirs = z3.And(*z3.parse_smt2_string(_z3_text(text), ctx=ctx), ctx)
+    except z3.Z3Exception as e:
+        raise InputError("VNNLIB_Z3_PARSE", f"z3 cannot parse {path}: {e}") from None
+    ours = z3.And(*z3.parse_smt2_string(_our_text(prop), ctx=ctx), ctx)
+    solver = z3.Solver(ctx=ctx)
+    solver.set("timeout", max(1, int(timeout_s * 1000)))
+    solver.add(theirs != ours)
+    result = solver.check()
+    if result == z3.sat:
+        raise InputError("VNNLIB_Z3_MISMATCH", f"z3 reads {path} differently from the checker")
+    if result != z3.unsat:
+        raise InputError("VNNLIB_Z3_UNKNOWN", f"z3 could not decide the cross-check of {path}: "
+                         f"{solver.reason_unknown()}")
