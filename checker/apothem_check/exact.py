@@ -66,13 +66,15 @@ class ExactLayer:
 
 
 def matmul(a: np.ndarray, layer: ExactLayer) -> np.ndarray:
-    """Exact a @ layer.weight for an integer matrix a (rows of coefficients).
+    """Exact a @ layer.weight for an integer matrix a (rows of coefficients), as Python ints.
 
-    FLINT's integer matrix product is exact like numpy's object-array product and about
-    15 times faster on our sizes; entries come back as flint.fmpz, which behave as integers.
+    Large products go through FLINT (exact like numpy's object-array product, about 15 times
+    faster there); small ones stay in numpy, where converting to FLINT would cost more.
     """
+    if a.size * layer.weight.shape[1] < 1_000_000:
+        return a.dot(layer.weight)
     rows = flint.fmpz_mat(*a.shape, a.ravel().tolist()) * layer.weight_fmpz
-    return np.array(rows.tolist(), dtype=object).reshape(a.shape[0], layer.weight.shape[1])
+    return np.array([int(v) for v in rows.entries()], dtype=object).reshape(a.shape[0], -1)
 
 
 def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
