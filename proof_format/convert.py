@@ -17,7 +17,8 @@ def convert(source: Path, target: Path, binary: bool) -> None:
         net = header["network_hash"].removeprefix("sha256:")
         prop = header["property_hash"].removeprefix("sha256:")
         with open(target, "wb" if binary else "w") as out:
-            writer = ProofWriter(out, net, prop, binary=binary)
+            writer = ProofWriter(out, net, prop, binary=binary, semantics=header["semantics"],
+                                 version=int(header["version"]) if header["version"].isdigit() else header["version"])
             writer.start()
             for step in items:
                 writer.write(step)

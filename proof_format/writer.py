@@ -7,6 +7,7 @@ from typing import IO
 import msgpack
 
 from apothem_check import steps as S
+from apothem_check.reader import record_line
 
 
 def format_number(q) -> str:
@@ -43,7 +44,7 @@ def step_record(step) -> list:
         case S.CloseZ3():
             return [sid, "close_z3", str(step.node)]
         case S.Hole():
-            return [sid, "hole", str(step.node), step.reason]
+            return [sid, "hole", str(step.node), step.reason.replace('"', "'").replace("\\", "/").replace("\n", " ")]
         case S.Witness():
             return [sid, "witness", str(step.disjunct), *map(n, step.values)]
         case S.Sat():
@@ -53,50 +54,33 @@ def step_record(step) -> list:
     raise TypeError(f"not a proof step: {step!r}")
 
 
-_KEYWORDS = {"split_input": "split {} input", "split_relu": "split {} relu", "close_linear": "close {} linear",
-             "close_z3": "close {} z3"}
-
-
 def format_step(step) -> str:
-    """The text line of a step (without newline)."""
-    sid, rule, *args = step_record(step)
-    if rule in _KEYWORDS:
-        head, args = _KEYWORDS[rule].format(args[0]), args[1:]
-    else:
-        head = rule
-    words = []
-    for a in args:
-        if isinstance(a, list):  # lambda / alpha / beta groups
-            words.append(a[0])
-            words.extend(x for item in a[1:] for x in (item if isinstance(item, list) else [item]))
-        elif rule == "hole" and a is args[-1]:
-            words.append('"' + a.replace('"', "'").replace("\\", "/").replace("\n", " ") + '"')
-        else:
-            words.append(a)
-    return " ".join([sid, head, *words])
+    """The text line of a step (without newline): the checker's own rendering of its record."""
+    return record_line(step_record(step))
 
 
-def header_lines(network_sha256: str, property_sha256: str, semantics: str = "real") -> list[str]:
-    return ["apothem-proof 1", f"semantics {semantics}", f"network sha256:{network_sha256}",
+def header_lines(network_sha256: str, property_sha256: str, semantics: str = "real", version: int = 1) -> list[str]:
+    return [f"apothem-proof {version}", f"semantics {semantics}", f"network sha256:{network_sha256}",
             f"property sha256:{property_sha256}"]
 
 
 class ProofWriter:
     """Writes the header, then one step per `write` call, to a text or binary stream."""
 
-    def __init__(self, stream: IO, network_sha256: str, property_sha256: str, binary: bool = False):
+    def __init__(self, stream: IO, network_sha256: str, property_sha256: str, binary: bool = False,
+                 semantics: str = "real", version: int = 1):
         self.stream, self.binary = stream, binary
-        self.header = (network_sha256, property_sha256)
+        self.header = (network_sha256, property_sha256, semantics, version)
         self.started = False
 
     def start(self) -> None:
         self.started = True
-        net, prop = self.header
+        net, prop, semantics, version = self.header
         if self.binary:
-            self.stream.write(msgpack.packb({"format": "apothem-proof", "version": 1, "semantics": "real",
+            self.stream.write(msgpack.packb({"format": "apothem-proof", "version": version, "semantics": semantics,
                                              "network": f"sha256:{net}", "property": f"sha256:{prop}"}))
         else:
-            self.stream.write("".join(line + "\n" for line in header_lines(net, prop)))
+            self.stream.write("".join(line + "\n" for line in header_lines(net, prop, semantics, version)))
 
     def write(self, step) -> None:
         if not self.started:

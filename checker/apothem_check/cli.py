@@ -14,7 +14,7 @@ from pathlib import Path
 EXIT = {"valid": 0, "invalid": 1, "holey": 2, "timed-out": 3}
 
 
-class _Timeout(Exception):
+class _Timeout(BaseException):  # not Exception: readers catch Exception to report bad files
     pass
 
 

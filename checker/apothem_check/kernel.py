@@ -92,10 +92,10 @@ class Session:
         if not (1 <= k <= len(self.hidden) and 0 <= j < self.hidden[k - 1]):
             _fail("BAD_INDEX", f"no hidden neuron ({k}, {j}); hidden layer sizes are {self.hidden}")
 
-    def _add(self, node_id: int, node: Node) -> None:
-        if len(self.open) >= MAX_OPEN_NODES:
+    def _room(self, new_nodes: int) -> None:
+        """Called before a rule changes anything, so that a LIMIT leaves the state as it was."""
+        if len(self.open) + new_nodes > MAX_OPEN_NODES:
             _fail("LIMIT", f"more than {MAX_OPEN_NODES} open nodes; write proofs depth first")
-        self.open[node_id] = node
 
     # -- rules --------------------------------------------------------------------------
     def _root(self, st: S.Root) -> None:
@@ -106,8 +106,9 @@ class Session:
         d = self.prop.disjuncts[st.disjunct]
         lo, hi = ints(map(grid_down, d.lower)), ints(map(grid_up, d.upper))
         lower, upper = self._interval(lo, hi, (), ())
+        self._room(1)
         self.roots.add(st.disjunct)
-        self._add(st.id, Node(st.disjunct, lo, hi, {}, lower, upper))
+        self.open[st.id] = Node(st.disjunct, lo, hi, {}, lower, upper)
 
     def _split_input(self, st: S.SplitInput) -> None:
         node = self._node(st.node)
@@ -116,9 +117,9 @@ class Session:
         hi, lo = node.hi.copy(), node.lo.copy()
         hi[st.index] = min(hi[st.index], grid_up(st.threshold))
         lo[st.index] = max(lo[st.index], grid_down(st.threshold))
+        self._room(1)
         del self.open[st.node]
-        self._add(st.low, replace(node, hi=hi))
-        self._add(st.high, replace(node, lo=lo))
+        self.open[st.low], self.open[st.high] = replace(node, hi=hi), replace(node, lo=lo)
 
     def _split_relu(self, st: S.SplitRelu) -> None:
         node = self._node(st.node)
@@ -129,9 +130,10 @@ class Session:
         up, low = node.upper[i].copy(), node.lower[i].copy()
         up[st.neuron], low[st.neuron] = min(up[st.neuron], 0), max(low[st.neuron], 0)
         with_layer = lambda seq, arr: seq[:i] + (arr,) + seq[i + 1:]
+        self._room(1)
         del self.open[st.node]
-        self._add(st.neg, replace(node, phases={**node.phases, key: -1}, upper=with_layer(node.upper, up)))
-        self._add(st.pos, replace(node, phases={**node.phases, key: +1}, lower=with_layer(node.lower, low)))
+        self.open[st.neg] = replace(node, phases={**node.phases, key: -1}, upper=with_layer(node.upper, up))
+        self.open[st.pos] = replace(node, phases={**node.phases, key: +1}, lower=with_layer(node.lower, low))
 
     def _interval(self, lo, hi, lower, upper):
         """Interval bounds of every hidden layer (spec 4.4), intersected with the old ones."""
@@ -174,6 +176,11 @@ class Session:
         cons = self.prop.disjuncts[node.disjunct].constraints
         if len(st.lambdas) != len(cons) or any(v < 0 for v in st.lambdas):
             _fail("BAD_LAMBDA", f"need {len(cons)} multipliers >= 0, got {[str(v) for v in st.lambdas]}")
+        coeffs = [sum(lam * c.coeffs[i] for lam, c in zip(st.lambdas, cons)) for i in range(self.network.n_outputs)]
+        const = sum((lam * c.const for lam, c in zip(st.lambdas, cons)), Fraction(0))
+        den = 1  # the objective is scaled by den to integers; beta multipliers scale with it
+        for q in coeffs + [const]:
+            den = lcm(den, q.denominator)
         alphas = [[None] * n for n in self.hidden]
         betas = {}
         for kind, hints in (("alpha", st.alphas), ("beta", st.betas)):
@@ -192,12 +199,7 @@ class Session:
                         _fail("BAD_BETA", f"multiplier {v} for neuron ({k}, {j}) is negative")
                     if (k, j) not in node.phases:
                         _fail("BETA_NOT_SPLIT", f"neuron ({k}, {j}) has no phase in node {st.node}")
-                    betas[(k, j)] = (node.phases[(k, j)], grid_down(v))
-        coeffs = [sum(lam * c.coeffs[i] for lam, c in zip(st.lambdas, cons)) for i in range(self.network.n_outputs)]
-        const = sum((lam * c.const for lam, c in zip(st.lambdas, cons)), Fraction(0))
-        den = 1
-        for q in coeffs + [const]:
-            den = lcm(den, q.denominator)
+                    betas[(k, j)] = (node.phases[(k, j)], grid_down(v) * den)
         row = ints(int(q * den) for q in coeffs).reshape(1, -1)
         (bound,) = backward_bound(self.layers, len(self.layers), row, ints([int(const * den)]),
                                   node.lower, node.upper, node.lo, node.hi, alphas, betas)

@@ -30,6 +30,8 @@ def number(text: str) -> Fraction:
         raise CheckError("LIMIT", f"a number of {len(text)} characters (limit {MAX_NUMBER_CHARS})")
     m = _HEX.match(text)
     if m is None:
+        if "/" in text and int(text.split("/")[1]) == 0:
+            raise CheckError("PARSE", f"division by zero in {text[:40]}")
         return Fraction(text)
     sign, whole, frac, exp = m.groups()
     frac = frac or ""
@@ -43,62 +45,74 @@ def number(text: str) -> Fraction:
 def index(text) -> int:
     """Ids and indices: plain non-negative integers."""
     text = str(text)
-    if not text.isdigit() or len(text) > 30:
+    if not re.fullmatch(r"[0-9]{1,30}", text):
         raise CheckError("PARSE", f"expected a non-negative integer id or index, got {text[:40]!r}")
     return int(text)
 
 
-def _hints(items) -> tuple:
-    return tuple((index(k), index(j), number(str(v))) for k, j, v in items)
+# How a binary record's rule (the grammar's alias) is spelled in text; the node follows the verb.
+RULE_WORDS = {"split_input": ("split", "input"), "split_relu": ("split", "relu"),
+              "close_linear": ("close", "linear"), "close_z3": ("close", "z3")}
+_WORD = re.compile(r"[^\s\"]+")
 
 
-def build_step(sid, rule: str, args: list, line: int):
-    """One typed step from its rule name and argument texts (shared by both readers)."""
-    i, n = index, number
-    try:
-        if rule == "root":
-            return S.Root(i(sid), i(args[0]), line)
-        if rule == "split_input":
-            return S.SplitInput(i(sid), i(args[0]), i(args[1]), n(str(args[2])), i(args[3]), i(args[4]), line)
-        if rule == "split_relu":
-            return S.SplitRelu(i(sid), *(i(a) for a in args[:5]), line)
-        if rule == "bounds":
-            if str(args[1]) not in ("interval", "crown"):
-                raise CheckError("PARSE", f"unknown bound method {args[1]!r}")
-            return S.Bounds(i(sid), i(args[0]), str(args[1]), line)
-        if rule == "close_linear":
-            parts = {p[0]: p[1:] for p in args[1:]}
-            return S.CloseLinear(i(sid), i(args[0]), tuple(n(str(v)) for v in parts["lambda"]),
-                                 _hints(parts.get("alpha", ())), _hints(parts.get("beta", ())), line)
-        if rule == "close_z3":
-            return S.CloseZ3(i(sid), i(args[0]), line)
-        if rule == "hole":
-            return S.Hole(i(sid), i(args[0]), str(args[1]).strip('"'), line)
-        if rule == "witness":
-            return S.Witness(i(sid), i(args[0]), tuple(n(str(v)) for v in args[1:]), line)
-        if rule == "sat":
-            return S.Sat(i(sid), i(args[0]), line)
-        if rule == "unsat":
-            return S.Unsat(i(sid), line)
-    except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError) as err:
-        raise CheckError("PARSE", f"malformed {rule} step: {err}") from None
-    raise CheckError("PARSE", f"unknown rule {rule!r}")
+def record_line(record) -> str:
+    """The text line of a binary record [id, rule, args...]; binary proofs are parsed as this
+    line, so both forms accept exactly the same proofs (one grammar, one conversion path)."""
+    if not isinstance(record, list) or len(record) < 2:
+        raise CheckError("PARSE", "a binary step is not an array [id, rule, args...]")
+    sid, rule, *args = record
+    words = []
+    for arg in args:
+        group = arg if isinstance(arg, list) else [arg]
+        for item in group:
+            words.extend(item if isinstance(item, list) else [item])
+    reason = words.pop() if rule == "hole" and len(words) == 2 and isinstance(words[1], str) else None
+    if not all(isinstance(w, str) and _WORD.fullmatch(w) for w in [sid, rule, *words]):
+        raise CheckError("PARSE", f"binary step {str(sid)[:20]}: every item must be a token of the text form")
+    verb, kind = RULE_WORDS.get(rule, (rule, None))
+    if kind is not None:
+        words = words[:1] + [kind] + words[1:]
+    if reason is not None:
+        words.append('"' + reason + '"')  # a quote or newline inside makes it fail to parse
+    return " ".join([sid, verb, *words])
 
 
-def _from_tree(tree: lark.Tree, line: int):
+def _convert(tree: lark.Tree, line: int):
     """Header tuple (name, value) or typed step from a parsed `line`."""
     if tree.data != "step":
         return (str(tree.data), str(tree.children[0]))
     sid, body = tree.children
-    args = []
-    for child in body.children:
-        if isinstance(child, lark.Tree) and child.data == "lambdas":
-            args.append(["lambda", *child.children])
-        elif isinstance(child, lark.Tree):
-            args.append([child.data[:-1], *(t.children for t in child.children)])
-        else:
-            args.append(child)
-    return build_step(sid, str(body.data), args, line)
+    i, n, rule, a = index, number, str(body.data), body.children
+    if rule == "root":
+        return S.Root(i(sid), i(a[0]), line)
+    if rule == "split_input":
+        return S.SplitInput(i(sid), i(a[0]), i(a[1]), n(a[2]), i(a[3]), i(a[4]), line)
+    if rule == "split_relu":
+        return S.SplitRelu(i(sid), *(i(t) for t in a[:5]), line)
+    if rule == "bounds":
+        return S.Bounds(i(sid), i(a[0]), str(a[1]), line)
+    if rule == "close_linear":
+        groups = {g.data: g.children for g in a[1:]}
+        hints = lambda name: tuple((i(t.children[0]), i(t.children[1]), n(t.children[2])) for t in groups.get(name, ()))
+        return S.CloseLinear(i(sid), i(a[0]), tuple(n(t) for t in groups["lambdas"]), hints("alphas"), hints("betas"), line)
+    if rule == "close_z3":
+        return S.CloseZ3(i(sid), i(a[0]), line)
+    if rule == "hole":
+        return S.Hole(i(sid), i(a[0]), str(a[1])[1:-1], line)
+    if rule == "witness":
+        return S.Witness(i(sid), i(a[0]), tuple(n(t) for t in a[1:]), line)
+    if rule == "sat":
+        return S.Sat(i(sid), i(a[0]), line)
+    return S.Unsat(i(sid), line)
+
+
+def _parse_line(text: str, where: str):
+    try:
+        tree = _PARSER.parse(text, start="line")
+    except lark.exceptions.LarkError as err:
+        raise CheckError("PARSE", f"{where}: {str(err).splitlines()[0]}") from None
+    return tree
 
 
 def read_text(stream: BinaryIO) -> Iterator:
@@ -112,12 +126,7 @@ def read_text(stream: BinaryIO) -> Iterator:
             raise CheckError("PARSE", f"line {number_} is not UTF-8") from None
         if not text.strip() or text.lstrip().startswith("#"):
             continue
-        try:
-            tree = _PARSER.parse(text.rstrip("\r\n"), start="line")
-        except lark.exceptions.LarkError as err:
-            reason = str(err).splitlines()[0]
-            raise CheckError("PARSE", f"line {number_}: {reason}") from None
-        yield _from_tree(tree, number_)
+        yield _convert(_parse_line(text.rstrip("\r\n"), f"line {number_}"), number_)
 
 
 def read_binary(stream: BinaryIO) -> Iterator:
@@ -132,9 +141,7 @@ def read_binary(stream: BinaryIO) -> Iterator:
         yield ("network_hash", str(head.get("network")))
         yield ("property_hash", str(head.get("property")))
         for record, item in enumerate(unpacker, start=1):
-            if not isinstance(item, list) or len(item) < 2:
-                raise CheckError("PARSE", f"record {record} is not a step array")
-            yield build_step(item[0], str(item[1]), list(item[2:]), record)
+            yield _convert(_parse_line(record_line(item), f"record {record}"), record)
     except (msgpack.exceptions.ExtraData, msgpack.exceptions.FormatError,
             msgpack.exceptions.StackError, msgpack.exceptions.BufferFull, ValueError) as err:
         raise CheckError("PARSE", f"binary proof is malformed: {err}") from None

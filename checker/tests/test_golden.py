@@ -1,0 +1,144 @@
+"""Golden proofs (VeriPB-style folders, one test per file; negative tests pin step id AND code).
+
+golden/valid/*.apf        -> `# expect: valid unsat|valid sat|holey`
+golden/invalid/*.apf      -> `# expect: invalid step <id> <CODE>` or `invalid <CODE>` (header, no verdict)
+golden/parse_error/*.apf  -> `# expect: invalid PARSE|LIMIT` (the reader rejects the file, no step)
+
+Every file names its model and property (`# model:`, `# property:`, relative to golden/); the
+files are written by golden_cases.py and the models by nets.py, and both are checked here to be
+reproducible byte for byte (so the SHA-256 header lines stay right).
+"""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+import golden_cases
+import nets
+from apothem_check.check import check_proof
+from helpers import EXPECT, GOLDEN, check_file, load, outcome, parse_expect, read_steps
+from proof_format.writer import ProofWriter
+
+FOLDERS = ("valid", "invalid", "parse_error")
+FILES = sorted(p for f in FOLDERS for p in (GOLDEN / f).glob("*.apf"))
+ALL_CODES = {"ID_ORDER", "UNKNOWN_NODE", "BAD_INDEX", "DUPLICATE_ROOT", "ALREADY_SPLIT", "BAD_LAMBDA", "BAD_ALPHA",
+             "BAD_BETA", "BETA_NOT_SPLIT", "DUPLICATE_HINT", "NOT_POSITIVE", "Z3_SAT", "WITNESS_ARITY",
+             "WITNESS_OUTSIDE", "WITNESS_SAFE", "UNKNOWN_WITNESS", "MISSING_ROOT", "OPEN_NODES", "AFTER_VERDICT",
+             "NO_VERDICT", "HEADER", "HASH_NETWORK", "HASH_PROPERTY", "SEMANTICS", "PARSE", "LIMIT"}
+
+
+def _param(path: Path):
+    meta = parse_expect(path)
+    marks = []
+    xfail = re.search(rb"^# xfail: (.*)$", path.read_bytes(), re.M)
+    if xfail:
+        marks.append(pytest.mark.xfail(strict=True, reason=xfail.group(1).decode()))
+    return pytest.param(path, meta, id=f"{path.parent.name}/{path.stem}", marks=marks)
+
+
+def _expected(meta) -> str:
+    m = EXPECT.match(f"# expect: {meta['expect']}")
+    assert m, f"bad expect line {meta['expect']!r}"
+    return meta["expect"]
+
+
+@pytest.mark.parametrize("path, meta", [_param(p) for p in FILES])
+def test_golden(path: Path, meta: dict):
+    expect = _expected(meta)
+    result = check_file(path, GOLDEN / meta["model"], GOLDEN / meta["property"])
+    got = outcome(result)
+    assert got == expect, f"{path.name}: expected {expect}, got {got} ({result.error})"
+    if result.error is not None and result.error.step is not None:
+        # the message format of spec section 4
+        assert re.fullmatch(rf"step {result.error.step.id} \(rule [a-z]+\) line \d+: {result.error.code}: .+",
+                            str(result.error)), str(result.error)
+
+
+BINARY = [p for p in FILES if p.parent.name in ("valid", "invalid")
+          and not re.search(r"header|hash|semantics|no_verdict_no_steps", p.stem)]
+
+
+@pytest.mark.parametrize("path, meta", [_param(p) for p in BINARY])
+def test_golden_binary_same_verdict(path: Path, meta: dict, tmp_path: Path):
+    """The msgpack form, written by ProofWriter(binary=True) from the text steps, gives the same verdict."""
+    head, steps = read_steps(path)
+    target = tmp_path / (path.stem + ".apb")
+    with open(target, "wb") as out:
+        writer = ProofWriter(out, head["network_hash"].removeprefix("sha256:"),
+                             head["property_hash"].removeprefix("sha256:"), binary=True)
+        writer.start()
+        for step in steps:
+            writer.write(step)
+    assert target.read_bytes()[0] >= 0x80
+    result = check_file(target, GOLDEN / meta["model"], GOLDEN / meta["property"])
+    assert outcome(result) == meta["expect"], str(result.error)
+
+
+def test_every_folder_matches_its_expectations():
+    for path in FILES:
+        expect = parse_expect(path)["expect"]
+        folder = path.parent.name
+        if folder == "valid":
+            assert expect in ("valid unsat", "valid sat", "holey"), path
+        elif folder == "invalid":
+            assert expect.startswith("invalid ") and not re.fullmatch(r"invalid (PARSE|LIMIT)", expect), path
+        else:
+            assert re.fullmatch(r"invalid (PARSE|LIMIT)", expect), path
+
+
+def test_every_error_code_and_rule_is_covered():
+    expects = [parse_expect(p)["expect"] for p in FILES]
+    codes = {e.split()[-1] for e in expects if e.startswith("invalid")}
+    assert ALL_CODES <= codes, sorted(ALL_CODES - codes)
+    texts = "\n".join(p.read_text("latin-1") for p in (GOLDEN / "valid").glob("*.apf"))
+    for rule in (" root ", " input ", " relu ", "bounds 1 interval", " crown", " linear ", " z3", " hole ",
+                 " witness ", " sat ", " unsat", " alpha ", " beta "):
+        assert rule in texts, rule
+    for verdict in ("valid unsat", "valid sat", "holey"):
+        assert verdict in expects
+
+
+def test_models_are_reproducible(tmp_path: Path):
+    """Regenerating the tiny networks and properties gives byte-identical files."""
+    nets.write_all(tmp_path)
+    for p in sorted(tmp_path.iterdir()):
+        assert p.read_bytes() == (GOLDEN / "models" / p.name).read_bytes(), p.name
+    assert {p.name for p in (GOLDEN / "models").iterdir()} == {p.name for p in tmp_path.iterdir()}
+
+
+def test_golden_files_are_reproducible(tmp_path: Path):
+    (tmp_path / "models").symlink_to(GOLDEN / "models")
+    golden_cases.write_all(tmp_path)
+    for folder in FOLDERS:
+        made = {p.name: p.read_bytes() for p in (tmp_path / folder).glob("*.apf")}
+        have = {p.name: p.read_bytes() for p in (GOLDEN / folder).glob("*.apf")}
+        assert made.keys() == have.keys(), folder
+        for name in made:
+            assert made[name] == have[name], f"{folder}/{name}: run python -m checker.tests.golden_cases"
+
+
+def test_models_load_and_properties_cross_check():
+    from apothem_check.vnnlib import cross_check_with_z3
+    for name in nets.PROPERTIES:
+        model = {"abs_zero": "abs_eps"}.get(name, name.split("_")[0])
+        net, prop = load(GOLDEN / "models" / f"{model}.onnx", GOLDEN / "models" / f"{name}.vnnlib")
+        cross_check_with_z3(GOLDEN / "models" / f"{name}.vnnlib", prop)
+
+
+def test_valid_unsat_proofs_agree_with_z3_on_each_disjunct():
+    """Independent oracle: every property proved unsat here is unsat for z3 on the exact network."""
+    from apothem_check.leaf_z3 import node_is_empty
+    from apothem_check.kernel import Session
+    from apothem_check import steps as S
+    for path in FILES:
+        meta = parse_expect(path)
+        if path.parent.name != "valid" or meta["expect"] != "valid unsat" or "xfail" in path.read_text("latin-1"):
+            continue
+        net, prop = load(GOLDEN / meta["model"], GOLDEN / meta["property"])
+        for d in range(len(prop.disjuncts)):
+            session = Session(net, prop)
+            session.apply(S.Root(1, d))
+            assert node_is_empty(net, prop.disjuncts[d], session.open[1], 60_000) == "unsat", path
