@@ -1,0 +1,1 @@
+"""Apothem prover: decides VNN-LIB queries on ReLU networks and writes checkable proofs."""

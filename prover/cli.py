@@ -1,0 +1,143 @@
+"""Command line: `apothem verify QUERY --network [NAME=]MODEL.onnx [--proof OUT] [--timeout S]
+[--progress] [--no-proof]` and `apothem supports --proof-rules|--onnx-operators|...`.
+
+stdout, first line: `sat`, `unsat`, `unknown` or `timed-out`; after `sat` the counterexample
+`((X_0 v) ... (Y_0 v) ...)`: inputs as exact decimals (they are dyadic), outputs as the
+nearest float64 (repr). Exit status 0 for any of these answers.
+Bad input (unreadable network or property, unsupported operator): stdout `error`, one line
+`apothem: error: CODE: message` on stderr, exit status 2. An internal failure: stdout
+`unknown`, one line on stderr, exit status 3. Never a traceback unless APOTHEM_DEBUG is set.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from fractions import Fraction
+
+# One BLAS thread: our matrices are small and batched; threads only contend (nnenum does the same).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+PROOF_RULES = ["root", "split input", "split relu", "bounds interval", "bounds crown", "close linear",
+               "witness", "sat", "unsat"]
+ONNX_OPERATORS_FALLBACK = ["Add", "Constant", "Flatten", "Gemm", "Identity", "MatMul", "Relu", "Reshape", "Sub"]
+
+
+def exact_decimal(q: Fraction) -> str:
+    """Exact decimal text of a rational with a power-of-two (or five) denominator."""
+    q = Fraction(q)
+    sign = "-" if q < 0 else ""
+    q = abs(q)
+    n, den = q.numerator, q.denominator
+    digits = 0
+    while den % 10 and den != 1:
+        if den % 2 == 0:
+            n, den = n * 5, den // 2
+        elif den % 5 == 0:
+            n, den = n * 2, den // 5
+        else:
+            return f"{sign}{float(q)!r}"
+        digits += 1
+    while den % 10 == 0:
+        den //= 10
+        digits += 1
+    whole, frac = divmod(n, 10 ** digits)
+    if digits == 0:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{str(frac).rjust(digits, '0').rstrip('0') or '0'}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="apothem", description="proof-producing verifier for ReLU networks")
+    sub = p.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="decide a VNN-LIB query")
+    v.add_argument("query")
+    v.add_argument("--network", required=True, action="append", help="[NAME=]MODEL.onnx")
+    v.add_argument("--proof", help="write the proof here (written atomically at the end)")
+    v.add_argument("--timeout", type=float, default=None, help="seconds")
+    v.add_argument("--progress", action="store_true", help="live progress line on stderr")
+    v.add_argument("--no-proof", action="store_true", help="no proof and no exact re-verification")
+    v.add_argument("--stats", action="store_true", help="print search statistics (JSON) on stderr")
+    s = sub.add_parser("supports", help="list supported features")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--proof-rules", action="store_true")
+    g.add_argument("--onnx-operators", action="store_true")
+    g.add_argument("--vnnlib-versions", action="store_true")
+    g.add_argument("--onnx-element-types", action="store_true")
+    return p
+
+
+def _supports(args) -> int:
+    if args.proof_rules:
+        items = PROOF_RULES
+    elif args.onnx_operators:
+        try:
+            from apothem_check import network as N
+            items = sorted(getattr(N, "SUPPORTED_OPERATORS", ONNX_OPERATORS_FALLBACK))
+        except ImportError:
+            items = ONNX_OPERATORS_FALLBACK
+    elif args.vnnlib_versions:
+        items = ["1"]
+    else:
+        items = ["float32"]
+    print("\n".join(items))
+    return 0
+
+
+def _verify(args) -> int:
+    from apothem_check.errors import InputError
+    from apothem_check.network import load_network
+    from apothem_check.vnnlib import load_property
+
+    from .verify import verify
+
+    try:
+        if len(args.network) != 1:
+            raise InputError("NETWORK", "exactly one --network is supported")
+        spec = args.network[0]
+        path = spec.split("=", 1)[1] if "=" in spec and not os.path.exists(spec) else spec
+        network = load_network(path)
+        prop = load_property(args.query, network.n_inputs, network.n_outputs)
+    except InputError as err:
+        print("error")
+        sys.stderr.write(f"apothem: error: {err.code}: {err.message}\n")
+        return 2
+    except OSError as err:
+        print("error")
+        sys.stderr.write(f"apothem: error: IO: {err}\n")
+        return 2
+    out = verify(network, prop, None if args.no_proof else args.proof, args.timeout, args.progress,
+                 proof=not args.no_proof)
+    print(out.verdict)
+    if out.verdict == "sat":
+        parts = [f"(X_{i} {exact_decimal(v)})" for i, v in enumerate(out.inputs)]
+        parts += [f"(Y_{j} {float(v)!r})" for j, v in enumerate(out.outputs)]
+        print("(" + "\n ".join(parts) + ")")
+    if out.reason:
+        sys.stderr.write(f"apothem: {out.verdict}: {out.reason}\n")
+    if args.stats:
+        sys.stderr.write(json.dumps(out.stats) + "\n")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "supports":
+            return _supports(args)
+        return _verify(args)
+    except KeyboardInterrupt:
+        print("unknown")
+        return 130
+    except Exception as err:  # never a traceback for users
+        if os.environ.get("APOTHEM_DEBUG"):
+            raise
+        print("unknown")
+        sys.stderr.write(f"apothem: internal error: {type(err).__name__}: {err}\n")
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Floating-point engine (numpy float64): bounds, certificates, falsification. Batched over nodes."""

@@ -1,0 +1,86 @@
+"""The backward linear bound of spec 4.5 in float64, batched over nodes (and objective rows).
+
+Mirrors the checker's exact pass step for step (same relaxation cases, same default slopes) so
+that a certificate found here is the one the checker replays; only rounding differs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def relaxation(l: np.ndarray, u: np.ndarray, alpha: np.ndarray | None):
+    """Lower slope, upper slope t, upper offset t*l, and the unstable mask (all shaped like l)."""
+    active = l >= 0
+    unstable = (l < 0) & (u > 0)
+    default = (u > -l).astype(float)
+    low = np.where(active, 1.0, 0.0)
+    low = np.where(unstable, default if alpha is None else alpha, low)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(unstable, u / np.where(unstable, u - l, 1.0), 0.0)
+    up = np.where(active, 1.0, t)
+    offset = np.where(unstable, t * l, 0.0)
+    return low, up, offset, unstable
+
+
+@dataclass
+class Pass:
+    """Result of one backward pass; `coeff_h[k-1]`: coefficients on h(k) before relaxation."""
+    bound: np.ndarray          # (B, r)
+    coeff_x: np.ndarray        # (B, r, n_0) coefficients on the input
+    coeff_h: list              # per hidden layer (B, r, n_k)
+    relax: list                # per hidden layer (low, up, offset, unstable)
+
+
+def backward(net, start: int, C: np.ndarray, e: np.ndarray, lower, upper, lo, hi,
+             alphas=None, sigmas=None, betas=None) -> Pass:
+    """Lower bound of rows of C . z(start) + e over each node.
+
+    C (B, r, n_start), e (B, r); lower/upper: per hidden layer (B, n_k); lo/hi (B, n_0);
+    alphas/betas/sigmas: per hidden layer (B, n_k) or None (alphas None: default slopes).
+    """
+    c, e = C, e.copy()
+    coeff_h = [None] * (net.depth - 1)
+    relax = [None] * (net.depth - 1)
+    for k in range(start, 0, -1):
+        w, b = net.weights[k - 1], net.biases[k - 1]
+        e = e + c @ b
+        c = c @ w
+        if k == 1:
+            break
+        h = k - 2  # index of hidden layer k-1
+        low, up, off, unst = relaxation(lower[h], upper[h], alphas[h] if alphas is not None else None)
+        coeff_h[h] = c
+        relax[h] = (low, up, off, unst)
+        pos = c >= 0
+        e = e - np.einsum("brn,bn->br", np.where(pos, 0.0, c), off)
+        c = np.where(pos, c * low[:, None, :], c * up[:, None, :])
+        if betas is not None and betas[h] is not None:
+            c = c - (sigmas[h] * betas[h])[:, None, :]
+    bound = e + np.where(c >= 0, c * lo[:, None, :], c * hi[:, None, :]).sum(axis=-1)
+    return Pass(bound, c, coeff_h, relax)
+
+
+def gradients(net, p: Pass, lo, hi, A, const, alphas_used: bool = True):
+    """Subgradients of p.bound (single row, r = 1) w.r.t. alpha, beta and lambda.
+
+    The bound is linear in the coefficients given the relaxation cases; its derivative w.r.t.
+    the coefficient on z(k) is the value v(k) of z(k) at the relaxed problem's minimiser,
+    obtained by running the relaxed network forward from x* (the box corner picked per sign).
+    Returns (d_alpha per hidden layer, d_beta per hidden layer [multiply by -sigma], d_lambda).
+    """
+    x = np.where(p.coeff_x[:, 0, :] >= 0, lo, hi)
+    h = x
+    d_alpha, v_hidden = [], []
+    for k in range(1, net.depth):
+        v = h @ net.weights[k - 1].T + net.biases[k - 1]   # value of z(k)
+        low, up, off, unst = p.relax[k - 1]
+        ch = p.coeff_h[k - 1][:, 0, :]
+        pos = ch >= 0
+        d_alpha.append(np.where(pos & unst, ch * v, 0.0))
+        v_hidden.append(v)
+        h = np.where(pos, v * low, v * up - off)
+    y = h @ net.weights[-1].T + net.biases[-1]
+    d_lambda = y @ A.T + const
+    return d_alpha, v_hidden, d_lambda

@@ -1,0 +1,113 @@
+"""The query as the prover sees it: float matrices per disjunct, plus exact witness checking."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .engine.model import FloatNet
+
+
+def _down(q: Fraction) -> float:
+    f = float(q)
+    return math.nextafter(f, -math.inf) if Fraction(f) > q else f
+
+
+def _up(q: Fraction) -> float:
+    f = float(q)
+    return math.nextafter(f, math.inf) if Fraction(f) < q else f
+
+
+@dataclass
+class DisjunctData:
+    index: int
+    lo: np.ndarray       # float box containing the exact box (outward)
+    hi: np.ndarray
+    A: np.ndarray        # (m, n_out): unsafe iff A y + const <= 0 (row-wise)
+    const: np.ndarray
+    strict: np.ndarray
+    exact: object        # the property's Disjunct
+
+
+@dataclass
+class Problem:
+    network: object
+    prop: object
+    net: FloatNet
+    disjuncts: list
+
+    @classmethod
+    def of(cls, network, prop) -> "Problem":
+        net = FloatNet.of(network)
+        ds = []
+        for i, d in enumerate(prop.disjuncts):
+            lo = np.array([_down(Fraction(v)) for v in d.lower])
+            hi = np.array([_up(Fraction(v)) for v in d.upper])
+            A = np.array([[float(a) for a in c.coeffs] for c in d.constraints]).reshape(len(d.constraints), -1)
+            const = np.array([float(c.const) for c in d.constraints])
+            strict = np.array([bool(c.strict) for c in d.constraints])
+            if len(d.constraints) == 0:  # empty conjunction: any point of the box is unsafe
+                A, const, strict = np.zeros((0, net.widths[-1])), np.zeros(0), np.zeros(0, bool)
+            ds.append(DisjunctData(i, lo, hi, A, const, strict, d))
+        return cls(network, prop, net, ds)
+
+    def violated(self, d: DisjunctData, y: np.ndarray) -> np.ndarray:
+        """Float test per row of y: every constraint holds (candidates for exact checking)."""
+        if d.A.shape[0] == 0:
+            return np.ones(len(y), bool)
+        g = y @ d.A.T + d.const
+        return np.all(g <= 0, axis=1)
+
+    def margin(self, d: DisjunctData, y: np.ndarray) -> np.ndarray:
+        """max_i g_i(y): <= 0 means unsafe (float)."""
+        if d.A.shape[0] == 0:
+            return -np.ones(len(y))
+        return np.max(y @ d.A.T + d.const, axis=1)
+
+
+def snap_into_box(d, x: np.ndarray) -> list[Fraction] | None:
+    """Exact point near x inside the *unrounded* box of disjunct d (float32 values preferred)."""
+    e = d.exact
+    out = []
+    for i, v in enumerate(x):
+        lo, hi = Fraction(e.lower[i]), Fraction(e.upper[i])
+        ls, hs = e.lower_strict[i], e.upper_strict[i]
+
+        def inside(q):
+            return (q > lo if ls else q >= lo) and (q < hi if hs else q <= hi)
+
+        f = np.float32(min(max(float(v), float(lo)), float(hi)))
+        q = None
+        for _ in range(4):
+            if inside(Fraction(float(f))):
+                q = Fraction(float(f))
+                break
+            f = np.nextafter(f, np.float32(np.inf) if Fraction(float(f)) <= lo else np.float32(-np.inf))
+        if q is None:
+            if inside(lo):
+                q = lo
+            elif inside(hi):
+                q = hi
+            elif lo < hi:
+                q = (lo + hi) / 2
+            else:
+                return None
+        out.append(q)
+    return out
+
+
+def exact_unsafe(network, d, xs: list[Fraction]) -> bool:
+    """Exactly: x in the unrounded box and every constraint true at N(x) (spec 4.8)."""
+    e = d.exact
+    for i, q in enumerate(xs):
+        lo, hi = Fraction(e.lower[i]), Fraction(e.upper[i])
+        if q < lo or q > hi or (e.lower_strict[i] and q == lo) or (e.upper_strict[i] and q == hi):
+            return False
+    y = network.evaluate(xs)
+    for c in e.constraints:
+        g = sum((Fraction(a) * v for a, v in zip(c.coeffs, y)), Fraction(0)) + Fraction(c.const)
+        if g > 0 or (c.strict and g == 0):
+            return False
+    return True

@@ -1,0 +1,127 @@
+"""Proof emission: every step is replayed by an in-process checker Session before it is written.
+
+A step the Session rejects is never written. The proof goes to a temporary file next to the
+target and is moved into place only when it ends with a verdict the Session accepted.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from fractions import Fraction
+
+from apothem_check import steps as S
+
+
+def dyadic(v: float) -> Fraction:
+    return Fraction(float(v))
+
+
+class ProofLog:
+    def __init__(self, network, prop, path: str | None, verify: bool = True):
+        self.network, self.prop, self.path = network, prop, path
+        self.verify = verify
+        self.session = None
+        if verify:
+            from apothem_check.kernel import Session
+            self.session = Session(network, prop)
+        self.stream = None
+        self.temp = None
+        if path is not None and verify:
+            from proof_format.writer import ProofWriter
+            folder = os.path.dirname(os.path.abspath(path))
+            fd, self.temp = tempfile.mkstemp(prefix=".apothem-", suffix=".part", dir=folder)
+            self.stream = os.fdopen(fd, "w")
+            self.writer = ProofWriter(self.stream, network.sha256, prop.sha256)
+        self.next_id = 1  # the kernel requires ids > 0
+        self.exact_seconds = 0.0
+        self.steps = 0
+        self.rejected = 0
+
+    def ids(self, n: int = 1) -> list[int]:
+        out = list(range(self.next_id, self.next_id + n))
+        self.next_id += n
+        return out
+
+    def apply(self, step) -> bool:
+        """Replay `step` exactly; write it if accepted. Returns False if rejected."""
+        if self.session is not None:
+            from apothem_check.kernel import CheckError
+            t = time.perf_counter()
+            try:
+                self.session.apply(step)
+            except CheckError as err:
+                self.rejected += 1
+                self.last_error = err
+                return False
+            finally:
+                self.exact_seconds += time.perf_counter() - t
+            if self.stream is not None:
+                self.writer.write(step)
+        self.steps += 1
+        return True
+
+    def must(self, step) -> None:
+        if not self.apply(step):
+            err = self.last_error
+            raise RuntimeError(f"checker rejected a structural step {step}: {err.code}: {err.message}")
+
+    # convenience constructors
+    def root(self, disjunct: int) -> int:
+        (i,) = self.ids()
+        self.must(S.Root(i, disjunct))
+        return i
+
+    def split_input(self, node: int, index: int, threshold: float) -> tuple[int, int]:
+        i, a, b = self.ids(3)
+        self.must(S.SplitInput(i, node, index, dyadic(threshold), a, b))
+        return a, b
+
+    def split_relu(self, node: int, layer: int, neuron: int) -> tuple[int, int]:
+        i, a, b = self.ids(3)
+        self.must(S.SplitRelu(i, node, layer, neuron, a, b))
+        return a, b
+
+    def bounds(self, node: int, method: str) -> None:
+        (i,) = self.ids()
+        self.must(S.Bounds(i, node, method))
+
+    def close_linear(self, node: int, lambdas, alphas, betas) -> bool:
+        (i,) = self.ids()
+        step = S.CloseLinear(i, node, tuple(dyadic(v) for v in lambdas),
+                             tuple((k, j, dyadic(v)) for k, j, v in alphas),
+                             tuple((k, j, dyadic(v)) for k, j, v in betas))
+        return self.apply(step)
+
+    def finish_unsat(self) -> bool:
+        (i,) = self.ids()
+        ok = self.apply(S.Unsat(i))
+        if ok and self.session is not None and self.session.verdict != "unsat":
+            ok = False
+        self._close(ok)
+        return ok
+
+    def abandon(self) -> None:
+        self._close(False)
+
+    def _close(self, keep: bool) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+            if keep:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(self.temp, 0o666 & ~umask)
+                os.replace(self.temp, self.path)
+            else:
+                os.unlink(self.temp)
+
+
+def write_sat_proof(network, prop, path: str | None, disjunct: int, xs, verify: bool = True) -> bool:
+    """A fresh proof `witness; sat`, replayed before it is moved into place."""
+    log = ProofLog(network, prop, path, verify)
+    w, s = log.ids(2)
+    ok = log.apply(S.Witness(w, disjunct, tuple(xs))) and log.apply(S.Sat(s, w))
+    ok = ok and (log.session is None or log.session.verdict == "sat")
+    log._close(ok)
+    return ok

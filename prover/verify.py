@@ -1,0 +1,63 @@
+"""One query end to end: load, falsify, search each disjunct, emit and replay the proof."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .problem import Problem
+from .proof import ProofLog, write_sat_proof
+from .search import Found, GiveUp, Search, Settings, Timeout
+
+
+@dataclass
+class Outcome:
+    verdict: str                       # sat | unsat | unknown | timed-out
+    inputs: list | None = None         # exact counterexample (sat)
+    outputs: list | None = None
+    reason: str = ""
+    stats: dict = field(default_factory=dict)
+
+
+def verify(network, prop, proof_path: str | None, timeout: float | None = None, progress: bool = False,
+           proof: bool = True, settings: Settings | None = None) -> Outcome:
+    t0 = time.monotonic()
+    deadline = t0 + (timeout if timeout else 1e12)
+    problem = Problem.of(network, prop)
+    log = ProofLog(network, prop, proof_path, verify=proof)
+    search = Search(problem, log, deadline, progress, settings)
+
+    def stats():
+        return {"nodes": search.stats.nodes, "closed": search.stats.closed,
+                "bounds_steps": dict(search.stats.bounds_steps), "rejected_closes": search.stats.rejected,
+                "steps": log.steps, "exact_seconds": round(log.exact_seconds, 3),
+                "seconds": round(time.monotonic() - t0, 3)}
+
+    try:
+        for d in problem.disjuncts:
+            search.attack(d)
+            search.tick()
+        for d in problem.disjuncts:
+            search.solve(d)
+        search.done_progress()
+        if log.finish_unsat():
+            return Outcome("unsat", stats=stats())
+        return Outcome("unknown", reason="final unsat step rejected", stats=stats())
+    except Found as f:
+        search.done_progress()
+        log.abandon()
+        ys = network.evaluate(f.xs)
+        if not write_sat_proof(network, prop, proof_path, f.disjunct, f.xs, verify=proof):
+            return Outcome("unknown", reason="counterexample rejected by the exact check", stats=stats())
+        return Outcome("sat", list(f.xs), [Fraction(v) for v in ys], stats=stats())
+    except Timeout:
+        search.done_progress()
+        log.abandon()
+        return Outcome("timed-out", stats=stats())
+    except GiveUp as g:
+        search.done_progress()
+        log.abandon()
+        return Outcome("unknown", reason=str(g), stats=stats())
+    except BaseException:
+        log.abandon()
+        raise
