@@ -66,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--onnx-operators", action="store_true")
     g.add_argument("--vnnlib-versions", action="store_true")
     g.add_argument("--onnx-element-types", action="store_true")
+    from .certify.cli import add_subcommands  # certify, audit
+    add_subcommands(sub)
     return p
 
 
@@ -127,6 +129,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "supports":
             return _supports(args)
+        if hasattr(args, "handler"):
+            return args.handler(args)
         return _verify(args)
     except KeyboardInterrupt:
         print("unknown")

@@ -1,0 +1,130 @@
+"""`apothem certify` and `apothem audit` (wired into prover/cli.py by `add_subcommands`).
+
+    apothem certify --network MODEL.onnx (--input FILE | --inputs DIR) [--label C]
+        [--domain LO HI] [--grid G] [--out BUNDLE|DIR] [--maximal] [--dual] [--timeout S]
+        [--workers N] [--csv FILE] [--report DIR] [--no-check]
+    apothem audit --network MODEL.onnx --claims FILE [--out DIR] [--csv FILE] [--timeout S]
+
+Robust means the predicted class is strictly greater than every other output, exactly (margin 0).
+"""
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+
+def add_subcommands(sub) -> None:
+    c = sub.add_parser("certify", help="apothem-optimal / maximal-box robustness certification with a bundle")
+    c.add_argument("--network", required=True)
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--input", help="one input file (e.g. 28x28 CSV of k/255 values)")
+    g.add_argument("--inputs", help="a directory of input files (*.csv)")
+    c.add_argument("--label", type=int, default=None, help="must equal the network's exact prediction (default)")
+    c.add_argument("--domain", nargs=2, default=["0", "1"], metavar=("LO", "HI"))
+    c.add_argument("--grid", type=int, default=255)
+    c.add_argument("--out", default=None, help="bundle file (--input) or directory (--inputs)")
+    c.add_argument("--maximal", action="store_true", help="also a maximal robust box")
+    c.add_argument("--maximal-budget", type=float, default=110.0, help="seconds per input")
+    c.add_argument("--dual", action="store_true", help="also the dual box / ball certifications")
+    c.add_argument("--timeout", type=float, default=30.0, help="seconds per verifier call")
+    c.add_argument("--workers", type=int, default=1)
+    c.add_argument("--csv", default=None, help="per-input CSV (batch)")
+    c.add_argument("--report", default=None, help="directory for the HTML report and figures (batch)")
+    c.add_argument("--no-check", action="store_true", help="skip the in-process bundle check")
+    c.add_argument("--exact-input", action="store_true", help="do not snap input values to the grid")
+    c.set_defaults(handler=run_certify)
+    a = sub.add_parser("audit", help="prove or refute robustness boxes claimed by another tool")
+    a.add_argument("--network", required=True)
+    a.add_argument("--claims", required=True, help="CSV (input, radius | lower, upper) or JSON list")
+    a.add_argument("--out", default="audit-out", help="directory for proofs, queries, counterexamples")
+    a.add_argument("--csv", default=None)
+    a.add_argument("--domain", nargs=2, default=["0", "1"], metavar=("LO", "HI"))
+    a.add_argument("--grid", type=int, default=255)
+    a.add_argument("--timeout", type=float, default=60.0)
+    a.set_defaults(handler=run_audit)
+
+
+def _load(path):
+    from apothem_check.network import load_network
+    return load_network(path)
+
+
+def run_certify(args) -> int:
+    from .certify import Options, certify_one
+    from .inputs import CertifyError
+    lo, hi = Fraction(args.domain[0]), Fraction(args.domain[1])
+    if not lo < hi or args.grid < 1:
+        print("apothem: error: USAGE: need LO < HI and G >= 1", file=sys.stderr)
+        return 2
+    opts = Options(lo, hi, args.grid, timeout=args.timeout, maximal=args.maximal, dual=args.dual,
+                   maximal_budget=args.maximal_budget, check=not args.no_check, snap=not args.exact_input)
+    if args.input:
+        try:
+            net = _load(args.network)
+            out = args.out or (Path(args.input).stem + ".bundle")
+            r = certify_one(net, args.network, args.input, out, opts, args.label)
+        except CertifyError as err:
+            print("error")
+            print(f"apothem: error: INPUT: {err}", file=sys.stderr)
+            return 2
+        row = r.row
+        print(f"label {r.label}; apothem {row.get('apothem_k')} steps = {row.get('apothem')}"
+              f" ({'optimal' if row.get('apothem_optimal') else 'NOT shown optimal, bracket [%s, %s]' % (row.get('apothem_k'), row.get('apothem_hi'))});"
+              f" oracle calls {row.get('oracle_calls')} (verifier {row.get('verifier_calls')}); {row.get('seconds')} s")
+        if "maximal_shown" in row:
+            print(f"maximal box: {'maximal' if row['maximal_shown'] else '%d faces not shown at their limit' % row['maximal_faces_not_shown']};"
+                  f" min edge {row['box_min_edge']:.4f}, log-volume {row['box_log_volume']:.2f}, faces moved {row['maximal_faces_moved']}")
+        if r.bundle_path:
+            print(f"bundle {r.bundle_path}: {r.verdict or 'not checked'}")
+            for line in r.check_lines:
+                print(f"  {line}", file=sys.stderr)
+        return 0 if r.verdict in (None, "valid", "holey") else 1
+    from .batch import input_files, run_batch, write_csv
+    files = input_files(args.inputs)
+    if not files:
+        print(f"apothem: error: INPUT: no *.csv files in {args.inputs}", file=sys.stderr)
+        return 2
+    out = Path(args.out or "certify-out")
+    rows = run_batch(args.network, files, out, opts, workers=args.workers, label=args.label)
+    write_csv(rows, args.csv or out / "certify.csv")
+    _summary(rows)
+    if args.report:
+        from .report import write_report
+        p = write_report(rows, args.report, models={"model": args.network})
+        print(f"report {p}")
+    return 0 if all(r.get("check") in ("valid", "holey", "") for r in rows if "error" not in r) else 1
+
+
+def _summary(rows) -> None:
+    import statistics
+    ok = [r for r in rows if "error" not in r]
+    print(f"{len(rows)} inputs, {len(rows) - len(ok)} errors, "
+          f"{sum(1 for r in ok if r.get('apothem_optimal'))} apothem-optimal, "
+          f"{sum(1 for r in ok if r.get('check') == 'valid')} bundles valid")
+    for key in ("apothem", "box_min_edge", "box_log_volume", "oracle_calls", "verifier_calls", "seconds"):
+        vals = [r[key] for r in ok if r.get(key) is not None]
+        if vals:
+            print(f"  {key:16s} mean {statistics.mean(vals):10.4g}  min {min(vals):10.4g}  max {max(vals):10.4g}  median {statistics.median(vals):10.4g}")
+    for r in rows:
+        if "error" in r:
+            print(f"  error {r['input']}: {r['error']}", file=sys.stderr)
+
+
+def run_audit(args) -> int:
+    from .audit import audit
+    from .batch import write_csv
+    from .inputs import CertifyError
+    try:
+        net = _load(args.network)
+        rows = audit(net, args.claims, args.out, Fraction(args.domain[0]), Fraction(args.domain[1]), args.grid,
+                     args.timeout, log=lambda s: print(s, file=sys.stderr))
+    except CertifyError as err:
+        print(f"apothem: error: INPUT: {err}", file=sys.stderr)
+        return 2
+    write_csv(rows, args.csv or Path(args.out) / "audit.csv")
+    counts = {}
+    for r in rows:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    print(" ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (of {len(rows)} claims)")
+    return 0
