@@ -77,10 +77,22 @@ class BundleChecker:
         self.holey = False
         self._done: dict[int, tuple] = {}
 
+    def box_of(self, i: int) -> tuple:
+        """A call's box: explicit, or an earlier call's box with faces moved outward by grid steps."""
+        c = self.b["calls"][i]
+        if "lower" in c:
+            return tuple(map(Fraction, c["lower"])), tuple(map(Fraction, c["upper"]))
+        if not 0 <= int(c["like"]) < i:
+            raise BundleError(f"call {i} refers to call {c['like']}, which is not an earlier call")
+        box = self.box_of(int(c["like"]))
+        for coord, side, steps in c["move"]:
+            box = self.moved(*box, int(coord), side, int(steps) * self.delta)
+        return tuple(box[0]), tuple(box[1])
+
     def call(self, i: int, kind: str, verdict: str, lower, upper) -> None:
         """Call i must be a checked `verdict` answer to query `kind` on exactly [lower, upper]."""
         c = self.b["calls"][i]
-        box = (tuple(Fraction(v) for v in c["lower"]), tuple(Fraction(v) for v in c["upper"]))
+        box = self.box_of(i)
         if (c["kind"], c["verdict"]) != (kind, verdict) or box != (tuple(lower), tuple(upper)):
             raise BundleError(f"call {i} is not a {verdict} {kind} query on the claimed box")
         if i in self._done:
@@ -105,6 +117,8 @@ class BundleChecker:
         return v in (self.lo, self.hi) or ((v - self.x[i]) / self.delta).denominator == 1
 
     def moved(self, lower, upper, i: int, side: str, step: Fraction):
+        if side not in ("lower", "upper") or step < 0:
+            raise BundleError(f"a face move must be outward on side lower or upper, not {side} by {step}")
         lower, upper = list(lower), list(upper)
         if side == "lower":
             lower[i] = max(self.lo, lower[i] - step)
@@ -113,25 +127,18 @@ class BundleChecker:
         return lower, upper
 
     def apothem(self, claim) -> str:
-        k = int(claim["k"])
+        """flip(ball(k)) unsat; a flip(ball(top)) sat call, if any, bounds it: optimal when top = k + 1."""
+        k, top, refuted_by = int(claim["k"]), claim["bracket"][1], claim.get("refuted_by")
         self.call(claim["proof"], "flip", "unsat", *self.ball(k))
-        if claim.get("refuted_by") is not None:
-            self.call(claim["refuted_by"], "flip", "sat", *self.ball(k + 1))
-            return f"apothem {k}/{self.b['grid']} of the domain width: optimal (a flip within {k + 1} steps)"
-        top = claim.get("bracket", [k, None])[1]
-        if top is not None:
-            sat_calls = [i for i, c in enumerate(self.b["calls"]) if c["kind"] == "flip" and c["verdict"] == "sat"]
-            found = [i for i in sat_calls if self._try(i, "flip", "sat", *self.ball(int(top)))]
-            if not found:
-                raise BundleError(f"no flip call backs the bracket's upper end {top}")
+        if refuted_by is not None:
+            self.call(refuted_by, "flip", "sat", *self.ball(int(top)))
+        elif top is not None:
+            raise BundleError(f"the bracket's upper end {top} has no flip call")
+        if refuted_by is not None and int(top) == k + 1:
+            return f"apothem {k} grid steps: optimal (a flip within {k + 1} steps)"
+        if self.ball(k) == ([self.lo] * len(self.x), [self.hi] * len(self.x)):
+            return f"apothem {k} grid steps: the whole domain is robust"
         return f"apothem {k} grid steps: NOT shown optimal (bracket [{k}, {top if top is not None else '?'}])"
-
-    def _try(self, i, *args) -> bool:
-        try:
-            self.call(i, *args)
-            return True
-        except BundleError:
-            return False
 
     def box_faces(self, lower, upper, faces, on_face) -> int:
         """Check one entry per face off the domain boundary; returns how many are not shown."""

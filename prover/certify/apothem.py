@@ -30,7 +30,7 @@ class ApothemResult:
     def claim(self) -> dict | None:
         if self.k is None:
             return None
-        return {"k": self.k, "proof": self.proof, "refuted_by": self.refuted_by if self.optimal else None,
+        return {"k": self.k, "proof": self.proof, "refuted_by": self.refuted_by,
                 "bracket": [self.k, self.hi]}
 
 
