@@ -1,16 +1,15 @@
-"""Read a VNN-LIB 1 property into an ordered list of disjuncts (`load_property`).
+"""Read a VNN-LIB 1 or 2 property into an ordered list of disjuncts (`load_property`).
 
-Why our own reader: the property decides what "unsafe" means, so the checker must not
-take a prover's word for it. The file is parsed with the small grammar vnnlib.lark,
-numbers are taken exactly from their text (`Fraction(text)`, never via float), and the
-formula is put into disjunctive normal form in a canonical, documented order that proofs
-refer to by index. `cross_check_with_z3` then has z3 read the same file as SMT-LIB and
-prove that its reading and ours are the same set, so a misreading on either side shows.
-The tree walk uses an explicit stack (no Python recursion), and the nesting depth, the
-DNF size and number sizes are bounded, so hostile files fail cleanly.
+The property decides what "unsafe" means, so the checker reads it itself (grammar vnnlib.lark,
+numbers exactly: `Fraction(text)`, never via float) into disjunctive normal form, in the canonical
+order proofs refer to by index; `cross_check_with_z3` has z3 prove that its SMT-LIB reading and
+ours are the same set. Explicit stack, bounded nesting, DNF and number sizes: hostile files fail
+cleanly. VNN-LIB 2 (vnnlib.org; grammar: github.com/VNNLIB/VNNLIB-Standard): one network with one
+input and one output tensor of element type real; X[i,j,..] is X_k of VNN-LIB 1, k its C-order index.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import math
@@ -26,8 +25,8 @@ from .errors import InputError
 MAX_DEPTH = 10_000        # parenthesis nesting (z3's parser recurses in C)
 MAX_DISJUNCTS = 100_000   # size of the DNF
 MAX_EXPONENT = 1_000      # |e| in 1.5e<e>: bounds the integers Fraction(text) builds
+SUPPORTED_VERSIONS = ("1", "2")
 _VAR = re.compile(r"([XY])_(0|[1-9][0-9]*)")
-_parser = None
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,10 @@ class Property:
     version: str
 
 
+@functools.cache
 def _get_parser() -> lark.Lark:
-    global _parser
-    if _parser is None:
-        grammar = (Path(__file__).parent / "vnnlib.lark").read_text()
-        _parser = lark.Lark(grammar, parser="lalr", strict=True, propagate_positions=True)
-    return _parser
+    grammar = (Path(__file__).parent / "vnnlib.lark").read_text()
+    return lark.Lark(grammar, parser="lalr", strict=True, propagate_positions=True)
 
 
 def _where(node) -> str:
@@ -72,18 +69,13 @@ def _where(node) -> str:
 
 def _fail(code: str, node, text: str, msg: str):
     """Raise with the position and (a prefix of) the source text of `node`."""
-    if isinstance(node, lark.Token):
-        src = str(node)
-    else:
-        src = text[node.meta.start_pos:node.meta.end_pos]
-    src = " ".join(src.split())
+    src = " ".join((str(node) if isinstance(node, lark.Token) else text[node.meta.start_pos:node.meta.end_pos]).split())
     raise InputError(code, f"{_where(node)}: {msg}: {src[:80] + ('...' if len(src) > 80 else '')}")
 
 
 def _read(path) -> tuple[bytes, str]:
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = Path(path).read_bytes()
         return data, data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError("VNNLIB_SYNTAX", f"cannot read {path} as UTF-8 text: {e}") from None
@@ -101,9 +93,6 @@ def _check_depth(text: str):
 
 def _parse(text: str) -> lark.Tree:
     _check_depth(text)
-    if re.search(r"\(\s*(vnnlib-version|declare-network)\b", re.sub(r";[^\n]*", "", text)):
-        raise InputError("VNNLIB_UNSUPPORTED", "VNN-LIB 2 files (vnnlib-version, declare-network) "
-                         "are not supported; only VNN-LIB 1 (declare-const X_i/Y_j Real)")
     try:
         return _get_parser().parse(text)
     except lark.UnexpectedInput as e:
@@ -132,7 +121,7 @@ def _combine(head: str, args: list, node, text: str):
     if head in ("and", "or"):
         if not args or not all(formulas):
             _fail("VNNLIB_SYNTAX", node, text, f"'{head}' needs one or more formulas")
-        return _product(args, _where(node)) if head == "and" else _concat(args, _where(node))
+        return _join(head, args, _where(node))
     if any(formulas):
         _fail("VNNLIB_SYNTAX", node, text, f"'{head}' applied to a formula")
     if head in ("<=", ">=", "<", ">"):
@@ -179,21 +168,14 @@ def _lin(first, *rest, sign=1):
     return {v: c for v, c in coeffs.items() if c != 0}, const
 
 
-def _size_check(n: int, where: str):
+def _join(head: str, dnfs: list, where: str) -> list:
+    """"and": the cartesian product in order, the first conjunct varying slowest (itertools.product);
+    "or": the operands' disjuncts, in order."""
+    n = math.prod(len(d) for d in dnfs) if head == "and" else sum(len(d) for d in dnfs)
     if n > MAX_DISJUNCTS:
-        raise InputError("VNNLIB_TOO_LARGE", f"{where}: the disjunctive normal form has {n} > "
-                         f"{MAX_DISJUNCTS} disjuncts")
-
-
-def _product(dnfs: list, where: str) -> list:
-    """AND: cartesian product in order, the first conjunct varying slowest (itertools.product)."""
-    _size_check(math.prod(len(d) for d in dnfs), where)
-    return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*dnfs)]
-
-
-def _concat(dnfs: list, where: str) -> list:
-    """OR: the operands' disjuncts, in order."""
-    _size_check(sum(len(d) for d in dnfs), where)
+        raise InputError("VNNLIB_TOO_LARGE", f"{where}: a disjunctive normal form of {n} > {MAX_DISJUNCTS} disjuncts")
+    if head == "and":
+        return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*dnfs)]
     return [d for dnf in dnfs for d in dnf]
 
 
@@ -202,13 +184,10 @@ def _evaluate(root, env: dict, text: str):
     stack, values = [(root, False)], []
     while stack:
         node, ready = stack.pop()
-        if isinstance(node, lark.Token):
-            if node.type == "NUMBER":
-                values.append(({}, _number(node)))
-            elif str(node) in env:
-                values.append(({env[str(node)]: Fraction(1)}, Fraction(0)))
-            else:
-                _fail("VNNLIB_UNDECLARED", node, text, "undeclared or unsupported symbol")
+        if isinstance(node, lark.Token) and node.type == "NUMBER":
+            values.append(({}, _number(node)))
+        elif isinstance(node, lark.Token) or node.data == "ref":
+            values.append(({_var(node, env, text): Fraction(1)}, Fraction(0)))
         elif ready:
             n = len(node.children) - 1
             args = values[len(values) - n:]
@@ -236,7 +215,54 @@ def _declare(cmd, env: dict, n_inputs: int, n_outputs: int, text: str):
     kind, index = m.group(1), int(m.group(2))
     if index >= (n_inputs if kind == "X" else n_outputs):
         _fail("VNNLIB_VAR_RANGE", cmd, text, f"the network has {n_inputs} inputs and {n_outputs} outputs")
-    env[name] = (kind, index)
+    env[name] = (kind, (), index)  # as (kind, shape, offset) of _header, shape () for a scalar
+
+
+def _head(cmd) -> str:
+    ok = isinstance(cmd, lark.Tree) and cmd.data == "list" and cmd.children
+    return str(cmd.children[0]) if ok and isinstance(cmd.children[0], lark.Token) else ""
+
+
+def _header(cmds: list, sizes: tuple, text: str) -> tuple:
+    """VNN-LIB 2: (vnnlib-version <2.x>) (declare-network N (declare-input X real [..]) (declare-output Y
+    real [..])) -> "2", env {X: ("X", shape, 0), Y: ...}, other commands. VNN-LIB 1: "1", {}, cmds."""
+    if _head(cmds[0] if cmds else None) != "vnnlib-version":
+        return "1", {}, cmds
+    if len(cmds[0].children) != 2 or not re.fullmatch(r"<2\.(0|[1-9][0-9]*)>", str(cmds[0].children[1])):
+        _fail("VNNLIB_UNSUPPORTED", cmds[0], text, f"supported VNN-LIB versions: {SUPPORTED_VERSIONS}, 2 as <2.x>")
+    net = cmds[min(1, len(cmds) - 1)]
+    decls, env = net.children[2:] if _head(net) == "declare-network" else [], {}
+    bad = [d for d, h in zip(decls, ("declare-input", "declare-output")) if _head(d) != h] + decls[2:] + [net]
+    if bad[0] is not net or len(decls) != 2:
+        _fail("VNNLIB_UNSUPPORTED", bad[0], text, "VNN-LIB 2: only one network, declared first, with one "
+              "declare-input and one declare-output (no equal-to, isomorphic-to, declare-hidden) is supported")
+    for d, kind, size in zip(decls, "XY", sizes):
+        ref = d.children[2] if len(d.children) == 3 else d
+        if getattr(ref, "data", "") != "ref" or str(ref.children[0]) not in ("real", "Real"):
+            _fail("VNNLIB_UNSUPPORTED", d, text, f"only ({_head(d)} <name> real [<dims>]) is supported, not "
+                  "options or other element types (float32 etc.: floating-point semantics)")
+        shape = tuple(int(v) for v in re.findall(r"[0-9]+", ref.children[1]))
+        if math.prod(shape) != size:
+            _fail("VNNLIB_SHAPE", d, text, f"{math.prod(shape)} elements, but the network has {size}")
+        env[str(d.children[1])] = (kind, shape, 0)
+    names = [str(net.children[1]), *env]
+    if len(set(names)) != 3 or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) for n in names) \
+            or {"and", "or", "assert"} & set(names):
+        _fail("VNNLIB_SYNTAX", net, text, "the network, input and output need distinct names [A-Za-z][A-Za-z0-9_]*")
+    return "2", env, cmds[2:]
+
+
+def _var(node, env: dict, text: str) -> tuple:
+    """(kind, index) of X_i / Y_j (VNN-LIB 1) or of VNN-LIB 2's X[i,j,..] (scalar: X): C-order index."""
+    name, idx = (node, None) if isinstance(node, lark.Token) else node.children
+    if str(name) not in env:
+        _fail("VNNLIB_UNDECLARED", node, text, "undeclared or unsupported symbol")
+    (kind, shape, flat), ix = env[str(name)], [int(v) for v in re.findall(r"[0-9]+", idx or "")]
+    if len(ix) != len(shape) or (idx is not None and not ix) or any(i >= n for i, n in zip(ix, shape)):
+        _fail("VNNLIB_VAR_RANGE", node, text, f"{name} has shape {list(shape)}: give one in-range index per dimension")
+    for i, n in zip(ix, shape):
+        flat = flat * n + i
+    return kind, flat
 
 
 def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjunct:
@@ -255,23 +281,21 @@ def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjun
         old = side[i]
         if old is None or (bound < old[0] if upper else bound > old[0]) or (bound == old[0] and strict):
             side[i] = (bound, strict)
-    for i in range(n_inputs):
-        for side, what in ((lo, "lower"), (hi, "upper")):
-            if side[i] is None:
-                raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {what} bound in disjunct {index}")
+    for i, (side, what) in itertools.product(range(n_inputs), ((lo, "lower"), (hi, "upper"))):
+        if side[i] is None:
+            raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {what} bound in disjunct {index}")
     return Disjunct(tuple(v for v, _ in lo), tuple(v for v, _ in hi), tuple(s for _, s in lo),
                     tuple(s for _, s in hi), tuple(constraints))
 
 
 def load_property(path, n_inputs: int, n_outputs: int) -> Property:
-    """Parse and normalise a VNN-LIB 1 file for a network with the given input/output sizes."""
+    """Parse and normalise a VNN-LIB 1 or 2 file for a network with the given input/output sizes."""
     data, text = _read(path)
-    env, asserts = {}, []
-    for cmd in _parse(text).children:
-        if not isinstance(cmd, lark.Tree) or not cmd.children or not isinstance(cmd.children[0], lark.Token):
+    (version, env, cmds), asserts = _header(_parse(text).children, (n_inputs, n_outputs), text), []
+    for cmd in cmds:
+        if not (head := _head(cmd)):
             _fail("VNNLIB_SYNTAX", cmd, text, "expected a command (declare-const ...) or (assert ...)")
-        head = str(cmd.children[0])
-        if head == "declare-const":
+        if head == "declare-const" and version == "1":
             _declare(cmd, env, n_inputs, n_outputs, text)
         elif head == "assert" and len(cmd.children) == 2:
             formula = _evaluate(cmd.children[1], env, text)
@@ -279,11 +303,12 @@ def load_property(path, n_inputs: int, n_outputs: int) -> Property:
                 _fail("VNNLIB_SYNTAX", cmd, text, "assert needs a formula, not a term")
             asserts.append(formula)
         else:
-            _fail("VNNLIB_UNSUPPORTED", cmd, text, f"command '{head}' is not supported "
-                  "(supported: declare-const, assert with one formula)")
+            _fail("VNNLIB_UNSUPPORTED", cmd, text, f"command '{head}' is not supported in VNN-LIB {version} "
+                  "(VNN-LIB 1: declare-const, assert with one formula; VNN-LIB 2: (vnnlib-version <2.x>), "
+                  "one declare-network, then assert with one formula)")
     disjuncts = tuple(_disjunct(atoms, n_inputs, n_outputs, d)
-                      for d, atoms in enumerate(_product(asserts, "the conjunction of all asserts")))
-    return Property(n_inputs, n_outputs, disjuncts, hashlib.sha256(data).hexdigest(), "1")
+                      for d, atoms in enumerate(_join("and", asserts, "the conjunction of all asserts")))
+    return Property(n_inputs, n_outputs, disjuncts, hashlib.sha256(data).hexdigest(), version)
 
 
 def _z3_num(q: Fraction) -> str:
@@ -291,15 +316,28 @@ def _z3_num(q: Fraction) -> str:
     return f"(- {body})" if q < 0 else body
 
 
-def _z3_text(text: str) -> str:
-    """The file with the numbers z3 cannot read (1e-5, .5, 5., +1) written as exact quotients."""
-    if not re.search(r"[0-9][eE]|(?<![0-9])\.|\.(?![0-9])|\+", re.sub(r";[^\n]*", "", text)):
+def _z3_text(text: str, prop: Property) -> str:
+    """The file as SMT-LIB for z3: numbers z3 cannot read (1e-5, .5, 5., +1) as exact quotients; for
+    VNN-LIB 2 the header (re-read by `_header`) as (declare-const X_k Real).., each X[i,j,..] (scalar: X)
+    as X_k, k = sum(i * stride) computed here, not by `_var`. Lost independence: z3 reads the assertions
+    itself, not the declarations (input or output, shapes, element type) nor the index arithmetic."""
+    names, last, out = {}, 0, []
+    if prop.version == "2":
+        cmds, sizes = _parse(text).children, (prop.n_inputs, prop.n_outputs)
+        names = _header(cmds, sizes, text)[1]
+        last = cmds[1].meta.end_pos if names else 0  # no names: not VNN-LIB 2, z3 will reject it
+        out = [f"(declare-const {k}_{i} Real)\n" for k, n in zip("XY", sizes) for i in range(n)]
+    elif not re.search(r"[0-9][eE]|(?<![0-9])\.|\.(?![0-9])|\+", re.sub(r";[^\n]*", "", text)):
         return text  # nothing to rewrite (the common case): skip lexing
-    out, last = [], 0
-    for tok in _get_parser().lex(text):
+    toks = [t for t in _get_parser().lex(text) if t.start_pos >= last] + [lark.Token("END", "")]
+    for tok, nxt in zip(toks, toks[1:]):
         if tok.type == "NUMBER" and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", tok):
             out += [text[last:tok.start_pos], _z3_num(Fraction(str(tok)))]
             last = tok.end_pos
+        elif tok in names:
+            ix, (kind, shape, _) = [int(v) for v in re.findall(r"[0-9]+", nxt) if nxt.type == "INDEX"], names[tok]
+            out += [text[last:tok.start_pos], f"{kind}_{sum(i * math.prod(shape[k + 1:]) for k, i in enumerate(ix))}"]
+            last = (nxt if ix else tok).end_pos
     return "".join(out) + text[last:]
 
 
@@ -319,17 +357,16 @@ def _our_text(prop: Property) -> str:
 
 
 def cross_check_with_z3(path, prop: Property, timeout_s: float = 10.0) -> None:
-    """Prove with z3 (exact linear real arithmetic) that z3's SMT-LIB reading of the file
-    and our disjuncts describe the same set of (X, Y); raise InputError otherwise.
-    Both sides are handed to z3 as SMT-LIB text (fast to build); X_i/Y_j name the same
-    z3 constants in both."""
+    """Prove with z3 (exact linear real arithmetic) that z3's SMT-LIB reading of the file and our
+    disjuncts are the same set of (X, Y), else raise InputError. Both sides are handed to z3 as SMT-LIB
+    text (fast to build, see `_z3_text`); X_i/Y_j name the same z3 constants in both."""
     import z3
 
     _, text = _read(path)
     _check_depth(text)
     ctx = z3.Context()
     try:
-        theirs = z3.And(*z3.parse_smt2_string(_z3_text(text), ctx=ctx), ctx)
+        theirs = z3.And(*z3.parse_smt2_string(_z3_text(text, prop), ctx=ctx), ctx)
     except z3.Z3Exception as e:
         raise InputError("VNNLIB_Z3_PARSE", f"z3 cannot parse {path}: {e}") from None
     ours = z3.And(*z3.parse_smt2_string(_our_text(prop), ctx=ctx), ctx)
