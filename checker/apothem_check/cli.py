@@ -32,7 +32,7 @@ def _supports(what: str) -> list[str]:
     return {"proof-rules": ["root", "split input", "split relu", "bounds interval", "bounds crown",
                             "close linear", "close z3", "hole", "witness", "sat", "unsat"],
             "onnx-operators": list(network.SUPPORTED_OPERATORS),
-            "vnnlib-versions": list(getattr(vnnlib, "SUPPORTED_VERSIONS", ("1",))),
+            "vnnlib-versions": list(vnnlib.SUPPORTED_VERSIONS),
             "onnx-element-types": ["real"]}[what]
 
 

@@ -60,7 +60,7 @@ def test_error_without_step(capsys):
 @pytest.mark.parametrize("what, expected", [
     ("--proof-rules", ["root", "split input", "split relu", "bounds interval", "bounds crown", "close linear",
                        "close z3", "hole", "witness", "sat", "unsat"]),
-    ("--vnnlib-versions", ["1"])])
+    ("--vnnlib-versions", ["1", "2"])])
 def test_supports(capsys, what, expected):
     code, out, err = run(capsys, "supports", what)
     assert code == 0 and out == expected
