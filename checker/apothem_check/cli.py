@@ -36,40 +36,29 @@ def _supports(what: str) -> list[str]:
             "onnx-element-types": ["real"]}[what]
 
 
-def _run_check(args) -> tuple[str, int]:
+def _run(args) -> tuple[str, int]:
+    """Read the inputs (any defect: exit 4), then check the proof or the certification bundle."""
+    from .certification import check_certification
     from .check import check_proof
     from .errors import InputError
     from .network import load_network
     from .vnnlib import cross_check_with_z3, load_property
     try:
         net = load_network(_network_path(args.network))
-        prop = load_property(Path(args.query), net.n_inputs, net.n_outputs)
-        cross_check_with_z3(Path(args.query), prop, timeout_s=60)
-        if not Path(args.proof).is_file():
-            raise InputError("PROOF_MISSING", f"no proof file {args.proof}")
+        if args.command == "check":
+            prop = load_property(Path(args.query), net.n_inputs, net.n_outputs)
+            cross_check_with_z3(Path(args.query), prop, timeout_s=60)
+            if not Path(args.proof).is_file():
+                raise InputError("PROOF_MISSING", f"no proof file {args.proof}")
     except InputError as err:
         print(f"input error: {err}", file=sys.stderr)
         return "invalid", 4
-    result = check_proof(Path(args.proof), net, prop)
-    if result.error is not None:
-        print(str(result.error), file=sys.stderr)
+    if args.command == "certification":
+        verdict, lines = check_certification(Path(args.bundle), net)
     else:
-        print(f"proof establishes: {result.conclusion} ({result.steps} steps)", file=sys.stderr)
-    for note in result.notes:
-        print(note, file=sys.stderr)
-    return result.verdict, EXIT[result.verdict]
-
-
-def _run_certification(args) -> tuple[str, int]:
-    from .certification import check_certification
-    from .errors import InputError
-    from .network import load_network
-    try:
-        net = load_network(_network_path(args.network))
-    except InputError as err:
-        print(f"input error: {err}", file=sys.stderr)
-        return "invalid", 4
-    verdict, lines = check_certification(Path(args.bundle), net)
+        result = check_proof(Path(args.proof), net, prop)
+        verdict, lines = result.verdict, [str(result.error) if result.error else
+                                          f"proof establishes: {result.conclusion} ({result.steps} steps)", *result.notes]
     for line in lines:
         print(line, file=sys.stderr)
     return verdict, EXIT[verdict]
@@ -81,12 +70,11 @@ def main(argv=None) -> int:
     check = sub.add_parser("check", help="check a proof of a VNN-LIB query")
     check.add_argument("--query", required=True, help="VNN-LIB property file")
     check.add_argument("--proof", required=True, help="proof file (text or msgpack binary)")
-    check.add_argument("--network", required=True, help="[NAME=]MODEL.onnx")
-    check.add_argument("--timeout", type=float, default=0, help="seconds (0: none)")
     cert = sub.add_parser("certification", help="check a robustness certification bundle")
     cert.add_argument("bundle", help="bundle file (msgpack) written by `apothem certify`")
-    cert.add_argument("--network", required=True, help="[NAME=]MODEL.onnx")
-    cert.add_argument("--timeout", type=float, default=0, help="seconds (0: none)")
+    for command in (check, cert):
+        command.add_argument("--network", required=True, help="[NAME=]MODEL.onnx")
+        command.add_argument("--timeout", type=float, default=0, help="seconds (0: none)")
     supports = sub.add_parser("supports", help="list what this checker supports")
     group = supports.add_mutually_exclusive_group(required=True)
     for what in ("proof-rules", "onnx-operators", "vnnlib-versions", "onnx-element-types"):
@@ -102,7 +90,7 @@ def main(argv=None) -> int:
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, args.timeout)
     try:
-        verdict, code = _run_check(args) if args.command == "check" else _run_certification(args)
+        verdict, code = _run(args)
     except _Timeout:
         verdict, code = "timed-out", 3
         print(f"timed out after {args.timeout} s", file=sys.stderr)

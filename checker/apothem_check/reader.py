@@ -136,10 +136,9 @@ def read_binary(stream: BinaryIO) -> Iterator:
         head = next(unpacker)
         if not isinstance(head, dict) or head.get("format") != "apothem-proof":
             raise CheckError("HEADER", "the binary proof does not start with an apothem-proof map")
-        yield ("version", str(head.get("version")))
-        yield ("semantics", str(head.get("semantics")))
-        yield ("network_hash", str(head.get("network")))
-        yield ("property_hash", str(head.get("property")))
+        for item, key in (("version", "version"), ("semantics", "semantics"), ("network_hash", "network"),
+                          ("property_hash", "property")):
+            yield (item, str(head.get(key)))
         for record, item in enumerate(unpacker, start=1):
             yield _convert(_parse_line(record_line(item), f"record {record}"), record)
     except (msgpack.exceptions.ExtraData, msgpack.exceptions.FormatError,
