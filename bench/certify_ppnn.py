@@ -82,7 +82,8 @@ def main(argv=None) -> int:
     write_csv(all_rows, out / "certify_ppnn.csv")
     # the table
     cols = [("apothem", "apothem"), ("box_min_edge", "min edge"), ("box_log_volume", "log-vol"),
-            ("oracle_calls", "oracle calls"), ("verifier_calls", "verifier calls"), ("apothem_seconds", "t apothem s"),
+            ("maximal_faces_moved", "faces moved"), ("maximal_faces_off_boundary", "faces off bdry"),
+            ("maximal_faces_at_limit", "faces at limit"), ("oracle_calls", "oracle calls"), ("verifier_calls", "verifier calls"), ("apothem_seconds", "t apothem s"),
             ("maximal_seconds", "t maximal s"), ("seconds", "t total s")]
     lines = ["| dataset | n | valid | optimal | unknowns | " + " | ".join(f"{h} mean/min/max" for _, h in cols) + " | median t apothem | median t maximal |",
              "|---" * (7 + len(cols)) + "|"]

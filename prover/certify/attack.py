@@ -64,3 +64,27 @@ def pgd(net, lo, hi, label: int, sense: int, rng, restarts: int = 8, steps: int 
     pick = np.argmin(bv, axis=1)
     rows = np.arange(B) * restarts + pick
     return best_x[rows], bv[np.arange(B), pick]
+
+
+def pgd_all(net, lo, hi, label: int, sense: int, rng, restarts: int = 16, steps: int = 40, x0=None):
+    """One box (lo, hi: (n,)), every restart's best point: points (restarts, n) and values (restarts,).
+
+    Several restarts that end in different counterexamples let the maximal-box search cut many
+    faces from one proposal. x0 (n,), optional: the first restart starts there (clipped)."""
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    LO, HI = np.repeat(lo[None], restarts, 0), np.repeat(hi[None], restarts, 0)
+    width = HI - LO
+    x = LO + width * rng.random(LO.shape)
+    x[0] = (lo + hi) / 2 if x0 is None else np.clip(x0, lo, hi)
+    if restarts > 1 and x0 is not None:
+        x[1] = (lo + hi) / 2
+    best_x, best_v = x.copy(), np.full(restarts, np.inf)
+    for t in range(steps + 1):
+        v, g = objective(net, x, label, sense, with_grad=t < steps)
+        better = v < best_v
+        best_x[better], best_v[better] = x[better], v[better]
+        if t == steps:
+            break
+        step = width * (0.5 * (1 - t / steps) ** 2 + 0.02)
+        x = np.clip(x - step * np.sign(g), LO, HI)
+    return best_x, best_v

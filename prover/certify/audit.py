@@ -3,9 +3,20 @@ re-checking with `apothem-check check`), refute (exact counterexample and the cl
 or leave unknown.
 
 Claims file: CSV with a header, one row per claim, columns `input` and either `radius` (the box
-is B_inf(x, radius) ∩ D) or `lower` and `upper` (files of the same shape as the input); optional
-`id`, `label`. Paths are relative to the claims file. JSON (a list of such objects) also works.
-Numbers are read exactly (`Fraction(text)`, e.g. `0.0039215686` or `1/255`).
+is B_inf(centre, radius) ∩ D, centre = the optional `centre` file, default the input) or `lower`
+and `upper` (files of the same shape as the input); optional `id`, `label` (must equal the
+network's exact prediction at the input). Paths are relative to the claims file. JSON (a list
+of such objects) also works. Numbers are read exactly (`Fraction(text)`, e.g. `0.0039215686` or
+`1/255`); bound files are not snapped to the grid. Example:
+
+    id,input,label,radius
+    a,inputs/3-2.csv,3,2/255
+    id,input,lower,upper
+    b,inputs/3-2.csv,boxes/3-2.lo.csv,boxes/3-2.hi.csv
+
+Output per claim (CSV row): verdict `proven` (a proof file `.apf` of the `.vnnlib` query written
+beside it, re-checkable with `apothem-check check`), `refuted` (an exact counterexample file and
+the class it flips to, `flips_to`, with the exact margin), `unknown` (reason) or `error`.
 """
 from __future__ import annotations
 
@@ -36,7 +47,7 @@ def read_claims(path) -> list[dict]:
         if "input" not in it:
             raise CertifyError(f"{path}: claim {n}: no `input`")
         it.setdefault("id", str(n))
-        for k in ("input", "lower", "upper"):
+        for k in ("input", "lower", "upper", "centre"):
             if it.get(k):
                 it[k] = str((path.parent / it[k]) if not os.path.isabs(it[k]) else it[k])
         out.append(it)
@@ -59,11 +70,16 @@ def audit(network, claims_path, out_dir, lo=Fraction(0), hi=Fraction(1), grid=25
                 raise CertifyError(f"the network's prediction is {pred}, the claim's label {label}")
             if cl.get("radius") not in (None, ""):
                 r = Fraction(cl["radius"])
-                lower = [max(lo, v - r) for v in inp.x]
-                upper = [min(hi, v + r) for v in inp.x]
+                centre = read_input(cl["centre"], lo, hi, grid, snap=False).x if cl.get("centre") else inp.x
+                if len(centre) != len(inp.x):
+                    raise CertifyError("the centre file does not have the input's shape")
+                lower = [max(lo, v - r) for v in centre]
+                upper = [min(hi, v + r) for v in centre]
             else:
                 lower = read_input(cl["lower"], lo, hi, grid, snap=False).x
                 upper = read_input(cl["upper"], lo, hi, grid, snap=False).x
+            if len(lower) != len(inp.x) or len(upper) != len(inp.x):
+                raise CertifyError("the bound files do not have the input's shape")
             if not all(l <= v <= u for l, v, u in zip(lower, inp.x, upper)):
                 raise CertifyError("the claimed box does not contain the input")
             o = Oracle(network, label, timeout=timeout)

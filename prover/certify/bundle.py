@@ -30,8 +30,12 @@ def file_sha256(path) -> str:
 
 
 def call_record(c: dict) -> dict:
-    out = {"kind": c["kind"], "lower": _texts(c["lower"]), "upper": _texts(c["upper"]),
-           "verdict": c["verdict"], "seconds": c.get("seconds", 0.0)}
+    if "like" in c:   # an earlier call's box with faces moved (spec section 3): no explicit bounds
+        out = {"kind": c["kind"], "like": int(c["like"]), "move": [[int(i), s, int(k)] for i, s, k in c["move"]],
+               "verdict": c["verdict"], "seconds": c.get("seconds", 0.0)}
+    else:
+        out = {"kind": c["kind"], "lower": _texts(c["lower"]), "upper": _texts(c["upper"]),
+               "verdict": c["verdict"], "seconds": c.get("seconds", 0.0)}
     if c["verdict"] == "unsat":
         out["proof"] = bytes(c["proof"])
     if c["verdict"] == "sat":

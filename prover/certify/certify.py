@@ -68,16 +68,20 @@ def certify_one(network, model_path, input_path, out_path, opts: Options, label:
         row["apothem_oracle_calls"] = len(oracle.calls)
         box = grid.ball(ap.k) if ap.k is not None else None
         if opts.maximal and ap.k is not None:
+            n_before = len(oracle.calls)
             mx = MX.search(oracle, grid, ap.k, ap.proof, budget=opts.maximal_budget, timeout=opts.maximal_timeout)
             claims["maximal"] = mx.claim(grid)
             timings["maximal"] = round(mx.seconds, 3)
             box = grid.box(mx.a, mx.b)
             m = MX.box_metrics(grid, *box)
             row.update({"maximal_shown": mx.shown, "maximal_faces_not_shown": mx.unknown_faces,
-                        "maximal_faces_moved": mx.faces_moved, "maximal_verifier_calls": mx.verifier_calls,
+                        "maximal_faces_moved": mx.faces_moved, "maximal_faces_off_boundary": len(mx.faces),
+                        "maximal_faces_at_limit": len(mx.faces) - mx.unknown_faces, "maximal_rounds": mx.rounds,
+                        "maximal_oracle_calls": len(oracle.calls) - n_before, "maximal_verifier_calls": mx.verifier_calls,
                         "maximal_plans": mx.plans, "maximal_seconds": round(mx.seconds, 3),
                         "box_apothem": m["apothem"], "box_min_edge": m["min_edge"], "box_log_volume": m["log_volume"],
-                        "box_mean_edge": m["mean_edge"], "maximal_budget_hit": mx.budget_hit})
+                        "box_mean_edge": m["mean_edge"], "maximal_budget_hit": mx.budget_hit,
+                        **{f"maximal_{k}": v for k, v in mx.stats.items()}})
         if box is not None and "box_min_edge" not in row:
             m = MX.box_metrics(grid, *box)
             row.update({"box_apothem": m["apothem"], "box_min_edge": m["min_edge"], "box_log_volume": m["log_volume"],

@@ -36,7 +36,10 @@ def add_subcommands(sub) -> None:
     c.set_defaults(handler=run_certify)
     a = sub.add_parser("audit", help="prove or refute robustness boxes claimed by another tool")
     a.add_argument("--network", required=True)
-    a.add_argument("--claims", required=True, help="CSV (input, radius | lower, upper) or JSON list")
+    a.add_argument("--claims", required=True,
+                   help="CSV with header: input, optional id and label, and either radius (optional centre "
+                        "file; box = B_inf(centre, radius) within the domain) or lower and upper files; paths "
+                        "relative to the claims file; numbers exact (e.g. 2/255). JSON list of such objects also works")
     a.add_argument("--out", default="audit-out", help="directory for proofs, queries, counterexamples")
     a.add_argument("--csv", default=None)
     a.add_argument("--domain", nargs=2, default=["0", "1"], metavar=("LO", "HI"))
@@ -127,4 +130,10 @@ def run_audit(args) -> int:
     for r in rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     print(" ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (of {len(rows)} claims)")
+    flips = {}
+    for r in rows:
+        if r.get("verdict") == "refuted":
+            flips[r["flips_to"]] = flips.get(r["flips_to"], 0) + 1
+    if flips:
+        print("refuted claims flip to: " + ", ".join(f"class {k}: {v}" for k, v in sorted(flips.items())))
     return 0

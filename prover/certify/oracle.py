@@ -111,6 +111,18 @@ class Oracle:
             return None
         return self._record(kind, lower, upper, "sat", seconds, via, point=point)
 
+    def record_like(self, kind, like: int, move: list, lower, upper, point, seconds=0.0, via="attack") -> int | None:
+        """Record a sat call whose box is call `like`'s box with faces moved (spec: `like`/`move`);
+        lower/upper are that box, given explicitly to check the point exactly. None if it does
+        not show `kind`."""
+        if not self.shows(kind, lower, upper, point):
+            return None
+        call = {"kind": kind, "like": int(like), "move": [list(m) for m in move], "lower": list(lower),
+                "upper": list(upper), "verdict": "sat", "seconds": round(seconds, 4), "via": via,
+                "point": list(point)}
+        self.calls.append(call)
+        return len(self.calls) - 1
+
     # ------------------------------------------------------------------ falsifier
     def attack_batch(self, kind: str, lo_f: np.ndarray, hi_f: np.ndarray, restarts=None, steps=None, x0=None):
         """Float candidates (B, n) and objective values (<= 0 promising) for a batch of float boxes."""

@@ -19,8 +19,10 @@ def _sha(path) -> str:
         return "?"
 
 
-def figures(rows, out_dir, bundles_network=None) -> list[Path]:
-    """Histogram of apothems per dataset; per input (up to 12) the image beside its box faces."""
+def figures(rows, out_dir, bundles_network=None, per_input_limit: int | None = None) -> list[Path]:
+    """Histogram of apothems per dataset; per input the image beside its box faces (every input
+    with a bundle, or the first `per_input_limit`). Earlier versions stopped after 12 figures in
+    total, so a batch run wrote figures for the first 12 inputs of the first dataset only."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -53,7 +55,7 @@ def figures(rows, out_dir, bundles_network=None) -> list[Path]:
     shown = 0
     for r in rows:
         b = r.get("bundle")
-        if not b or shown >= 12 or not Path(b).exists():
+        if not b or (per_input_limit is not None and shown >= per_input_limit) or not Path(b).exists():
             continue
         try:
             bd = read(b)
@@ -119,9 +121,24 @@ def write_report(rows, out_dir, title="Apothem certification", models=None, inpu
         parts.append("<p>Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + "</p>")
     except Exception:
         pass
+    # embed the summary figures and the first three per-input figures of each dataset; list the rest
+    embed, per_ds = [], {}
     for p in figs:
+        if not p.name.startswith("box_"):
+            embed.append(p)
+            continue
+        ds = next((str(r.get("dataset", "x")) for r in rows
+                   if p.name == f"box_{r.get('dataset', 'x')}_{Path(r['input']).stem}.png"), "x")
+        per_ds[ds] = per_ds.get(ds, 0) + 1
+        if per_ds[ds] <= 3:
+            embed.append(p)
+    rest = [p for p in figs if p not in embed]
+    for p in embed:
         data = base64.b64encode(p.read_bytes()).decode()
         parts.append(f"<figure><img src='data:image/png;base64,{data}'><figcaption>{html.escape(p.name)}</figcaption></figure>")
+    if rest:
+        parts.append("<p>More per-input figures: " + ", ".join(
+            f"<a href='figures/{html.escape(p.name)}'>{html.escape(p.name)}</a>" for p in rest) + "</p>")
     if not figs:
         parts.append("<p>(matplotlib not installed: no figures)</p>")
     parts.append("<h2>Per input</h2><table><tr>" + "".join(f"<th>{html.escape(k)}</th>" for k in keys) + "<th>bundle sha256</th></tr>")

@@ -121,3 +121,98 @@ def test_ppnn_one_input(benchmarks, tmp_path):
     r = certify_one(net, model, inp, tmp_path / "b.bundle", Options(timeout=60))
     assert r.verdict == "valid", r.check_lines
     assert r.row["apothem_optimal"]
+
+
+# ---------------------------------------------------------------- maximal box, dual, audit, figures
+
+def test_maximal_bundle_uses_face_moves(net, tiny_input, tmp_path):
+    """Face evidence is recorded as {like: final proof, move: [[i, side, 1]]} and checks."""
+    out = tmp_path / "m.bundle"
+    r = certify_one(net, TINY, tiny_input, out, Options(timeout=30, maximal=True, maximal_budget=30))
+    assert r.verdict == "valid", r.check_lines
+    b = msgpack.unpackb(out.read_bytes(), raw=False)
+    m = b["claims"]["maximal"]
+    shown = [f for f in m["faces"] if f[2] is not None]
+    assert shown, "no face shown at its limit on the tiny network"
+    for _, _, j in shown:
+        c = b["calls"][j]
+        assert c["like"] == m["proof"] and "lower" not in c and len(c["move"]) == 1
+    assert r.row["maximal_faces_at_limit"] == len(shown)
+    # the box contains the apothem ball and is robust at sampled points
+    grid = Grid([Fraction(v) for v in b["input"]], Fraction(0), Fraction(1), 255)
+    lo, hi = [Fraction(v) for v in m["lower"]], [Fraction(v) for v in m["upper"]]
+    bl, bu = grid.ball(b["claims"]["apothem"]["k"])
+    assert all(l <= a and c <= u for l, a, c, u in zip(lo, bl, bu, hi))
+    rng = random.Random(1)
+    for _ in range(200):
+        p = [l + (u - l) * Fraction(rng.randrange(0, 33), 32) for l, u in zip(lo, hi)]
+        assert classified(net, p, r.label)
+
+    def move_wrong_face(bd):
+        c = next(bd["calls"][f[2]] for f in bd["claims"]["maximal"]["faces"] if f[2] is not None)
+        c["move"][0][2] = 2
+
+    bad = _tamper(out, tmp_path / "bad.bundle", move_wrong_face)
+    assert check_certification(bad, net)[0] == "invalid"
+
+
+def test_dual_claims_valid(net, tiny_input, tmp_path):
+    out = tmp_path / "d.bundle"
+    r = certify_one(net, TINY, tiny_input, out, Options(timeout=30, dual=True, dual_budget=30, dual_timeout=5))
+    assert r.verdict == "valid", r.check_lines
+    b = msgpack.unpackb(out.read_bytes(), raw=False)
+    assert "dual_box" in b["claims"]
+    assert r.row["dual_faces"] == 8
+
+
+def test_dual_proof_path(net, tiny_input, tmp_path, monkeypatch):
+    """With the edge attack disabled every face goes through bisection and a reach query; the
+    bundle stays valid whatever the verifier answers (failed faces go to the boundary)."""
+    from prover.certify import dual as DU
+    real = DU._reach_points
+
+    def no_edge(oracle, LO, HI, restarts=4, steps=40):
+        X, v = real(oracle, LO, HI, restarts, steps)
+        return X, (v * 0 + 1 if len(LO) > 1 else v)
+    monkeypatch.setattr(DU, "_reach_points", no_edge)
+    out = tmp_path / "d2.bundle"
+    r = certify_one(net, TINY, tiny_input, out, Options(timeout=30, dual=True, dual_budget=30, dual_timeout=5))
+    assert r.verdict == "valid", r.check_lines
+    assert r.row["dual_proven"] + r.row["dual_edge_gave_up"] + r.row["dual_skipped"] == 8
+
+
+def test_audit_claims(net, tiny_input, tmp_path):
+    from prover.certify.audit import audit
+    (tmp_path / "lo.csv").write_text("60/255 124/255 187/255 124/255\n")
+    (tmp_path / "hi.csv").write_text("68/255 132/255 195/255 132/255\n")
+    (tmp_path / "claims.csv").write_text("id,input,radius\nsmall,x.csv,1/255\nhuge,x.csv,1\n")
+    (tmp_path / "boxes.csv").write_text("id,input,lower,upper\nbox,x.csv,lo.csv,hi.csv\n")
+    rows = audit(net, tmp_path / "claims.csv", tmp_path / "out") + audit(net, tmp_path / "boxes.csv", tmp_path / "out")
+    v = {r["id"]: r for r in rows}
+    assert v["small"]["verdict"] == "proven" and Path(v["small"]["proof"]).exists()
+    assert v["box"]["verdict"] == "proven"
+    assert v["huge"]["verdict"] == "refuted"
+    p = [Fraction(t) for t in Path(v["huge"]["counterexample"]).read_text().split()]
+    y = net.evaluate(p)
+    assert y[v["huge"]["flips_to"]] >= y[v["huge"]["label"]]
+    # the proof re-checks against the written query
+    from apothem_check.check import check_proof
+    from apothem_check.vnnlib import load_property
+    prop = load_property(v["small"]["query"], net.n_inputs, net.n_outputs)
+    res = check_proof(Path(v["small"]["proof"]).read_bytes(), net, prop)
+    assert res.verdict == "valid" and res.conclusion == "unsat"
+
+
+def test_figures_for_every_input(net, tmp_path):
+    pytest.importorskip("matplotlib")
+    from prover.certify.report import figures
+    rows = []
+    for n in range(14):
+        p = tmp_path / f"x{n}.csv"
+        p.write_text(" ".join(str(Fraction(v, 255)) for v in (60 + n, 128, 191, 128)) + "\n")
+        out = tmp_path / f"x{n}.bundle"
+        r = certify_one(net, TINY, p, out, Options(timeout=30))
+        rows.append({"input": p.name, "dataset": "tiny", "apothem": r.row["apothem"], "bundle": str(out)})
+    # a 4-input image is 2x2: every input gets its figure (the old code stopped after 12)
+    paths = figures(rows, tmp_path / "figs")
+    assert sum(1 for p in paths if p.name.startswith("box_")) == 14
