@@ -1,21 +1,36 @@
-"""Branch and bound with proof emission: input splitting (low-dimensional inputs) and ReLU
-phase splitting (high-dimensional inputs), batched over nodes, falsification at every node."""
+"""Branch and bound in two phases: a float search that builds the whole proof tree, then its
+exact replay.
+
+Why two phases: replaying a step exactly costs far more than finding it in float (on ACAS Xu a
+kernel `bounds crown` step is ~0.2 s, a float node ~1 ms). Searching first means a
+counterexample found late, a timeout, or a search that gives up wastes no exact work, and the
+float search can pick, per leaf, the cheapest way to close it in the kernel (no bounds step,
+`bounds interval`, or `bounds crown`). Nothing is trusted from the float phase: every step is
+replayed by the in-process checker Session before it is written (`ProofLog`); a close the
+Session rejects is never written, the node is split instead and its subtree searched again
+from the Session's own exact bounds.
+
+Input splitting serves low-dimensional inputs (ACAS Xu), ReLU phase splitting the others.
+Nodes are processed in batches, depth first (the kernel's open-node limit and memory stay
+small), with falsification at every batch.
+"""
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
-from .engine.attack import pgd
+from .engine.attack import falsify, pgd
 from .engine.bounds import compute_bounds
 from .engine.certificate import (default_alphas, evaluate, hints_of, optimise, round_certificate)
 from .problem import DisjunctData, Problem, exact_unsafe, snap_into_box
 
 CLOSE_MARGIN = 1e-8     # float bound needed before asking the exact checker
 MIN_WIDTH = 1e-9        # input boxes narrower than this in every dimension are given up
+GRID = 2.0 ** 64        # the kernel's grid (spec section 1)
 
 
 class Timeout(Exception):
@@ -39,26 +54,38 @@ class Settings:
     root_iters: int = 60
     attack_restarts: int = 64          # high-dimensional inputs
     attack_steps: int = 60
-    attack_restarts_low_dim: int = 512  # input splitting (cheap networks, non-smooth margins)
+    attack_restarts_low_dim: int = 2048  # input splitting (cheap networks, non-smooth margins)
     attack_steps_low_dim: int = 100
+    attack_every: float = 5.0           # seconds of search between fresh attack rounds
     node_attacks: int = 4               # local PGD in the worst boxes of each batch
     input_split_max_dim: int = 20
-    crown_before_split: bool = os.environ.get('APOTHEM_CBS', '0') == '1'
     seed: int = 0
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
-    id: int
-    lo: np.ndarray
-    hi: np.ndarray
-    lower: list            # per hidden layer (n_k,): the Session's bounds, mirrored in float
-    upper: list
-    sigmas: list | None = None   # per hidden layer (n_k,) in {-1, 0, 1}
+    """A search node. Float arrays live only while the node is open in the float search; a
+    decided node keeps what the exact replay needs: its bounds step, close hints or split."""
+    lo: np.ndarray | None
+    hi: np.ndarray | None
+    lower: list | None           # per hidden layer (n_k,): the Session's bounds, mirrored in float
+    upper: list | None
+    sigmas: list | None = None   # per hidden layer (n_k,) in {-1, 0, 1} (ReLU splitting)
     alphas: list | None = None   # warm start
     betas: list | None = None
     lam: np.ndarray | None = None
     depth: int = 0
+    force_split: bool = False    # a close of this node was rejected by the Session
+    # decision
+    method: str | None = None    # bounds step emitted before the close
+    hints: tuple | None = None   # (lambdas, alphas, betas) of the close
+    split: tuple | None = None   # ("input", dim, t) or ("relu", layer, neuron)
+    children: list | None = None
+    id: int | None = None        # kernel id, assigned during the exact replay
+
+    def drop_arrays(self):
+        self.lo = self.hi = self.lower = self.upper = self.sigmas = None
+        self.alphas = self.betas = self.lam = None
 
 
 @dataclass
@@ -68,10 +95,22 @@ class Stats:
     bounds_steps: dict = field(default_factory=lambda: {"interval": 0, "crown": 0})
     rejected: int = 0
     worst: float = float("nan")
+    float_seconds: float = 0.0
 
 
 def _stack(arrs):
     return np.stack(arrs, axis=0)
+
+
+def _float_out(v: int, up: bool) -> float:
+    """A kernel grid value as a float, rounded outward."""
+    q = Fraction(int(v), 1 << 64)
+    f = float(q)
+    if up and Fraction(f) < q:
+        return float(np.nextafter(f, np.inf))
+    if not up and Fraction(f) > q:
+        return float(np.nextafter(f, -np.inf))
+    return f
 
 
 class Search:
@@ -85,6 +124,8 @@ class Search:
         self.t0 = time.monotonic()
         self.open = 0
         self._last_print = 0.0
+        self.low_dim = self.net.widths[0] <= self.s.input_split_max_dim
+        self.last_attack = time.monotonic()
 
     # -- bookkeeping
     def tick(self):
@@ -112,100 +153,169 @@ class Search:
             if q is not None and exact_unsafe(self.p.network, d, q):
                 raise Found(d.index, q)
 
-    def attack(self, d: DisjunctData, restarts=None, steps=None, x0=None):
+    def attack(self, d: DisjunctData, restarts=None, steps=None):
         if d.A.shape[0] == 0:
             self.check_candidates(d, ((d.lo + d.hi) / 2)[None])
             return
-        low = self.net.widths[0] <= self.s.input_split_max_dim
-        restarts = restarts or (self.s.attack_restarts_low_dim if low else self.s.attack_restarts)
-        steps = steps or (self.s.attack_steps_low_dim if low else self.s.attack_steps)
-        xs, m = pgd(self.net, d.lo, d.hi, d.A, d.const, self.rng, restarts, steps, x0)
+        restarts = restarts or (self.s.attack_restarts_low_dim if self.low_dim else self.s.attack_restarts)
+        steps = steps or (self.s.attack_steps_low_dim if self.low_dim else self.s.attack_steps)
+        xs, m = falsify(self.net, d.lo, d.hi, d.A, d.const, self.rng, restarts, steps)
         self.check_candidates(d, xs)
+        self.last_attack = time.monotonic()
 
-    # -- per disjunct
-    def solve(self, d: DisjunctData):
+    # -- per disjunct: float search, then exact replay
+    def search(self, d: DisjunctData) -> Node:
+        """Phase 1: the complete float proof tree of disjunct d (raises Found, GiveUp, Timeout)."""
         if d.A.shape[0] == 0:
             raise GiveUp("disjunct without output constraints (every box point is unsafe)")
-        if self.net.widths[0] <= self.s.input_split_max_dim:
-            self.input_split(d)
-        else:
-            self.relu_split(d)
+        t = time.monotonic()
+        try:
+            root = self._root(d)
+            self.expand(d, [root])
+        finally:
+            self.stats.float_seconds += time.monotonic() - t
+        return root
 
     def _root(self, d: DisjunctData) -> Node:
-        rid = self.log.root(d.index)
         lower, upper = compute_bounds(self.net, d.lo[None], d.hi[None])
-        return Node(rid, d.lo.copy(), d.hi.copy(), [l[0] for l in lower], [u[0] for u in upper])
+        root = Node(d.lo.copy(), d.hi.copy(), [l[0] for l in lower], [u[0] for u in upper])
+        if not self.low_dim:
+            self._relu_root(d, root)
+        return root
 
-    # ---------------------------------------------------------------- input splitting
-    def input_split(self, d: DisjunctData):
-        stack = [self._root(d)]
+    def expand(self, d: DisjunctData, roots: list[Node]):
+        stack = list(roots)
         while stack:
             self.open = len(stack)
             self.tick()
             batch = stack[-self.s.batch:]
             del stack[-self.s.batch:]
-            stack.extend(self._input_batch(d, batch))
+            if time.monotonic() - self.last_attack > self.s.attack_every:
+                self.attack(d)  # fresh random restarts: sat instances with small margins
+            self.stats.nodes += len(batch)
+            if self.low_dim:
+                stack.extend(self._input_batch(d, batch))
+            else:
+                stack.extend(self._relu_batch(d, batch))
+
+    def emit(self, d: DisjunctData, root: Node):
+        """Phase 2: replay the tree depth first through the ProofLog (every step exactly checked)."""
+        root.id = self.log.root(d.index)
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            self.open = len(stack)
+            self.tick()
+            if n.method is not None:
+                self.log.bounds(n.id, n.method)
+                self.stats.bounds_steps[n.method] += 1
+            if n.hints is not None:
+                if self.log.close_linear(n.id, *n.hints):
+                    self.stats.closed += 1
+                    continue
+                self.stats.rejected += 1
+                n = self._from_session(d, n.id)
+                t = time.monotonic()
+                try:
+                    self.expand(d, [n])
+                finally:
+                    self.stats.float_seconds += time.monotonic() - t
+            kind, a, b = n.split
+            ids = self.log.split_input(n.id, a, b) if kind == "input" else self.log.split_relu(n.id, a, b)
+            for child, cid in zip(n.children, ids):
+                child.id = cid
+            stack.extend(reversed(n.children))  # first child replayed first
+            n.children = None
+
+    def _from_session(self, d: DisjunctData, node_id: int) -> Node:
+        """A float node mirroring the Session's own (exact) state of an open node, rounded
+        outward; it must be split (its float close was just rejected)."""
+        kn = self.log.session.open[node_id]
+        lo = np.array([_float_out(v, False) for v in kn.lo])
+        hi = np.array([_float_out(v, True) for v in kn.hi])
+        lower = [np.array([_float_out(v, False) for v in l]) for l in kn.lower]
+        upper = [np.array([_float_out(v, True) for v in u]) for u in kn.upper]
+        n = Node(np.maximum(lo, d.lo), np.minimum(hi, d.hi), lower, upper, force_split=True)
+        n.id = node_id
+        if not self.low_dim:
+            n.sigmas = [np.zeros_like(l) for l in lower]
+            for (k, j), s in kn.phases.items():
+                n.sigmas[k - 1][j] = s
+        return n
+
+    # ---------------------------------------------------------------- input splitting
+    def _certify(self, d, lo, hi, VL, VU, alphas0, lam0, iters):
+        cert = optimise(self.net, lo, hi, VL, VU, d.A, d.const, alphas0=alphas0, lambdas0=lam0,
+                        iters=iters, stop_at=CLOSE_MARGIN * 10)
+        lam_r, al_r, _ = round_certificate(cert, VL, VU)
+        return cert, lam_r, al_r
 
     def _input_batch(self, d: DisjunctData, batch: list[Node]) -> list[Node]:
         net, H = self.net, self.net.depth - 1
         B = len(batch)
-        self.stats.nodes += B
         lo, hi = _stack([n.lo for n in batch]), _stack([n.hi for n in batch])
         L = [_stack([n.lower[h] for n in batch]) for h in range(H)]
         U = [_stack([n.upper[h] for n in batch]) for h in range(H)]
         ivL, ivU = compute_bounds(net, lo, hi, L, U, "interval")
-        crL, crU = compute_bounds(net, lo, hi, L, U, "crown")
-        alphas0 = default_alphas(crL, crU)
-        lam0 = None
-        if d.A.shape[0] > 1 and all(n.lam is not None for n in batch):
-            lam0 = _stack([n.lam for n in batch])
+        alphas0 = default_alphas(ivL, ivU)
         for i, n in enumerate(batch):
             if n.alphas is not None:
                 for h in range(H):
                     alphas0[h][i] = n.alphas[h]
+        lam0 = None
+        if d.A.shape[0] > 1 and all(n.lam is not None for n in batch):
+            lam0 = _stack([n.lam for n in batch])
         iters = self.s.root_iters if batch[0].depth == 0 else self.s.iters
-        cert = optimise(net, lo, hi, crL, crU, d.A, d.const, alphas0=alphas0, lambdas0=lam0,
-                        iters=iters, stop_at=CLOSE_MARGIN * 10)
-        self.stats.worst = float(np.min(cert.bound))
-        self.check_candidates(d, np.concatenate([cert.x_star, (lo + hi) / 2]))
-        for i in np.argsort(cert.bound)[:self.s.node_attacks]:  # local attacks in the worst boxes
-            if cert.bound[i] <= 0:
-                xs, _ = pgd(net, lo[i], hi[i], d.A, d.const, self.rng, 16, 25, cert.x_star[i][None])
-                self.check_candidates(d, xs, limit=2)
-        lam_r, al_r, _ = round_certificate(cert, crL, crU)
-        variants = [(None, L, U), ("interval", ivL, ivU), ("crown", crL, crU)]
-        choice = [None] * B
-        for vi, (name, VL, VU) in enumerate(variants):
+        # cheap closes first: the inherited bounds, or interval bounds
+        cert, lam_r, al_r = self._certify(d, lo, hi, ivL, ivU, alphas0, lam0, iters)
+        choice = [None] * B     # (method, VL, VU, lam_r, al_r, row)
+        for name, VL, VU in ((None, L, U), ("interval", ivL, ivU)):
             b = evaluate(net, lo, hi, VL, VU, d.A, d.const, lam_r, al_r).bound[:, 0]
             for i in np.nonzero(b > CLOSE_MARGIN)[0]:
-                if choice[i] is None:
-                    choice[i] = vi
+                if choice[i] is None and not batch[i].force_split:
+                    choice[i] = (name, VL, VU, lam_r, al_r, i)
+        rest = np.array([i for i in range(B) if choice[i] is None])
+        crown_ok = {}
+        cert_c = None
+        if len(rest):
+            sub = lambda a: a[rest]
+            crL, crU = compute_bounds(net, lo[rest], hi[rest], [sub(v) for v in L], [sub(v) for v in U], "crown")
+            cert_c, lam_c, al_c = self._certify(d, lo[rest], hi[rest], crL, crU, [sub(a) for a in cert.alphas],
+                                                sub(cert.lambdas), iters)
+            b = evaluate(net, lo[rest], hi[rest], crL, crU, d.A, d.const, lam_c, al_c).bound[:, 0]
+            for r in np.nonzero(b > CLOSE_MARGIN)[0]:
+                if not batch[rest[r]].force_split:
+                    crown_ok[int(rest[r])] = ("crown", crL, crU, lam_c, al_c, int(r))
+            self.check_candidates(d, np.concatenate([cert_c.x_star, (lo[rest] + hi[rest]) / 2]))
+            for r in np.argsort(cert_c.bound)[:self.s.node_attacks]:  # local attacks in the worst boxes
+                if cert_c.bound[r] <= 0:
+                    i = rest[r]
+                    xs, _ = pgd(net, lo[i], hi[i], d.A, d.const, self.rng, 16, 25, cert_c.x_star[r][None])
+                    self.check_candidates(d, xs, limit=2)
+        self.stats.worst = float(np.min(cert.bound if cert_c is None else cert_c.bound))
+        if np.any(cert.bound <= 0):
+            self.check_candidates(d, cert.x_star)
         children = []
-        split_dims = self._choose_dims(d, batch, choice, cert, lo, hi, crL, crU, lam_r)
+        need_split = [i for i in range(B) if choice[i] is None and i not in crown_ok]
+        split_dims = self._choose_dims(d, need_split, cert, lo, hi, L, U, lam_r)
         for i, n in enumerate(batch):
-            self.tick()
+            if choice[i] is None and i in crown_ok:
+                choice[i] = crown_ok[i]
             if choice[i] is not None:
-                name, VL, VU = variants[choice[i]]
-                if name is not None:
-                    self.log.bounds(n.id, name)
-                    self.stats.bounds_steps[name] += 1
-                    n.lower, n.upper = [v[i] for v in VL], [v[i] for v in VU]
-                lam, ah, _ = hints_of(i, lam_r, al_r, None, VL, VU)
-                if self.log.close_linear(n.id, lam, ah, ()):
-                    self.stats.closed += 1
-                    continue
-                self.stats.rejected += 1
-            if self.s.crown_before_split and (choice[i] is None or variants[choice[i]][0] != "crown"):
-                self.log.bounds(n.id, "crown")
-                self.stats.bounds_steps["crown"] += 1
-                n.lower, n.upper = [v[i] for v in crL], [v[i] for v in crU]
-            children.extend(self._split_input(d, n, cert, i, [a[i] for a in cert.alphas], split_dims.get(i)))
+                self._decide_close(n, choice[i])
+            else:
+                children.extend(self._split_input(n, cert, i, split_dims[i], L, U))
         return children
 
-    def _choose_dims(self, d, batch, choice, cert, lo, hi, L, U, lam):
-        """Input dimension per unclosed node: the one whose two halves have the best worse
+    def _decide_close(self, n: Node, choice):
+        name, VL, VU, lam_r, al_r, i = choice
+        lam, ah, _ = hints_of(i, lam_r, al_r, None, VL, VU)
+        n.method, n.hints = name, (lam, ah, ())
+        n.drop_arrays()
+
+    def _choose_dims(self, d, idx, cert, lo, hi, L, U, lam):
+        """Input dimension per node to split: the one whose two halves have the best worse
         bound (default slopes, crown bounds of the halves): a one-step lookahead, batched."""
-        idx = [i for i in range(len(batch)) if choice[i] is None]
         if not idx:
             return {}
         n0 = lo.shape[1]
@@ -226,57 +336,49 @@ class Search:
         b = np.where(width > MIN_WIDTH, b, -np.inf)
         return {i: int(np.argmax(b[r])) for r, i in enumerate(idx)}
 
-    def _split_input(self, d, n: Node, cert, i: int, alphas, dim=None) -> list[Node]:
-        width = n.hi - n.lo
-        if np.max(width) < MIN_WIDTH:
-            raise GiveUp(f"node {n.id}: box too small to split and not closed")
-        if dim is None:
-            score = np.abs(cert.coeff_x[i]) * width
-            dim = int(np.argmax(score if np.any(score > 0) else width))
+    def _split_input(self, n: Node, cert, i: int, dim: int, L, U) -> list[Node]:
+        if np.max(n.hi - n.lo) < MIN_WIDTH:
+            raise GiveUp("box too small to split and not closed")
         mid = (n.lo[dim] + n.hi[dim]) / 2
         t = round(mid * 2.0 ** 50) / 2.0 ** 50
         if not n.lo[dim] < t < n.hi[dim]:
             t = mid
         if not n.lo[dim] < t < n.hi[dim]:
-            raise GiveUp(f"node {n.id}: cannot split dimension {dim}")
-        a, b = self.log.split_input(n.id, dim, t)
+            raise GiveUp(f"cannot split dimension {dim}")
+        # children inherit the node's bounds as the Session holds them (no bounds step here)
+        lower, upper = [v[i] for v in L], [v[i] for v in U]
+        alphas = [a[i] for a in cert.alphas]
         out = []
-        for cid, lo_t, hi_t in ((a, None, t), (b, t, None)):
+        for lo_t, hi_t in ((None, t), (t, None)):
             lo, hi = n.lo.copy(), n.hi.copy()
             if hi_t is not None:
                 hi[dim] = min(hi[dim], hi_t)
             if lo_t is not None:
                 lo[dim] = max(lo[dim], lo_t)
-            out.append(Node(cid, lo, hi, n.lower, n.upper, alphas=alphas,
-                            lam=cert.lambdas[i].copy(), depth=n.depth + 1))
+            out.append(Node(lo, hi, lower, upper, alphas=alphas, lam=cert.lambdas[i].copy(),
+                            depth=n.depth + 1))
+        n.split, n.children = ("input", dim, t), out
+        n.drop_arrays()
         return out[::-1]  # low child processed first
 
     # ---------------------------------------------------------------- ReLU splitting
-    def relu_split(self, d: DisjunctData):
+    def _relu_root(self, d: DisjunctData, root: Node):
+        """Crown bounds at the root when the plain bound does not close it: one exact crown
+        step, inherited by the whole tree."""
         net, H = self.net, self.net.depth - 1
-        root = self._root(d)
         lo, hi = d.lo[None], d.hi[None]
         L = [l[None] for l in root.lower]
         U = [u[None] for u in root.upper]
-        crL, crU = compute_bounds(net, lo, hi, L, U, "crown")
         cert = optimise(net, lo, hi, L, U, d.A, d.const, iters=self.s.root_iters, stop_at=CLOSE_MARGIN * 10)
         if cert.bound[0] <= CLOSE_MARGIN * 10 and H >= 2:
-            self.log.bounds(root.id, "crown")
-            self.stats.bounds_steps["crown"] += 1
+            crL, crU = compute_bounds(net, lo, hi, L, U, "crown")
+            root.method = "crown"
             root.lower, root.upper = [v[0] for v in crL], [v[0] for v in crU]
         root.sigmas = [np.zeros_like(l) for l in root.lower]
-        stack = [root]
-        while stack:
-            self.open = len(stack)
-            self.tick()
-            batch = stack[-self.s.batch:]
-            del stack[-self.s.batch:]
-            stack.extend(self._relu_batch(d, batch))
 
     def _relu_batch(self, d: DisjunctData, batch: list[Node]) -> list[Node]:
         net, H = self.net, self.net.depth - 1
         B = len(batch)
-        self.stats.nodes += B
         lo = np.broadcast_to(d.lo, (B, len(d.lo)))
         hi = np.broadcast_to(d.hi, (B, len(d.hi)))
         L = [_stack([n.lower[h] for n in batch]) for h in range(H)]
@@ -301,17 +403,15 @@ class Search:
         b = evaluate(net, lo, hi, L, U, d.A, d.const, lam_r, al_r, SIG, be_r).bound[:, 0]
         children = []
         for i, n in enumerate(batch):
-            self.tick()
-            if b[i] > CLOSE_MARGIN:
+            if b[i] > CLOSE_MARGIN and not n.force_split:
                 lam, ah, bh = hints_of(i, lam_r, al_r, be_r, L, U)
-                if self.log.close_linear(n.id, lam, ah, bh):
-                    self.stats.closed += 1
-                    continue
-                self.stats.rejected += 1
-            children.extend(self._split_relu(d, n, cert, i))
+                n.hints = (lam, ah, bh)
+                n.drop_arrays()
+                continue
+            children.extend(self._split_relu(n, cert, i))
         return children
 
-    def _split_relu(self, d, n: Node, cert, i: int) -> list[Node]:
+    def _split_relu(self, n: Node, cert, i: int) -> list[Node]:
         best, where = -1.0, None
         for h in range(len(n.lower)):
             l, u = n.lower[h], n.upper[h]
@@ -326,11 +426,10 @@ class Search:
             if unstable[j] and score[j] > best:
                 best, where = float(score[j]), (h, j)
         if where is None:
-            raise GiveUp(f"node {n.id}: no unstable neuron left and not closed")
+            raise GiveUp("no unstable neuron left and not closed")
         h, j = where
-        a, b = self.log.split_relu(n.id, h + 1, j)
         out = []
-        for cid, sigma in ((a, -1), (b, 1)):
+        for sigma in (-1, 1):
             lower = [v.copy() for v in n.lower]
             upper = [v.copy() for v in n.upper]
             sig = [v.copy() for v in n.sigmas]
@@ -339,8 +438,10 @@ class Search:
                 upper[h][j] = min(upper[h][j], 0.0)
             else:
                 lower[h][j] = max(lower[h][j], 0.0)
-            out.append(Node(cid, n.lo, n.hi, lower, upper, sig,
+            out.append(Node(n.lo, n.hi, lower, upper, sig,
                             alphas=[a_[i].copy() for a_ in cert.alphas],
                             betas=[b_[i].copy() for b_ in cert.betas],
                             lam=cert.lambdas[i].copy(), depth=n.depth + 1))
+        n.split, n.children = ("relu", h + 1, j), out
+        n.drop_arrays()
         return out

@@ -63,7 +63,7 @@ def test_smoke_networks(benchmarks, tmp_path, onnx, vnnlib):
     assert_agrees(benchmarks / "test", onnx, vnnlib, tmp_path)
 
 
-@pytest.mark.parametrize("net,prop", [("2_1", 2), ("1_1", 1), ("1_1", 3)])
+@pytest.mark.parametrize("net,prop", [("2_1", 2), ("1_1", 1), ("1_1", 3), ("2_9", 8)])  # 2_9 prop_8: sat, small margin
 def test_acasxu(benchmarks, tmp_path, net, prop):
     assert_agrees(benchmarks / "acasxu", f"onnx/ACASXU_run2a_{net}_batch_2000.onnx",
                   f"vnnlib/prop_{prop}.vnnlib", tmp_path, timeout=100)
@@ -136,3 +136,22 @@ def test_console_entry_point_runs_without_traceback(tmp_path):
                         "--network", str(tmp_path / "missing.onnx")], capture_output=True, text=True,
                        cwd=ROOT, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'checker'}", "PATH": "/usr/bin:/bin"})
     assert r.stdout.splitlines()[0] == "error" and "Traceback" not in r.stderr
+
+
+def test_rejected_close_is_split_not_emitted(benchmarks, tmp_path, monkeypatch):
+    """A close the in-process Session rejects is never written: the node is re-split from the
+    Session's exact bounds and the proof is still complete and valid."""
+    from prover.proof import ProofLog
+    real = ProofLog.close_linear
+    calls = {"n": 0}
+
+    def reject_first(self, node, lambdas, alphas, betas):
+        calls["n"] += 1
+        if calls["n"] == 1:  # behave as the kernel does on NOT_POSITIVE: state unchanged, False
+            self.rejected += 1
+            return False
+        return real(self, node, lambdas, alphas, betas)
+
+    monkeypatch.setattr(ProofLog, "close_linear", reject_first)
+    out = assert_agrees(benchmarks / "test", "test_unsat.onnx", "test_prop.vnnlib", tmp_path)
+    assert out.stats["rejected_closes"] == 1
