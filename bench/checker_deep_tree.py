@@ -3,11 +3,13 @@
 
 Not run in CI. For every disjunct of an unsat mnist_fc property the proof opens a root, tightens
 it once with `bounds crown`, splits the first DEPTH unstable neurons of hidden layer 1 into a
-complete binary tree (2^DEPTH leaves), and closes every leaf with `close linear` (a split only
-tightens a node, so a leaf closes if its root does). It is then checked by `apothem-check` in a
-fresh process; the script prints proof size, steps, wall time and peak RSS.
+complete binary tree (2^DEPTH leaves), and closes every leaf with `close linear` (default slopes,
+no multipliers; a leaf where that fails first gets its own `bounds crown`; without multipliers a
+split can also loosen a bound, so deep trees on other properties may stop with NOT_POSITIVE). Every step is replayed
+while writing, so the file is known valid; it is then checked by `apothem-check` in a fresh
+process, and the script prints proof size, steps, wall time and peak RSS.
 
-    .venv/bin/python bench/checker_deep_tree.py --depth 10
+    .venv/bin/python bench/checker_deep_tree.py --depth 8
     .venv/bin/python bench/checker_deep_tree.py --depth 6 --prop mnist_fc/vnnlib/prop_3_0.03.vnnlib
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 
 from apothem_check import steps as S
-from apothem_check.kernel import Session
+from apothem_check.kernel import CheckError, Session
 from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
 from proof_format.writer import ProofWriter
@@ -45,27 +47,37 @@ def write_tree(out, net, prop, depth: int) -> int:
             session.apply(step)
             emit(step)
         node = session.open[root]
-        unstable = [j for j, (l, u) in enumerate(zip(node.lower[0], node.upper[0])) if l < 0 < u][:depth]
+        unstable = [(1, j) for j, (l, u) in enumerate(zip(node.lower[0], node.upper[0])) if l < 0 < u][:depth]
         if len(unstable) < depth:
-            sys.exit(f"disjunct {d}: only {len(unstable)} unstable neurons in layer 1 (depth {depth} asked)")
-        del session.open[root]  # the rest is only written, not replayed here
+            sys.exit(f"disjunct {d}: only {len(unstable)} unstable neurons (depth {depth} asked)")
         frontier = [root]
-        for j in unstable:
+        for k, j in unstable:
             nxt = []
             for n in frontier:
                 sid, a, b = next(ids), next(ids), next(ids)
-                emit(S.SplitRelu(sid, n, 1, j, a, b))
+                session.apply(S.SplitRelu(sid, n, k, j, a, b))
+                emit(S.SplitRelu(sid, n, k, j, a, b))
                 nxt += [a, b]
             frontier = nxt
-        for n in frontier:
-            emit(S.CloseLinear(next(ids), n, (1,) * len(prop.disjuncts[d].constraints)))
+        for n in frontier:  # replayed first: a leaf that needs it gets its own `bounds crown`
+            close = S.CloseLinear(next(ids), n, (1,) * len(prop.disjuncts[d].constraints))
+            try:
+                session.apply(close)
+            except CheckError:
+                tighten = S.Bounds(close.id, n, "crown")
+                close = S.CloseLinear(next(ids), n, close.lambdas)
+                for step in (tighten, close):
+                    session.apply(step)
+                    emit(step)
+                continue
+            emit(close)
     emit(S.Unsat(next(ids)))
     return steps
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--depth", type=int, default=10)
+    ap.add_argument("--depth", type=int, default=8)
     ap.add_argument("--network", default="mnist_fc/onnx/mnist-net_256x2.onnx")
     ap.add_argument("--prop", default="mnist_fc/vnnlib/prop_0_0.03.vnnlib")
     args = ap.parse_args()
