@@ -80,6 +80,7 @@ class Node:
     method: str | None = None    # bounds step emitted before the close
     hints: tuple | None = None   # (lambdas, alphas, betas) of the close
     split: tuple | None = None   # ("input", dim, t) or ("relu", layer, neuron)
+    z3_leaf: bool = False        # every ReLU fixed yet not closed in float: decided by z3 (exact LP)
     children: list | None = None
     id: int | None = None        # kernel id, assigned during the exact replay
 
@@ -220,6 +221,14 @@ class Search:
                     self.expand(d, [n])
                 finally:
                     self.stats.float_seconds += time.monotonic() - t
+            if n.z3_leaf:
+                model = []
+                if self.log.close_z3(n.id, model):
+                    self.stats.closed += 1
+                    continue
+                if model:
+                    raise Found(d.index, model)  # z3's exact point; verify() re-checks it exactly
+                raise GiveUp("a leaf without unstable neurons that z3 could not decide")
             kind, a, b = n.split
             ids = self.log.split_input(n.id, a, b) if kind == "input" else self.log.split_relu(n.id, a, b)
             for child, cid in zip(n.children, ids):
@@ -425,8 +434,10 @@ class Search:
             j = int(np.argmax(score))
             if unstable[j] and score[j] > best:
                 best, where = float(score[j]), (h, j)
-        if where is None:
-            raise GiveUp("no unstable neuron left and not closed")
+        if where is None:  # a linear program: the float multipliers did not settle it, z3 will
+            n.z3_leaf = True
+            n.drop_arrays()
+            return []
         h, j = where
         out = []
         for sigma in (-1, 1):

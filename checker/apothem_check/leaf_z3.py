@@ -13,13 +13,19 @@ def _q(v) -> z3.ArithRef:
     return z3.RealVal(f"{v.numerator}/{v.denominator}")
 
 
-def node_is_empty(network, disjunct, node, timeout_ms: int) -> str:
-    """z3's answer ('unsat', 'sat' or 'unknown') for: a point of the node that is unsafe."""
+def node_is_empty(network, disjunct, node, timeout_ms: int, model: list | None = None) -> str:
+    """z3's answer ('unsat', 'sat' or 'unknown') for: a point of the node that is unsafe.
+
+    The node's grid box is intersected with the property's exact box, so that on `sat` the point
+    put into `model` (exact inputs, for provers) is a counterexample to the property itself.
+    """
     solver = z3.Solver()
     solver.set("timeout", int(timeout_ms))
-    h = [z3.Real(f"x{i}") for i in range(network.n_inputs)]
-    for v, lo, hi in zip(h, node.lo, node.hi):
+    xs = h = [z3.Real(f"x{i}") for i in range(network.n_inputs)]
+    for i, (v, lo, hi) in enumerate(zip(h, node.lo, node.hi)):
         solver.add(_q(Fraction(int(lo), ONE)) <= v, v <= _q(Fraction(int(hi), ONE)))
+        lower, upper = _q(disjunct.lower[i]), _q(disjunct.upper[i])
+        solver.add(lower < v if disjunct.lower_strict[i] else lower <= v, v < upper if disjunct.upper_strict[i] else v <= upper)
     for k, layer in enumerate(network.layers, start=1):
         z = []
         for j, (row, b) in enumerate(zip(layer.weight, layer.bias)):
@@ -42,4 +48,7 @@ def node_is_empty(network, disjunct, node, timeout_ms: int) -> str:
     for c in disjunct.constraints:
         lhs = z3.Sum([_q(a) * yj for a, yj in zip(c.coeffs, h) if a != 0] + [_q(c.const)])
         solver.add(lhs < 0 if c.strict else lhs <= 0)
-    return str(solver.check())
+    verdict = str(solver.check())
+    if verdict == "sat" and model is not None:
+        model.extend(solver.model().eval(v, model_completion=True).as_fraction() for v in xs)
+    return verdict

@@ -1,0 +1,39 @@
+"""Leaves whose ReLUs are all fixed but that the float multipliers cannot close are linear
+programs: they go to `close z3` (exact), which either closes them or yields a counterexample."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from apothem_check.check import check_proof
+from apothem_check.network import load_network
+from apothem_check.vnnlib import load_property
+from prover.search import Settings
+from prover.verify import verify
+
+ABS = Path(__file__).resolve().parents[2] / "checker" / "tests" / "golden" / "models" / "abs.onnx"  # y = |x|
+
+
+def _run(tmp_path, unsafe: str):
+    prop_path = tmp_path / "p.vnnlib"
+    prop_path.write_text("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n"
+                         f"(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert {unsafe})\n")
+    net = load_network(ABS)
+    prop = load_property(prop_path, 1, 1)
+    proof = tmp_path / "p.apf"
+    relu_mode = Settings(input_split_max_dim=0)  # ReLU splitting even for one input
+    return verify(net, prop, str(proof), timeout=60, settings=relu_mode), net, prop, proof
+
+
+def test_margin_below_float_resolution_is_closed_by_z3(tmp_path):
+    out, net, prop, proof = _run(tmp_path, "(<= Y_0 (- (/ 1 1099511627776)))")  # |x| <= -2^-40
+    assert out.verdict == "unsat"
+    assert any(line.endswith(" z3") for line in proof.read_text().splitlines())
+    result = check_proof(proof, net, prop)
+    assert (result.verdict, result.conclusion) == ("valid", "unsat")
+
+
+def test_a_single_unsafe_point_is_found_and_replays_exactly(tmp_path):
+    out, net, prop, proof = _run(tmp_path, "(<= Y_0 0)")  # only x = 0 is unsafe (attack or z3 leaf)
+    assert out.verdict == "sat" and out.inputs == [0]
+    result = check_proof(proof, net, prop)
+    assert (result.verdict, result.conclusion) == ("valid", "sat")
