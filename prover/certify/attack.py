@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engine.attack import forward_masks
 
-def forward(net, x):
-    """Outputs and the ReLU masks of a batch (B, n)."""
-    h, masks = x, []
-    for k, (w, b) in enumerate(zip(net.weights, net.biases)):
-        z = h @ w.T + b
-        if k < net.depth - 1:
-            m = z > 0
-            masks.append(m)
-            h = np.where(m, z, 0.0)
-        else:
-            h = z
-    return h, masks
+
+forward = forward_masks  # one forward pass with ReLU masks for the whole prover
 
 
 def objective(net, x, label: int, sense: int, with_grad: bool = True):
@@ -40,6 +31,21 @@ def objective(net, x, label: int, sense: int, with_grad: bool = True):
     return val, gy
 
 
+def _descend(net, x, LO, HI, label: int, sense: int, steps: int):
+    """Projected sign-gradient steps (shrinking) from every row of x; each row's best point and value."""
+    width = HI - LO
+    best_x, best_v = x.copy(), np.full(len(x), np.inf)
+    for t in range(steps + 1):
+        v, g = objective(net, x, label, sense, with_grad=t < steps)
+        better = v < best_v
+        best_x[better], best_v[better] = x[better], v[better]
+        if t == steps:
+            break
+        step = width * (0.5 * (1 - t / steps) ** 2 + 0.02)
+        x = np.clip(x - step * np.sign(g), LO, HI)
+    return best_x, best_v
+
+
 def pgd(net, lo, hi, label: int, sense: int, rng, restarts: int = 8, steps: int = 40, x0=None):
     """Per box (rows of lo, hi: (B, n)), the best of `restarts` runs: points (B, n) and values (B,).
 
@@ -51,15 +57,7 @@ def pgd(net, lo, hi, label: int, sense: int, rng, restarts: int = 8, steps: int 
     x = LO + width * rng.random(LO.shape)
     # one restart per box at each corner-ish start: the centre and x0
     x[::restarts] = (lo + hi) / 2 if x0 is None else np.clip(x0, lo, hi)
-    best_x, best_v = x.copy(), np.full(len(x), np.inf)
-    for t in range(steps + 1):
-        v, g = objective(net, x, label, sense, with_grad=t < steps)
-        better = v < best_v
-        best_x[better], best_v[better] = x[better], v[better]
-        if t == steps:
-            break
-        step = width * (0.5 * (1 - t / steps) ** 2 + 0.02)
-        x = np.clip(x - step * np.sign(g), LO, HI)
+    best_x, best_v = _descend(net, x, LO, HI, label, sense, steps)
     bv = best_v.reshape(B, restarts)
     pick = np.argmin(bv, axis=1)
     rows = np.arange(B) * restarts + pick
@@ -78,13 +76,4 @@ def pgd_all(net, lo, hi, label: int, sense: int, rng, restarts: int = 16, steps:
     x[0] = (lo + hi) / 2 if x0 is None else np.clip(x0, lo, hi)
     if restarts > 1 and x0 is not None:
         x[1] = (lo + hi) / 2
-    best_x, best_v = x.copy(), np.full(restarts, np.inf)
-    for t in range(steps + 1):
-        v, g = objective(net, x, label, sense, with_grad=t < steps)
-        better = v < best_v
-        best_x[better], best_v[better] = x[better], v[better]
-        if t == steps:
-            break
-        step = width * (0.5 * (1 - t / steps) ** 2 + 0.02)
-        x = np.clip(x - step * np.sign(g), LO, HI)
-    return best_x, best_v
+    return _descend(net, x, LO, HI, label, sense, steps)

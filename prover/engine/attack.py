@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def _forward_masks(net, x):
+def forward_masks(net, x):
+    """Outputs and the ReLU masks of a batch (B, n); the masks give the subgradients."""
     h, masks = x, []
     for k, (w, b) in enumerate(zip(net.weights, net.biases)):
         z = h @ w.T + b
@@ -19,7 +20,7 @@ def _forward_masks(net, x):
 
 def margin_and_grad(net, x, A, const):
     """max_i g_i(N(x)) per row and its (sub)gradient w.r.t. x."""
-    y, masks = _forward_masks(net, x)
+    y, masks = forward_masks(net, x)
     g = y @ A.T + const
     i = np.argmax(g, axis=1)
     gy = A[i]                        # (B, n_out)
