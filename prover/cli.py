@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--proof", help="write the proof here (written atomically at the end)")
     v.add_argument("--timeout", type=float, default=None, help="seconds")
     v.add_argument("--progress", action="store_true", help="live progress line on stderr")
-    v.add_argument("--no-proof", action="store_true", help="no proof and no exact re-verification")
+    v.add_argument("--no-proof", action="store_true",
+                   help="timing only: no proof and no exact re-verification; an unsat is then a float "
+                        "claim, flagged on stderr")
     v.add_argument("--stats", action="store_true", help="print search statistics (JSON) on stderr")
     s = sub.add_parser("supports", help="list supported features")
     g = s.add_mutually_exclusive_group(required=True)
@@ -119,6 +121,8 @@ def _verify(args) -> int:
         print("(" + "\n ".join(parts) + ")")
     if out.reason:
         sys.stderr.write(f"apothem: {out.verdict}: {out.reason}\n")
+    if args.no_proof and out.verdict == "unsat":
+        sys.stderr.write("apothem: --no-proof: this unsat comes from the float search only; it is NOT proven\n")
     if args.stats:
         sys.stderr.write(json.dumps(out.stats) + "\n")
     return 0
