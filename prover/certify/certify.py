@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from . import apothem as AP
 from . import maximal as MX
-from .bundle import build, file_sha256, self_check, write
+from .bundle import build, self_check, write
 from .inputs import CertifyError, Grid, prediction, read_input
 from .oracle import Oracle
 

@@ -19,7 +19,7 @@ def _sha(path) -> str:
         return "?"
 
 
-def figures(rows, out_dir, bundles_network=None, per_input_limit: int | None = None) -> list[Path]:
+def figures(rows, out_dir, per_input_limit: int | None = None) -> list[Path]:
     """Histogram of apothems per dataset; per input the image beside its box faces (every input
     with a bundle, or the first `per_input_limit`). Earlier versions stopped after 12 figures in
     total, so a batch run wrote figures for the first 12 inputs of the first dataset only."""
@@ -90,7 +90,7 @@ def figures(rows, out_dir, bundles_network=None, per_input_limit: int | None = N
     return paths
 
 
-def write_report(rows, out_dir, title="Apothem certification", models=None, inputs_root=None) -> Path:
+def write_report(rows, out_dir, title="Apothem certification", models=None) -> Path:
     out_dir = Path(out_dir)
     figs = figures(rows, out_dir / "figures")
     keys = []

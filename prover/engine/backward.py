@@ -62,7 +62,7 @@ def backward(net, start: int, C: np.ndarray, e: np.ndarray, lower, upper, lo, hi
     return Pass(bound, c, coeff_h, relax)
 
 
-def gradients(net, p: Pass, lo, hi, A, const, alphas_used: bool = True):
+def gradients(net, p: Pass, lo, hi, A, const):
     """Subgradients of p.bound (single row, r = 1) w.r.t. alpha, beta and lambda.
 
     The bound is linear in the coefficients given the relaxation cases; its derivative w.r.t.
