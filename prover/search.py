@@ -342,7 +342,7 @@ class Search:
         rep = lambda a: np.repeat(a[idx_a], 2 * n0, axis=0)
         cl, cu = compute_bounds(self.net, clo, chi, [rep(a) for a in L], [rep(a) for a in U], "crown")
         b = evaluate(self.net, clo, chi, cl, cu, d.A, d.const, rep(lam), None).bound[:, 0]
-        b = b.reshape(k, 2, n0).min(axis=1)
+        b = np.minimum(b.reshape(k, 2, n0), 0.0).sum(axis=1)
         width = (hi - lo)[idx_a]
         b = np.where(width > MIN_WIDTH, b, -np.inf)
         return {i: int(np.argmax(b[r])) for r, i in enumerate(idx)}
