@@ -76,11 +76,11 @@ def _measure(cmd: list[str], timeout: float) -> tuple[str, float, float, float]:
 
 
 def run_one(suite: Path, onnx: str, vnnlib: str, timeout: float, expected: str, workdir: Path,
-            proof: bool, check: bool) -> Row:
+            proof: bool, check: bool, jobs: int) -> Row:
     row = Row(onnx, vnnlib, expected)
     net, prop = suite / onnx, suite / vnnlib
     proof_path = workdir / (re.sub(r"[^A-Za-z0-9_.-]", "_", f"{Path(onnx).stem}__{Path(vnnlib).stem}") + ".apf")
-    cmd = [_tool("apothem"), "verify", str(prop), "--network", str(net), "--timeout", str(timeout)]
+    cmd = [_tool("apothem"), "verify", str(prop), "--network", str(net), "--timeout", str(timeout), "--jobs", str(jobs)]
     cmd += ["--proof", str(proof_path)] if proof else ["--no-proof"]
     out, row.prove_s, row.prove_cpu_s, row.prove_rss_mb = _measure(cmd, timeout + 15)
     row.verdict = (out.split() or ["error"])[0]
@@ -143,6 +143,8 @@ def main(argv=None) -> int:
     ap.add_argument("suite", type=Path, help="benchmark folder with instances.csv and expected.csv")
     ap.add_argument("--instances", default="instances.csv")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=0,
+                    help="replay processes per instance (default: usable CPUs / workers)")
     ap.add_argument("--filter", default="", help="regex on 'onnx vnnlib'")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=0, help="override the suite's per-instance timeout")
@@ -152,6 +154,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", type=Path, default=None, help="folder to keep proofs in")
     args = ap.parse_args(argv)
     expected = _expected(args.suite)
+    args.jobs = args.jobs or max(1, len(os.sched_getaffinity(0)) // args.workers)
     with open(args.suite / args.instances) as f:
         todo = [(o, v, float(t)) for o, v, t in csv.reader(f) if re.search(args.filter, f"{o} {v}")]
     todo = todo[: args.limit] if args.limit else todo
@@ -164,7 +167,7 @@ def main(argv=None) -> int:
     def job(item):
         o, v, t = item
         row = run_one(args.suite, o, v, args.timeout or t, expected.get((o, v), "?"), workdir,
-                      not args.no_proof, not args.no_check)
+                      not args.no_proof, not args.no_check, args.jobs)
         print(f"{Path(o).name[:40]:40} {v[-28:]:28} {row.expected:7} {row.verdict:9} {row.prove_s:8.2f} "
               f"{row.proof_bytes:9d} {row.check or '-':7} {row.check_s:8.2f}  {row.status}", flush=True)
         return row

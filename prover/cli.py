@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="timing only: no proof and no exact re-verification; an unsat is then a float "
                         "claim, flagged on stderr")
     v.add_argument("--stats", action="store_true", help="print search statistics (JSON) on stderr")
+    v.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
+                   help="processes for the exact replay of the proof (default: usable CPUs)")
     s = sub.add_parser("supports", help="list supported features")
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument("--proof-rules", action="store_true")
@@ -95,6 +97,7 @@ def _verify(args) -> int:
     from apothem_check.network import load_network
     from apothem_check.vnnlib import load_property
 
+    from .search import Settings
     from .verify import verify
 
     try:
@@ -113,7 +116,7 @@ def _verify(args) -> int:
         sys.stderr.write(f"apothem: error: IO: {err}\n")
         return 2
     out = verify(network, prop, None if args.no_proof else args.proof, args.timeout, args.progress,
-                 proof=not args.no_proof)
+                 proof=not args.no_proof, settings=Settings(jobs=max(1, args.jobs)))
     print(out.verdict)
     if out.verdict == "sat":
         parts = [f"(X_{i} {exact_decimal(v)})" for i, v in enumerate(out.inputs)]

@@ -6,6 +6,7 @@ target and is moved into place only when it ends with a verdict the Session acce
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from fractions import Fraction
@@ -37,6 +38,34 @@ class ProofLog:
         self.exact_seconds = 0.0
         self.steps = 0
         self.rejected = 0
+
+    def flush(self) -> None:
+        if self.stream is not None:
+            self.stream.flush()
+
+    def redirect(self, steps_path: str, first_id: int) -> None:
+        """In a forked replay process (prover/replay.py): steps go, without a header, to
+        `steps_path`, with ids from `first_id`. The parent's stream was flushed before the
+        fork, so dropping this process's copy of it writes nothing."""
+        self.next_id, self.steps, self.exact_seconds = first_id, 0, 0.0
+        if self.stream is not None:
+            from proof_format.writer import ProofWriter
+            self.stream = open(steps_path, "w")
+            self.writer = ProofWriter(self.stream, self.network.sha256, self.prop.sha256)
+            self.writer.started = True  # the header is the parent's
+
+    def adopt(self, steps_path: str, closed: list[int], status: dict) -> None:
+        """Take over a forked replay's steps, which its own Session copy accepted: append them,
+        and close its subtree roots in this Session."""
+        if self.stream is not None:
+            with open(steps_path) as f:
+                shutil.copyfileobj(f, self.stream)
+        for node in closed:
+            del self.session.open[node]
+        self.session.last_id = status["last_id"]
+        self.next_id = status["next_id"]
+        self.steps += status["steps"]
+        self.exact_seconds += status["exact_seconds"]
 
     def ids(self, n: int = 1) -> list[int]:
         out = list(range(self.next_id, self.next_id + n))

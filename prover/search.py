@@ -61,6 +61,7 @@ class Settings:
     node_attacks: int = 4               # local PGD in the worst boxes of each batch
     input_split_max_dim: int = 20
     seed: int = 0
+    jobs: int = 1                       # processes for the exact replay
 
 
 @dataclass(eq=False)
@@ -84,6 +85,7 @@ class Node:
     z3_leaf: bool = False        # every ReLU fixed yet not closed in float: decided by z3 (exact LP)
     children: list | None = None
     id: int | None = None        # kernel id, assigned during the exact replay
+    size: int | None = None      # nodes in the float subtree (cached by subtree_size)
 
     def drop_arrays(self):
         self.lo = self.hi = self.lower = self.upper = self.sigmas = None
@@ -98,6 +100,19 @@ class Stats:
     rejected: int = 0
     worst: float = float("nan")
     float_seconds: float = 0.0
+
+
+def subtree_size(n: Node) -> int:
+    """Number of nodes below and including n in the float tree (balances parallel replay)."""
+    if n.size is None:
+        order, stack = [], [n]
+        while stack:  # iterative: trees can be deeper than Python's recursion limit
+            m = stack.pop()
+            order.append(m)
+            stack.extend(c for c in m.children or () if c.size is None)
+        for m in reversed(order):
+            m.size = 1 + sum(c.size for c in m.children or ())
+    return n.size
 
 
 def _stack(arrs):
@@ -202,41 +217,65 @@ class Search:
                 stack.extend(self._relu_batch(d, batch))
 
     def emit(self, d: DisjunctData, root: Node):
-        """Phase 2: replay the tree depth first through the ProofLog (every step exactly checked)."""
+        """Phase 2: replay the tree through the ProofLog (every step exactly checked), split over
+        `jobs` processes when there is more than one (prover/replay.py)."""
         root.id = self.log.root(d.index)
-        stack = [root]
+        if self.s.jobs <= 1 or self.log.session is None:
+            self.replay(d, [root])
+            return
+        from .replay import replay_in_parallel
+        replay_in_parallel(self, d, self._frontier(d, root, 4 * self.s.jobs))
+
+    def replay(self, d: DisjunctData, nodes: list[Node]):
+        """Replay the subtrees below `nodes` depth first (the kernel's open set stays small)."""
+        stack = list(reversed(nodes))
         while stack:
             n = stack.pop()
             self.open = len(stack)
             self.tick()
-            if n.method is not None:
-                self.log.bounds(n.id, n.method)
-                self.stats.bounds_steps[n.method] += 1
-            if n.hints is not None:
-                if self.log.close_linear(n.id, *n.hints):
-                    self.stats.closed += 1
-                    continue
-                self.stats.rejected += 1
-                n = self._from_session(d, n.id)
-                t = time.monotonic()
-                try:
-                    self.expand(d, [n])
-                finally:
-                    self.stats.float_seconds += time.monotonic() - t
-            if n.z3_leaf:
-                model = []
-                if self.log.close_z3(n.id, model):
-                    self.stats.closed += 1
-                    continue
-                if model:
-                    raise Found(d.index, model)  # z3's exact point; verify() re-checks it exactly
-                raise GiveUp("a leaf without unstable neurons that z3 could not decide")
-            kind, a, b = n.split
-            ids = self.log.split_input(n.id, a, b) if kind == "input" else self.log.split_relu(n.id, a, b)
-            for child, cid in zip(n.children, ids):
-                child.id = cid
-            stack.extend(reversed(n.children))  # first child replayed first
-            n.children = None
+            stack.extend(reversed(self._emit_node(d, n)))  # first child replayed first
+
+    def _frontier(self, d: DisjunctData, root: Node, want: int) -> list[Node]:
+        """Replay the top of the tree, largest subtree first, until `want` subtrees are open."""
+        frontier = [root]
+        while len(frontier) < want:
+            big = max(frontier, key=subtree_size)
+            if subtree_size(big) == 1:
+                break
+            frontier.remove(big)
+            frontier.extend(self._emit_node(d, big))
+        return frontier
+
+    def _emit_node(self, d: DisjunctData, n: Node) -> list[Node]:
+        """The steps of one node: bounds, then close or split; returns the children it opened."""
+        if n.method is not None:
+            self.log.bounds(n.id, n.method)
+            self.stats.bounds_steps[n.method] += 1
+        if n.hints is not None:
+            if self.log.close_linear(n.id, *n.hints):
+                self.stats.closed += 1
+                return []
+            self.stats.rejected += 1
+            n = self._from_session(d, n.id)
+            t = time.monotonic()
+            try:
+                self.expand(d, [n])
+            finally:
+                self.stats.float_seconds += time.monotonic() - t
+        if n.z3_leaf:
+            model = []
+            if self.log.close_z3(n.id, model):
+                self.stats.closed += 1
+                return []
+            if model:
+                raise Found(d.index, model)  # z3's exact point; verify() re-checks it exactly
+            raise GiveUp("a leaf without unstable neurons that z3 could not decide")
+        kind, a, b = n.split
+        ids = self.log.split_input(n.id, a, b) if kind == "input" else self.log.split_relu(n.id, a, b)
+        for child, cid in zip(n.children, ids):
+            child.id = cid
+        children, n.children = n.children, None
+        return children
 
     def _from_session(self, d: DisjunctData, node_id: int) -> Node:
         """A float node mirroring the Session's own (exact) state of an open node, rounded

@@ -1,0 +1,90 @@
+"""Parallel exact replay (prover/replay.py): forked processes replay subtrees; the proof they
+produce together must be valid for the checker, and a child's rejection, timeout or failure must
+reach the parent without leaving a proof or temporary files behind."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from apothem_check.check import check_proof
+from apothem_check.network import load_network
+from apothem_check.vnnlib import load_property
+from prover.proof import ProofLog
+from prover.replay import ID_STRIDE, balance
+from prover.search import Node, Settings, Timeout
+from prover.verify import verify
+
+NET, PROP = "onnx/ACASXU_run2a_1_1_batch_2000.onnx", "vnnlib/prop_3.vnnlib"  # unsat, ~60 nodes
+
+
+def _run(benchmarks, tmp_path, jobs):
+    folder = benchmarks / "acasxu"
+    network = load_network(folder / NET)
+    prop = load_property(folder / PROP, network.n_inputs, network.n_outputs)
+    proof = tmp_path / f"proof{jobs}.apf"
+    out = verify(network, prop, str(proof), timeout=100, settings=Settings(jobs=jobs))
+    return network, prop, proof, out
+
+
+def _leftovers(tmp_path):
+    return list(tmp_path.glob(".apothem-*"))
+
+
+def test_parallel_proof_is_valid_and_has_the_serial_steps(benchmarks, tmp_path):
+    network, prop, proof3, out3 = _run(benchmarks, tmp_path, 3)
+    _, _, proof1, out1 = _run(benchmarks, tmp_path, 1)
+    assert out3.verdict == out1.verdict == "unsat"
+    result = check_proof(proof3, network, prop)
+    assert result.verdict == "valid", result.error
+    assert out3.stats["steps"] == out1.stats["steps"]
+    assert out3.stats["closed"] == out1.stats["closed"]
+    ids = [int(m.group(1)) for m in re.finditer(r"^(\d+) ", proof3.read_text(), re.M)]
+    assert max(ids) > 2 * ID_STRIDE, "no step came from the third process"
+    assert not _leftovers(tmp_path)
+
+
+def test_a_close_rejected_in_a_child_is_resplit_there(benchmarks, tmp_path, monkeypatch):
+    real = ProofLog.close_linear
+    seen = {"n": 0}
+
+    def reject_first_child_close(self, node, lambdas, alphas, betas):
+        if node > ID_STRIDE and seen["n"] == 0:  # the fork copies this state: once per child
+            seen["n"] += 1
+            self.rejected += 1
+            return False
+        return real(self, node, lambdas, alphas, betas)
+
+    monkeypatch.setattr(ProofLog, "close_linear", reject_first_child_close)
+    network, prop, proof, out = _run(benchmarks, tmp_path, 2)
+    assert out.verdict == "unsat"
+    assert out.stats["rejected_closes"] == 1  # counted in the child, merged into the parent
+    assert check_proof(proof, network, prop).verdict == "valid"
+
+
+@pytest.mark.parametrize("failure,verdict", [(Timeout, "timed-out"), (ValueError, None)])
+def test_a_failing_child_leaves_no_proof(benchmarks, tmp_path, monkeypatch, failure, verdict):
+    real = ProofLog.bounds
+
+    def fail_in_child(self, node, method):
+        if self.next_id > ID_STRIDE:
+            raise failure("injected")
+        return real(self, node, method)
+
+    monkeypatch.setattr(ProofLog, "bounds", fail_in_child)
+    if verdict is None:
+        with pytest.raises(RuntimeError, match="replay process: ValueError: injected"):
+            _run(benchmarks, tmp_path, 2)
+    else:
+        assert _run(benchmarks, tmp_path, 2)[3].verdict == verdict
+    assert not (tmp_path / "proof2.apf").exists()
+    assert not _leftovers(tmp_path)
+
+
+def test_balance_keeps_order_and_evens_out_sizes():
+    nodes = [Node(None, None, None, None, size=s) for s in (5, 1, 4, 2, 3, 1)]
+    groups = balance(nodes, 2)
+    assert sorted(sum(n.size for n in g) for g in groups) == [8, 8]
+    for g in groups:
+        assert [nodes.index(n) for n in g] == sorted(nodes.index(n) for n in g)
+    assert balance(nodes[:1], 4) == [nodes[:1]]
