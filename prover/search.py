@@ -57,7 +57,8 @@ class Settings:
     attack_restarts_low_dim: int = 2048  # input splitting (cheap networks, non-smooth margins)
     attack_steps_low_dim: int = 100
     attack_rounds_low_dim: int = 3      # local refinement rounds; high-dimensional inputs: none
-    attack_every: float = 5.0           # seconds of search between fresh attack rounds
+    attack_every: float = 5.0           # seconds of search before the first fresh attack round;
+                                        # the gap doubles after each (attacks stay a small share)
     node_attacks: int = 4               # local PGD in the worst boxes of each batch
     input_split_max_dim: int = 20
     seed: int = 0
@@ -143,6 +144,7 @@ class Search:
         self._last_print = 0.0
         self.low_dim = self.net.widths[0] <= self.s.input_split_max_dim
         self.last_attack = time.monotonic()
+        self.attack_gap = self.s.attack_every
 
     # -- bookkeeping
     def tick(self):
@@ -208,8 +210,9 @@ class Search:
             self.tick()
             batch = stack[-self.s.batch:]
             del stack[-self.s.batch:]
-            if time.monotonic() - self.last_attack > self.s.attack_every:
+            if time.monotonic() - self.last_attack > self.attack_gap:
                 self.attack(d)  # fresh random restarts: sat instances with small margins
+                self.attack_gap *= 2
             self.stats.nodes += len(batch)
             if self.low_dim:
                 stack.extend(self._input_batch(d, batch))

@@ -32,12 +32,13 @@ def margin_and_grad(net, x, A, const):
 
 
 def pgd(net, lo, hi, A, const, rng, restarts=32, steps=40, x0=None, first=0.25, last=1e-4):
-    """Best points found (B, n_0) and their margins; lowest margin first.
+    """Best points found (B, n_0) and their margins; lowest margin first. lo/hi: one box (n_0,)
+    or one per restart (restarts, n_0).
 
     Signed-gradient steps shrink geometrically from `first` to `last` of the box width: large
     steps explore, and the small final ones reach counterexamples whose margin is tiny
     (ACAS Xu 5_3 prop_2: 1.3e-4; a linear schedule ending at 1 % of the width overshoots them)."""
-    n = lo.shape[0]
+    n = lo.shape[-1]
     x = lo + (hi - lo) * rng.random((restarts, n))
     if x0 is not None:
         x[: len(x0)] = x0[:restarts]
@@ -64,10 +65,12 @@ def falsify(net, lo, hi, A, const, rng, restarts, steps, rounds=3, top=16):
     xs, m = pgd(net, lo, hi, A, const, rng, restarts, steps)
     for r in range(rounds):
         w = (hi - lo) * 0.05 / 4 ** r
-        got = [pgd(net, np.maximum(lo, x - w), np.minimum(hi, x + w), A, const, rng, 32, 50, x[None])
-               for x in xs[:top]]
-        xs = np.concatenate([xs] + [g[0] for g in got])
-        m = np.concatenate([m] + [g[1] for g in got])
+        centres = xs[:top]
+        boxes = np.tile(centres, (32, 1))  # 32 restarts per centre, one batch; centres first
+        got = pgd(net, np.maximum(lo, boxes - w), np.minimum(hi, boxes + w), A, const, rng,
+                  len(boxes), 50, centres)
+        xs = np.concatenate([xs, got[0]])
+        m = np.concatenate([m, got[1]])
         order = np.argsort(m)
         xs, m = xs[order], m[order]
     return xs, m
