@@ -17,7 +17,7 @@ import signal
 import tempfile
 import time
 
-from .search import Found, GiveUp, Timeout, subtree_size
+from .search import Found, GiveUp, Stats, Timeout, subtree_size
 
 ID_STRIDE = 10 ** 12  # ids per process; a replay needing more would fail loudly (RuntimeError)
 
@@ -85,7 +85,7 @@ class Child:
 def _replay_here(search, d, nodes, first_id, steps_path) -> dict:
     """In the child: replay `nodes` and describe the outcome (never raises)."""
     search.progress = False
-    search.stats.__init__()
+    search.stats = Stats()  # only this process's work goes back to the parent
     search.log.redirect(steps_path, first_id)
     try:
         search.replay(d, nodes)
