@@ -122,19 +122,21 @@ class ProofLog:
                              tuple((k, j, dyadic(v)) for k, j, v in betas))
         return self.apply(step)
 
-    def close_z3(self, node: int, model: list) -> bool:
-        """Close a leaf by z3 (exact LRA); when z3 finds an unsafe point instead, put it into
-        `model` (exact inputs inside the property's box). Without exact replay (--no-proof)
-        nothing decides such a leaf, so it is never counted as closed there."""
+    def close_z3(self, node: int, model: list, seconds: float) -> bool:
+        """Close a leaf by z3 (exact LRA), giving z3 at most `seconds` (the caller's deadline);
+        when z3 finds an unsafe point instead, put it into `model` (exact inputs inside the
+        property's box). Without exact replay (--no-proof) nothing decides such a leaf, so it
+        is never counted as closed there."""
         if self.session is None:
             return False
+        self.session.z3_timeout_ms = max(1, int(seconds * 1000))
         (i,) = self.ids()
         if self.apply(S.CloseZ3(i, node)):
             return True
         if self.last_error.code == "Z3_SAT":
             from apothem_check.leaf_z3 import node_is_empty
             kn = self.session.open[node]
-            node_is_empty(self.network, self.prop.disjuncts[kn.disjunct], kn, 60_000, model)
+            node_is_empty(self.network, self.prop.disjuncts[kn.disjunct], kn, self.session.z3_timeout_ms, model)
         return False
 
     def finish_unsat(self) -> bool:

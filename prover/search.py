@@ -31,6 +31,7 @@ from .problem import DisjunctData, Problem, exact_unsafe, snap_into_box
 CLOSE_MARGIN = 1e-8     # float bound needed before asking the exact checker
 MIN_WIDTH = 1e-9        # input boxes narrower than this in every dimension are given up
 GRID = 2.0 ** 64        # the kernel's grid (spec section 1)
+Z3_LEAF_SECONDS = 60.0  # z3's budget per leaf (less when the query's deadline is nearer)
 
 
 class Timeout(Exception):
@@ -266,12 +267,14 @@ class Search:
             finally:
                 self.stats.float_seconds += time.monotonic() - t
         if n.z3_leaf:
-            model = []
-            if self.log.close_z3(n.id, model):
+            model, left = [], self.deadline - time.monotonic()
+            if self.log.close_z3(n.id, model, min(left, Z3_LEAF_SECONDS)):
                 self.stats.closed += 1
                 return []
             if model:
                 raise Found(d.index, model)  # z3's exact point; verify() re-checks it exactly
+            if left < Z3_LEAF_SECONDS:
+                raise Timeout()  # z3 had all the query's remaining time: timed-out, not unknown
             raise GiveUp("a leaf without unstable neurons that z3 could not decide")
         kind, a, b = n.split
         ids = self.log.split_input(n.id, a, b) if kind == "input" else self.log.split_relu(n.id, a, b)

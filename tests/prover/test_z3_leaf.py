@@ -37,3 +37,28 @@ def test_a_single_unsafe_point_is_found_and_replays_exactly(tmp_path):
     assert out.verdict == "sat" and out.inputs == [0]
     result = check_proof(proof, net, prop)
     assert (result.verdict, result.conclusion) == ("valid", "sat")
+
+
+def test_a_z3_leaf_gets_only_the_query_time_left(tmp_path, monkeypatch):
+    """z3 is given what is left of the query's timeout (not the kernel's 60 s default), and a
+    z3 leaf that runs out of it makes the answer `timed-out`, not `unknown`."""
+    import time
+
+    import apothem_check.leaf_z3 as leaf_z3
+    given = []
+
+    def slow_unknown(network, disjunct, node, timeout_ms, model=None):
+        given.append(timeout_ms)
+        time.sleep(timeout_ms / 1000)
+        return "unknown"
+
+    monkeypatch.setattr(leaf_z3, "node_is_empty", slow_unknown)
+    prop_path = tmp_path / "p.vnnlib"
+    prop_path.write_text("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n"
+                         "(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert (<= Y_0 (- (/ 1 1099511627776))))\n")
+    net = load_network(ABS)
+    prop = load_property(prop_path, 1, 1)
+    out = verify(net, prop, str(tmp_path / "p.apf"), timeout=3, settings=Settings(input_split_max_dim=0))
+    assert out.verdict == "timed-out"
+    assert given and max(given) <= 3000
+    assert not (tmp_path / "p.apf").exists()
