@@ -64,6 +64,7 @@ class Settings:
     input_split_max_dim: int = 20
     seed: int = 0
     jobs: int = 1                       # processes for the exact replay
+    lp_iters: int = 500                 # multiplier iterations for nodes with every ReLU fixed
 
 
 @dataclass(eq=False)
@@ -457,15 +458,39 @@ class Search:
         self.check_candidates(d, cert.x_star)
         lam_r, al_r, be_r = round_certificate(cert, L, U, SIG)
         b = evaluate(net, lo, hi, L, U, d.A, d.const, lam_r, al_r, SIG, be_r).bound[:, 0]
-        children = []
         for i, n in enumerate(batch):
             if b[i] > CLOSE_MARGIN and not n.force_split:
-                lam, ah, bh = hints_of(i, lam_r, al_r, be_r, L, U)
-                n.hints = (lam, ah, bh)
+                n.hints = hints_of(i, lam_r, al_r, be_r, L, U)
+        self._close_linear_programs(d, batch, b, cert, L, U, SIG)
+        children = []
+        for i, n in enumerate(batch):
+            if n.hints is not None:
                 n.drop_arrays()
-                continue
-            children.extend(self._split_relu(n, cert, i))
+            else:
+                children.extend(self._split_relu(n, cert, i))
         return children
+
+    def _close_linear_programs(self, d, batch, b, cert, L, U, SIG):
+        """Nodes with every ReLU fixed are linear programs, and optimal beta multipliers close
+        them exactly when they are infeasible (LP duality); the batch's few iterations seldom
+        reach those, so such nodes get `lp_iters` more before they go to z3, which is far
+        slower on wide input boxes (784 inputs: a minute and more)."""
+        H = len(L)
+        lp = [i for i, n in enumerate(batch) if n.hints is None and not n.force_split and b[i] <= CLOSE_MARGIN
+              and not any(np.any((L[h][i] < 0) & (U[h][i] > 0)) for h in range(H))]
+        if not lp:
+            return
+        ix = np.array(lp)
+        sub = lambda arrs: [a[ix] for a in arrs]
+        lo, hi = np.broadcast_to(d.lo, (len(ix), len(d.lo))), np.broadcast_to(d.hi, (len(ix), len(d.hi)))
+        c2 = optimise(self.net, lo, hi, sub(L), sub(U), d.A, d.const, sigmas=sub(SIG),
+                      alphas0=sub(cert.alphas), betas0=sub(cert.betas), lambdas0=cert.lambdas[ix],
+                      iters=self.s.lp_iters, stop_at=CLOSE_MARGIN * 10)
+        lam_r, al_r, be_r = round_certificate(c2, sub(L), sub(U), sub(SIG))
+        got = evaluate(self.net, lo, hi, sub(L), sub(U), d.A, d.const, lam_r, al_r, sub(SIG), be_r).bound[:, 0]
+        for r, i in enumerate(lp):
+            if got[r] > CLOSE_MARGIN:
+                batch[i].hints = hints_of(r, lam_r, al_r, be_r, sub(L), sub(U))
 
     def _split_relu(self, n: Node, cert, i: int) -> list[Node]:
         best, where = -1.0, None
