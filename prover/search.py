@@ -145,6 +145,7 @@ class Search:
         self.open = 0
         self._last_print = 0.0
         self.low_dim = self.net.widths[0] <= self.s.input_split_max_dim
+        self.net32 = self.net.astype(np.float32)  # the split lookahead only ranks dimensions
         self.last_attack = time.monotonic()
         self.attack_gap = self.s.attack_every
 
@@ -371,8 +372,9 @@ class Search:
         n.drop_arrays()
 
     def _choose_dims(self, d, idx, cert, lo, hi, L, U, lam):
-        """Input dimension per node to split: the one whose two halves have the best worse
-        bound (default slopes, crown bounds of the halves): a one-step lookahead, batched."""
+        """Input dimension per node to split: the one whose two halves have the least summed
+        violation (default slopes, crown bounds of the halves): a one-step lookahead, batched.
+        It only ranks dimensions, so it runs in float32 (half the memory traffic of float64)."""
         if not idx:
             return {}
         n0 = lo.shape[1]
@@ -384,10 +386,11 @@ class Search:
         for dim in range(n0):
             chi[:, 0, dim, dim] = mid[:, dim]
             clo[:, 1, dim, dim] = mid[:, dim]
-        clo, chi = clo.reshape(-1, n0), chi.reshape(-1, n0)
-        rep = lambda a: np.repeat(a[idx_a], 2 * n0, axis=0)
-        cl, cu = compute_bounds(self.net, clo, chi, [rep(a) for a in L], [rep(a) for a in U], "crown")
-        b = evaluate(self.net, clo, chi, cl, cu, d.A, d.const, rep(lam), None).bound[:, 0]
+        f32 = lambda a: a.astype(np.float32)
+        clo, chi = f32(clo.reshape(-1, n0)), f32(chi.reshape(-1, n0))
+        rep = lambda a: f32(np.repeat(a[idx_a], 2 * n0, axis=0))
+        cl, cu = compute_bounds(self.net32, clo, chi, [rep(a) for a in L], [rep(a) for a in U], "crown")
+        b = evaluate(self.net32, clo, chi, cl, cu, f32(d.A), f32(d.const), rep(lam), None).bound[:, 0]
         b = np.minimum(b.reshape(k, 2, n0), 0.0).sum(axis=1)
         width = (hi - lo)[idx_a]
         b = np.where(width > MIN_WIDTH, b, -np.inf)

@@ -38,10 +38,10 @@ def compute_bounds(net, lo, hi, lower=None, upper=None, method="interval"):
             if len(cols):
                 n = zl.shape[1]
                 r = len(cols)
-                C = np.zeros((r, n))
+                C = np.zeros((r, n), zl.dtype)
                 C[np.arange(r), cols] = 1.0
                 C = np.broadcast_to(np.concatenate([C, -C]), (B, 2 * r, n))
-                got = backward(net, k, C, np.zeros((B, 2 * r)), new_l, new_u, lo, hi).bound
+                got = backward(net, k, C, np.zeros((B, 2 * r), zl.dtype), new_l, new_u, lo, hi).bound
                 lb, ub = got[:, :r], -got[:, r:]
                 sub = unstable[:, cols]
                 zl[:, cols] = np.where(sub, np.maximum(zl[:, cols], lb), zl[:, cols])

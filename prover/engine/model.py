@@ -40,6 +40,9 @@ class FloatNet:
             bs.append(np.zeros(n))
         return cls(tuple(ws), tuple(bs))
 
+    def astype(self, dtype) -> "FloatNet":
+        return FloatNet(tuple(w.astype(dtype) for w in self.weights), tuple(b.astype(dtype) for b in self.biases))
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Outputs for a batch of inputs x (B, n_0)."""
         h = x
