@@ -38,6 +38,8 @@ def step_record(step) -> list:
             return [sid, "split_relu", *map(str, (step.node, step.layer, step.neuron, step.neg, step.pos))]
         case S.Bounds():
             return [sid, "bounds", str(step.node), step.method]
+        case S.BoundsLayer():
+            return [sid, "bounds_layer", str(step.node), str(step.layer), *[p for p in [_hints("alpha", step.alphas)] if p]]
         case S.CloseLinear():
             parts = [["lambda", *map(n, step.lambdas)], _hints("alpha", step.alphas), _hints("beta", step.betas)]
             return [sid, "close_linear", str(step.node), *[p for p in parts if p]]

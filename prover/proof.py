@@ -115,6 +115,10 @@ class ProofLog:
         (i,) = self.ids()
         self.must(S.Bounds(i, node, method))
 
+    def bounds_layer(self, node: int, layer: int, alphas) -> None:
+        (i,) = self.ids()
+        self.must(S.BoundsLayer(i, node, layer, tuple((k, j, dyadic(v)) for k, j, v in alphas)))
+
     def close_linear(self, node: int, lambdas, alphas, betas) -> bool:
         (i,) = self.ids()
         step = S.CloseLinear(i, node, tuple(dyadic(v) for v in lambdas),

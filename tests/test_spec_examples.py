@@ -52,7 +52,7 @@ def test_examples_are_listed_in_readme():
 def test_every_rule_has_a_valid_example():
     texts = "\n".join((e / "proof.apf").read_text() for e in EXAMPLES
                       if (e / "expected").read_text().startswith(("valid", "holey")))
-    for rule in (" root ", " input ", " relu ", " interval", " crown", " linear ", " z3", " hole ", " witness ",
+    for rule in (" root ", " input ", " relu ", " interval", " crown", " layer ", " linear ", " z3", " hole ", " witness ",
                  " sat ", " unsat", " alpha ", " beta "):
         assert rule in texts, rule
 

@@ -64,7 +64,7 @@ class Session:
         self.verdict: str | None = None
         self.float32_note = ""
         self._rules = {S.Root: self._root, S.SplitInput: self._split_input,
-                       S.SplitRelu: self._split_relu, S.Bounds: self._bounds,
+                       S.SplitRelu: self._split_relu, S.Bounds: self._bounds, S.BoundsLayer: self._bounds_layer,
                        S.CloseLinear: self._close_linear, S.CloseZ3: self._close_z3,
                        S.Hole: self._hole, S.Witness: self._witness, S.Sat: self._sat,
                        S.Unsat: self._unsat}
@@ -153,23 +153,50 @@ class Session:
         if st.method == "crown":
             lower, upper = list(lower), list(upper)
             for k in range(2, len(self.hidden) + 1):
-                unstable = [j for j in range(self.hidden[k - 1]) if lower[k - 1][j] < 0 < upper[k - 1][j]]
-                if unstable:
-                    n = len(unstable)
-                    rows = ints([0] * (2 * n * self.hidden[k - 1])).reshape(2 * n, -1)
-                    for r, j in enumerate(unstable):
-                        rows[r, j], rows[n + r, j] = 1, -1
-                    got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi)
-                    l, u = lower[k - 1].copy(), upper[k - 1].copy()
-                    for r, j in enumerate(unstable):
-                        l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
-                    lower[k - 1], upper[k - 1] = l, u
+                self._tighten_layer(node, lower, upper, k, None)
                 if k < len(self.hidden):  # later layers' interval bounds see the tighter ones
                     h_lo, h_hi = np.maximum(lower[k - 1], 0), np.maximum(upper[k - 1], 0)
                     l, u = interval_layer(self.layers[k], h_lo, h_hi)
                     lower[k], upper[k] = np.maximum(l, lower[k]), np.minimum(u, upper[k])
             lower, upper = tuple(lower), tuple(upper)
         self.open[st.node] = replace(node, lower=lower, upper=upper)
+
+    def _bounds_layer(self, st: S.BoundsLayer) -> None:
+        node = self._node(st.node)
+        if not 2 <= st.layer <= len(self.hidden):
+            _fail("BAD_INDEX", f"no hidden layer {st.layer} after the first; hidden layer sizes are {self.hidden}")
+        lower, upper = list(node.lower), list(node.upper)
+        self._tighten_layer(node, lower, upper, st.layer, self._alphas(st.alphas))
+        lower, upper = self._interval(node.lo, node.hi, tuple(lower), tuple(upper))
+        self.open[st.node] = replace(node, lower=lower, upper=upper)
+
+    def _tighten_layer(self, node: Node, lower: list, upper: list, k: int, alphas) -> None:
+        """Backward bounds (spec 4.5, no multipliers) of layer k's unstable neurons, intersected."""
+        unstable = [j for j in range(self.hidden[k - 1]) if lower[k - 1][j] < 0 < upper[k - 1][j]]
+        if not unstable:
+            return
+        n = len(unstable)
+        rows = ints([0] * (2 * n * self.hidden[k - 1])).reshape(2 * n, -1)
+        for r, j in enumerate(unstable):
+            rows[r, j], rows[n + r, j] = 1, -1
+        got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi, alphas)
+        l, u = lower[k - 1].copy(), upper[k - 1].copy()
+        for r, j in enumerate(unstable):
+            l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
+        lower[k - 1], upper[k - 1] = l, u
+
+    def _alphas(self, hints) -> list:
+        """Per hidden layer, grid slopes from (k, j, v) hints (None where no hint)."""
+        alphas, seen = [[None] * n for n in self.hidden], set()
+        for k, j, v in hints:
+            self._neuron(k, j)
+            if (k, j) in seen:
+                _fail("DUPLICATE_HINT", f"alpha for neuron ({k}, {j}) given twice")
+            seen.add((k, j))
+            if not 0 <= v <= 1:
+                _fail("BAD_ALPHA", f"slope {v} for neuron ({k}, {j}) is outside [0, 1]")
+            alphas[k - 1][j] = grid_down(v)
+        return alphas
 
     def _close_linear(self, st: S.CloseLinear) -> None:
         node = self._node(st.node)
@@ -181,25 +208,16 @@ class Session:
         den = 1  # the objective is scaled by den to integers; beta multipliers scale with it
         for q in coeffs + [const]:
             den = lcm(den, q.denominator)
-        alphas = [[None] * n for n in self.hidden]
-        betas = {}
-        for kind, hints in (("alpha", st.alphas), ("beta", st.betas)):
-            seen = set()
-            for k, j, v in hints:
-                self._neuron(k, j)
-                if (k, j) in seen:
-                    _fail("DUPLICATE_HINT", f"{kind} for neuron ({k}, {j}) given twice")
-                seen.add((k, j))
-                if kind == "alpha":
-                    if not 0 <= v <= 1:
-                        _fail("BAD_ALPHA", f"slope {v} for neuron ({k}, {j}) is outside [0, 1]")
-                    alphas[k - 1][j] = grid_down(v)
-                else:
-                    if v < 0:
-                        _fail("BAD_BETA", f"multiplier {v} for neuron ({k}, {j}) is negative")
-                    if (k, j) not in node.phases:
-                        _fail("BETA_NOT_SPLIT", f"neuron ({k}, {j}) has no phase in node {st.node}")
-                    betas[(k, j)] = (node.phases[(k, j)], grid_down(v) * den)
+        alphas, betas = self._alphas(st.alphas), {}
+        for k, j, v in st.betas:
+            self._neuron(k, j)
+            if (k, j) in betas:
+                _fail("DUPLICATE_HINT", f"beta for neuron ({k}, {j}) given twice")
+            if v < 0:
+                _fail("BAD_BETA", f"multiplier {v} for neuron ({k}, {j}) is negative")
+            if (k, j) not in node.phases:
+                _fail("BETA_NOT_SPLIT", f"neuron ({k}, {j}) has no phase in node {st.node}")
+            betas[(k, j)] = (node.phases[(k, j)], grid_down(v) * den)
         row = ints(int(q * den) for q in coeffs).reshape(1, -1)
         (bound,) = backward_bound(self.layers, len(self.layers), row, ints([int(const * den)]),
                                   node.lower, node.upper, node.lo, node.hi, alphas, betas)

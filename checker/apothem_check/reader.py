@@ -52,6 +52,7 @@ def index(text) -> int:
 
 # How a binary record's rule (the grammar's alias) is spelled in text; the node follows the verb.
 RULE_WORDS = {"split_input": ("split", "input"), "split_relu": ("split", "relu"),
+              "bounds_layer": ("bounds", "layer"),
               "close_linear": ("close", "linear"), "close_z3": ("close", "z3")}
 _WORD = re.compile(r"[^\s\"]+")
 
@@ -92,9 +93,11 @@ def _convert(tree: lark.Tree, line: int):
         return S.SplitRelu(i(sid), *(i(t) for t in a[:5]), line)
     if rule == "bounds":
         return S.Bounds(i(sid), i(a[0]), str(a[1]), line)
+    groups = {g.data: g.children for g in a if isinstance(g, lark.Tree)}
+    hints = lambda name: tuple((i(t.children[0]), i(t.children[1]), n(t.children[2])) for t in groups.get(name, ()))
+    if rule == "bounds_layer":
+        return S.BoundsLayer(i(sid), i(a[0]), i(a[1]), hints("alphas"), line)
     if rule == "close_linear":
-        groups = {g.data: g.children for g in a[1:]}
-        hints = lambda name: tuple((i(t.children[0]), i(t.children[1]), n(t.children[2])) for t in groups.get(name, ()))
         return S.CloseLinear(i(sid), i(a[0]), tuple(n(t) for t in groups["lambdas"]), hints("alphas"), hints("betas"), line)
     if rule == "close_z3":
         return S.CloseZ3(i(sid), i(a[0]), line)

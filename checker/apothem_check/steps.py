@@ -24,6 +24,8 @@ SplitInput = _step("SplitInput", "split", ("id", int), ("node", int), ("index", 
 SplitRelu = _step("SplitRelu", "split", ("id", int), ("node", int), ("layer", int), ("neuron", int),
                   ("neg", int), ("pos", int))
 Bounds = _step("Bounds", "bounds", ("id", int), ("node", int), ("method", str))
+BoundsLayer = _step("BoundsLayer", "bounds", ("id", int), ("node", int), ("layer", int),
+                    ("alphas", tuple, field(default=())))
 CloseLinear = _step("CloseLinear", "close", ("id", int), ("node", int), ("lambdas", tuple),
                     ("alphas", tuple, field(default=())), ("betas", tuple, field(default=())))
 CloseZ3 = _step("CloseZ3", "close", ("id", int), ("node", int))

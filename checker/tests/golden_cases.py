@@ -82,7 +82,8 @@ NET2B_RELU = """1 root 0
 14 close 12 linear lambda 1 beta 2 0 0.5 2 1 0.25
 15 unsat"""
 
-A, A_EPS, N2, OPS = "abs", "abs_eps", "net2", "ops"
+A, A_EPS, N2, OPS, LAY = "abs", "abs_eps", "net2", "ops", "layer"
+LAYER_PROOF = "1 root 0\n2 bounds 1 layer 2 alpha 1 0 1/2 1 1 0x1p-1\n3 close 1 linear lambda 1\n4 unsat"
 ABS_CLOSE = "1 root 0\n2 close 1 linear lambda 1\n3 unsat"
 
 CASES = [
@@ -103,6 +104,9 @@ CASES = [
      "1 root 0\n2 split 1 relu 1 0 3 4\n5 close 3 z3\n6 close 4 z3\n7 unsat"),
     ("valid", "split_relu_layer2", N2, "net2_b0", "valid unsat", NET2B_RELU),
     ("valid", "split_relu_layer2_fraction_in_property", N2, "net2_b", "valid unsat", NET2B_RELU),
+    ("valid", "bounds_layer_alpha", LAY, "layer_a", "valid unsat", LAYER_PROOF),
+    ("valid", "bounds_layer_hint_on_later_layer_ignored", LAY, "layer_a", "valid unsat",
+     LAYER_PROOF.replace("0x1p-1", "0x1p-1 2 0 1")),
     ("valid", "alpha_hints", N2, "net2_b", "valid unsat", "1 root 0\n2 close 1 linear lambda 1 alpha 2 0 0 2 1 0\n3 unsat"),
     ("valid", "alpha_hint_on_stable_neuron_ignored", N2, "net2_b0", "valid unsat",
      "1 root 0\n2 split 1 relu 2 0 3 4\n5 close 3 linear lambda 1 alpha 2 1 0 2 0 1/2\n"
@@ -174,6 +178,24 @@ CASES = [
     ("invalid", "lambda_too_few", A, "abs_two", "invalid step 2 BAD_LAMBDA", "1 root 0\n2 close 1 linear lambda 1\n3 unsat"),
     ("invalid", "lambda_negative", A, "abs_two", "invalid step 2 BAD_LAMBDA", "1 root 0\n2 close 1 linear lambda 1 -1/1024\n3 unsat"),
     ("invalid", "lambda_negative_hex", A, "abs_neg", "invalid step 2 BAD_LAMBDA", "1 root 0\n2 close 1 linear lambda -0x1p-70\n3 unsat"),
+    ("invalid", "bounds_layer_default_slopes", LAY, "layer_a", "invalid step 3 NOT_POSITIVE",
+     LAYER_PROOF.replace(" alpha 1 0 1/2 1 1 0x1p-1", "")),
+    ("invalid", "bounds_layer_slope_moved", LAY, "layer_a", "invalid step 3 NOT_POSITIVE",
+     LAYER_PROOF.replace("1 0 1/2 1 1 0x1p-1", "1 0 5/8 1 1 5/8")),
+    ("invalid", "bounds_layer_crown_instead", LAY, "layer_a", "invalid step 3 NOT_POSITIVE",
+     LAYER_PROOF.replace("layer 2 alpha 1 0 1/2 1 1 0x1p-1", "crown")),
+    ("invalid", "bounds_layer_first_layer", LAY, "layer_a", "invalid step 2 BAD_INDEX",
+     LAYER_PROOF.replace("layer 2", "layer 1")),
+    ("invalid", "bounds_layer_output_layer", LAY, "layer_a", "invalid step 2 BAD_INDEX",
+     LAYER_PROOF.replace("layer 2", "layer 3")),
+    ("invalid", "bounds_layer_alpha_bad_neuron", LAY, "layer_a", "invalid step 2 BAD_INDEX",
+     LAYER_PROOF.replace("1 1 0x1p-1", "1 2 0x1p-1")),
+    ("invalid", "bounds_layer_alpha_above_one", LAY, "layer_a", "invalid step 2 BAD_ALPHA",
+     LAYER_PROOF.replace("1/2", "3/2")),
+    ("invalid", "bounds_layer_duplicate_alpha", LAY, "layer_a", "invalid step 2 DUPLICATE_HINT",
+     LAYER_PROOF.replace("1 1 0x1p-1", "1 0 0x1p-1")),
+    ("invalid", "bounds_layer_unknown_node", LAY, "layer_a", "invalid step 2 UNKNOWN_NODE",
+     LAYER_PROOF.replace("bounds 1", "bounds 3")),
     ("invalid", "alpha_above_one", N2, "net2_b", "invalid step 2 BAD_ALPHA", "1 root 0\n2 close 1 linear lambda 1 alpha 2 0 0 2 1 1.0000001\n3 unsat"),
     ("invalid", "alpha_negative", N2, "net2_b", "invalid step 2 BAD_ALPHA", "1 root 0\n2 close 1 linear lambda 1 alpha 2 0 -1/8 2 1 0\n3 unsat"),
     ("invalid", "alpha_above_one_stable", A, "abs_or", "invalid step 2 BAD_ALPHA", "1 root 0\n2 close 1 linear lambda 1 alpha 1 0 2\n3 unsat"),
@@ -258,6 +280,9 @@ CASES = [
     ("parse_error", "division_by_zero", A, "abs_neg", "invalid PARSE", "1 root 0\n2 close 1 linear lambda 1/0\n3 unsat"),
     ("parse_error", "missing_lambda", A, "abs_neg", "invalid PARSE", "1 root 0\n2 close 1 linear\n3 unsat"),
     ("parse_error", "empty_lambda", A, "abs_neg", "invalid PARSE", "1 root 0\n2 close 1 linear lambda\n3 unsat"),
+    ("parse_error", "bounds_layer_without_index", LAY, "layer_a", "invalid PARSE",
+     "1 root 0\n2 bounds 1 layer\n3 close 1 linear lambda 1\n4 unsat"),
+    ("parse_error", "bounds_layer_beta", LAY, "layer_a", "invalid PARSE", LAYER_PROOF.replace("alpha", "beta")),
     ("parse_error", "alpha_pair", N2, "net2_b", "invalid PARSE", "1 root 0\n2 close 1 linear lambda 1 alpha 2 0\n3 unsat"),
     ("parse_error", "beta_before_alpha", A, "abs_one", "invalid PARSE",
      "1 root 0\n2 split 1 relu 1 0 3 4\n5 close 3 linear lambda 1 beta 1 0 1 alpha 1 1 1\n6 unsat"),

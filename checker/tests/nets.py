@@ -12,6 +12,7 @@ Networks (the real-valued functions):
 
 - `abs`:  1 input -> 2 -> 1.  z1 = (x, -x), y = relu(x) + relu(-x) = |x|.   (Gemm, Relu, Gemm)
 - `net2`: 2 inputs -> 2 -> 2 -> 2, several unstable neurons on [-1, 1]^2.    (MatMul+Add, Relu, Gemm, Relu, Gemm)
+- `layer`: 2 inputs -> 2 -> 2 -> 1, where optimised layer-2 slopes matter (`bounds N layer 2`).
 - `ops`:  input of shape (1, 1, 2), Flatten, Sub, Div, MatMul, Add, Relu, MatMul, Mul:
           x' = (x - (1/2, -1/2)) / (2, 1/2);  h = relu(W x' + b);  y = 2 (v . h).
 """
@@ -79,6 +80,24 @@ def net2() -> onnx.ModelProto:
     return _model("net2", nodes, inits, (1, 2), (1, 2))
 
 
+# Two neurons of layer 1 that move together: layer 2's crown bounds are loose with the default
+# slopes (0 here) and tight with slopes near 1/2, which `bounds N layer 2 alpha ...` can give.
+LAYER_W = ([[1.0, -1.0], [1.0, -1.0]], [[-0.5, -1.0], [1.0, -1.0]], [[1.0, -1.0]])
+LAYER_B = ([0.0, 0.5], [-0.5, -0.5], [-0.25])
+
+
+def layer_net() -> onnx.ModelProto:
+    nodes, inits, h = [], [], "input"
+    for k, (w, b) in enumerate(zip(LAYER_W, LAYER_B), start=1):
+        out = "output" if k == len(LAYER_W) else f"z{k}"
+        nodes.append(helper.make_node("Gemm", [h, f"W{k}", f"B{k}"], [out], transB=1))
+        inits += [_t(f"W{k}", w), _t(f"B{k}", b)]
+        if out != "output":
+            nodes.append(helper.make_node("Relu", [out], [f"h{k}"]))
+            h = f"h{k}"
+    return _model("layer", nodes, inits, (1, 2), (1, 1))
+
+
 def ops_net() -> onnx.ModelProto:
     nodes = [helper.make_node("Flatten", ["input"], ["flat"], axis=1),
              helper.make_node("Sub", ["flat", "mean"], ["centred"]),
@@ -141,13 +160,17 @@ PROPERTIES = {
     "net2_c": (2, 2, box([(-1, 1), (-1, 1)]) + "\n(assert (or (and (>= Y_0 2)) (and (<= Y_1 0.0625))))",
                "two disjuncts sharing one box"),
     "net2_sat": (2, 2, box([(-1, 1), (-1, 1)]) + "\n(assert (>= Y_0 0.5))", "y0 >= 1/2: sat"),
+    # layer network (2 inputs, 1 output)
+    "layer_a": (2, 1, box([(-1, 1), (-1, 1)]) + "\n(assert (<= Y_0 -0.75))",
+                "y <= -3/4 on [-1,1]^2 (min y is -1/4; needs layer 2's optimised slopes)"),
     # ops network (2 inputs, 1 output)
     "ops_a": (2, 1, box([(0, 1), (-1, 0)]) + "\n(assert (<= Y_0 -1))", "y <= -1 on [0,1] x [-1,0]"),
 }
 
 
 def models() -> dict[str, onnx.ModelProto]:
-    return {"abs": abs_net(), "abs_eps": abs_net(b2=(float(EPS),)), "net2": net2(), "ops": ops_net()}
+    return {"abs": abs_net(), "abs_eps": abs_net(b2=(float(EPS),)), "net2": net2(), "ops": ops_net(),
+            "layer": layer_net()}
 
 
 def model_bytes(model: onnx.ModelProto) -> bytes:

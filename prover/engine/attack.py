@@ -57,12 +57,12 @@ def pgd(net, lo, hi, A, const, rng, restarts=32, steps=40, x0=None, first=0.25, 
     return best_x[order], best_m[order]
 
 
-def falsify(net, lo, hi, A, const, rng, restarts, steps, rounds=3, top=16):
+def falsify(net, lo, hi, A, const, rng, restarts, steps, rounds=3, top=16, first=0.25):
     """pgd from random points, then `rounds` of local pgd in shrinking boxes (5 %, 1.25 %, ...
     of the width) around the `top` best points: counterexample regions of small-margin
     instances are tiny basins that global restarts land near but rarely in (ACAS Xu 2_9
     prop_8, 5_3 prop_2). Returns the best points, lowest margin first."""
-    xs, m = pgd(net, lo, hi, A, const, rng, restarts, steps)
+    xs, m = pgd(net, lo, hi, A, const, rng, restarts, steps, first=first)
     for r in range(rounds):
         w = (hi - lo) * 0.05 / 4 ** r
         centres = xs[:top]

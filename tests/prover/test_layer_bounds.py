@@ -1,0 +1,59 @@
+"""Optimised-slope intermediate bounds (prover/engine/intermediate.py) and the `bounds N layer K`
+steps the ReLU search writes with them."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from apothem_check.check import check_proof
+from apothem_check.network import load_network
+from apothem_check.vnnlib import load_property
+from prover.engine.bounds import compute_bounds
+from prover.engine.intermediate import optimised_layer_bounds
+from prover.engine.model import FloatNet
+from prover.search import Settings
+from prover.verify import verify
+
+MODELS = Path(__file__).resolve().parents[2] / "checker" / "tests" / "golden" / "models"
+
+
+def test_optimised_bounds_are_sound_and_never_looser_than_crown():
+    rng = np.random.default_rng(3)
+    widths = [4, 12, 12, 12, 3]
+    net = FloatNet(tuple(rng.normal(size=(b, a)) / np.sqrt(a) for a, b in zip(widths, widths[1:])),
+                   tuple(rng.normal(size=b) * 0.1 for b in widths[1:]))
+    lo, hi = -np.ones((1, 4)), np.ones((1, 4))
+    L, U = compute_bounds(net, lo, hi)
+    cL, cU = compute_bounds(net, lo, hi, L, U, "crown")
+    oL, oU, steps = optimised_layer_bounds(net, lo, hi, L, U, iters=40)
+    for k in range(len(oL)):
+        assert np.all(oL[k] >= cL[k] - 1e-9) and np.all(oU[k] <= cU[k] + 1e-9)
+    assert sum(float((oU[k] - oL[k]).sum()) for k in range(len(oL))) < \
+        sum(float((cU[k] - cL[k]).sum()) for k in range(len(cL))) - 1e-3  # strictly tighter here
+    h = rng.uniform(-1, 1, (20000, 4))
+    for k, (w, b) in enumerate(zip(net.weights[:-1], net.biases[:-1])):
+        z = h @ w.T + b
+        assert np.all(z >= oL[k][0] - 1e-9) and np.all(z <= oU[k][0] + 1e-9)
+        h = np.maximum(z, 0.0)
+    assert set(steps) <= {2, 3}
+    assert all(1 <= k < K and 0.0 <= v <= 1.0
+               for K, lists in steps.items() for hints in lists for k, j, v in hints)
+
+
+def test_relu_search_proves_with_a_layer_step_that_crown_cannot_replace(tmp_path):
+    """net `layer`, y <= -3/4: crown's default slopes leave the root open (golden case
+    bounds_layer_crown_instead); the prover's optimised layer-2 slopes close it."""
+    network = load_network(MODELS / "layer.onnx")
+    prop = load_property(MODELS / "layer_a.vnnlib", network.n_inputs, network.n_outputs)
+    proof = tmp_path / "p.apf"
+    out = verify(network, prop, str(proof), timeout=60, settings=Settings(input_split_max_dim=0))
+    assert out.verdict == "unsat", out.reason
+    text = proof.read_text()
+    assert re.search(r"^\d+ bounds \d+ layer 2 alpha ", text, re.M), text
+    assert check_proof(proof, network, prop).verdict == "valid"
+    stripped = tmp_path / "stripped.apf"
+    stripped.write_text(re.sub(r"(bounds \d+ layer 2) alpha[^\n]*", r"\1", text))
+    result = check_proof(stripped, network, prop)
+    assert result.verdict == "invalid" and result.error.code == "NOT_POSITIVE", result.error
