@@ -20,8 +20,8 @@ from fractions import Fraction
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-PROOF_RULES = ["root", "split input", "split relu", "bounds interval", "bounds crown", "close linear",
-               "witness", "sat", "unsat"]
+PROOF_RULES = ["root", "split input", "split relu", "bounds interval", "bounds crown", "bounds layer",
+               "close linear", "close z3", "witness", "sat", "unsat"]
 ONNX_OPERATORS_FALLBACK = ["Add", "Constant", "Flatten", "Gemm", "Identity", "MatMul", "Relu", "Reshape", "Sub"]
 
 

@@ -30,7 +30,7 @@ def _network_path(spec: str) -> Path:
 def _supports(what: str) -> list[str]:
     from . import network, vnnlib
     return {"proof-rules": ["root", "split input", "split relu", "bounds interval", "bounds crown",
-                            "close linear", "close z3", "hole", "witness", "sat", "unsat"],
+                            "bounds layer", "close linear", "close z3", "hole", "witness", "sat", "unsat"],
             "onnx-operators": list(network.SUPPORTED_OPERATORS),
             "vnnlib-versions": list(vnnlib.SUPPORTED_VERSIONS),
             "onnx-element-types": ["real"]}[what]

@@ -58,7 +58,7 @@ def test_error_without_step(capsys):
 
 
 @pytest.mark.parametrize("what, expected", [
-    ("--proof-rules", ["root", "split input", "split relu", "bounds interval", "bounds crown", "close linear",
+    ("--proof-rules", ["root", "split input", "split relu", "bounds interval", "bounds crown", "bounds layer", "close linear",
                        "close z3", "hole", "witness", "sat", "unsat"]),
     ("--vnnlib-versions", ["1", "2"])])
 def test_supports(capsys, what, expected):
