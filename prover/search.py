@@ -479,7 +479,7 @@ class Search:
         for i, n in enumerate(batch):
             if b[i] > CLOSE_MARGIN and not n.force_split:
                 n.hints = hints_of(i, lam_r, al_r, be_r, L, U)
-        self._close_linear_programs(d, batch, b, cert, L, U, SIG)
+        self._close_linear_programs(d, batch, b, cert, lo, hi, L, U, SIG)
         children = []
         for i, n in enumerate(batch):
             if n.hints is not None:
@@ -488,7 +488,7 @@ class Search:
                 children.extend(self._split_relu(n, cert, i))
         return children
 
-    def _close_linear_programs(self, d, batch, b, cert, L, U, SIG):
+    def _close_linear_programs(self, d, batch, b, cert, lo, hi, L, U, SIG):
         """Nodes with every ReLU fixed are linear programs, and optimal beta multipliers close
         them exactly when they are infeasible (LP duality); the batch's few iterations seldom
         reach those, so such nodes get `lp_iters` more before they go to z3, which is far
@@ -500,7 +500,7 @@ class Search:
             return
         ix = np.array(lp)
         sub = lambda arrs: [a[ix] for a in arrs]
-        lo, hi = np.broadcast_to(d.lo, (len(ix), len(d.lo))), np.broadcast_to(d.hi, (len(ix), len(d.hi)))
+        lo, hi = lo[ix], hi[ix]
         c2 = optimise(self.net, lo, hi, sub(L), sub(U), d.A, d.const, sigmas=sub(SIG),
                       alphas0=sub(cert.alphas), betas0=sub(cert.betas), lambdas0=cert.lambdas[ix],
                       iters=self.s.lp_iters, stop_at=CLOSE_MARGIN * 10)
