@@ -135,10 +135,12 @@ class Session:
         self.open[st.neg] = replace(node, phases={**node.phases, key: -1}, upper=with_layer(node.upper, up))
         self.open[st.pos] = replace(node, phases={**node.phases, key: +1}, lower=with_layer(node.lower, low))
 
-    def _interval(self, lo, hi, lower, upper):
-        """Interval bounds of every hidden layer (spec 4.4), intersected with the old ones."""
-        new_l, new_u, h_lo, h_hi = [], [], lo, hi
-        for k in range(len(self.hidden)):
+    def _interval(self, lo, hi, lower, upper, start: int = 0):
+        """Interval bounds (spec 4.4) of the hidden layers after the first `start` ones, from the
+        box (start 0) or from layer `start`'s bounds, intersected with the old ones."""
+        new_l, new_u = list(lower[:start]), list(upper[:start])
+        h_lo, h_hi = (lo, hi) if start == 0 else (np.maximum(lower[start - 1], 0), np.maximum(upper[start - 1], 0))
+        for k in range(start, len(self.hidden)):
             l, u = interval_layer(self.layers[k], h_lo, h_hi)
             if lower:
                 l, u = np.maximum(l, lower[k]), np.minimum(u, upper[k])
@@ -167,7 +169,7 @@ class Session:
             _fail("BAD_INDEX", f"no hidden layer {st.layer} after the first; hidden layer sizes are {self.hidden}")
         lower, upper = list(node.lower), list(node.upper)
         self._tighten_layer(node, lower, upper, st.layer, self._alphas(st.alphas))
-        lower, upper = self._interval(node.lo, node.hi, tuple(lower), tuple(upper))
+        lower, upper = self._interval(node.lo, node.hi, tuple(lower), tuple(upper), start=st.layer)
         self.open[st.node] = replace(node, lower=lower, upper=upper)
 
     def _tighten_layer(self, node: Node, lower: list, upper: list, k: int, alphas) -> None:
