@@ -35,6 +35,9 @@ def balance(nodes: list, jobs: int) -> list[list]:
     return [sorted(g, key=lambda n: order[id(n)]) for g in groups if g]
 
 
+SELECT_WAIT = 3600.0  # seconds per select() call while waiting for a replay process
+
+
 class Child:
     """A forked process replaying `nodes`; its result comes back pickled through a pipe."""
 
@@ -61,8 +64,11 @@ class Child:
         data = b""
         while True:
             wait = deadline - time.monotonic()
-            if wait <= 0 or not select.select([self.pipe], [], [], wait)[0]:
+            if wait <= 0:
                 raise Timeout()
+            # select() rejects waits beyond time_t (no --timeout: the deadline is 1e12 s away)
+            if not select.select([self.pipe], [], [], min(wait, SELECT_WAIT))[0]:
+                continue
             chunk = os.read(self.pipe, 1 << 16)
             if not chunk:
                 break
