@@ -394,8 +394,8 @@ class Search:
         a half scores no worse than its parent (up to rounding). Scored with fresh default slopes
         and bounds, most real splits looked worse than a split that changes nothing, and the
         search halved one dimension down to the float grid while the others stayed wide (ACAS
-        Xu 1_1 prop_2: 173k nodes in 400 s without closing; with this, 235 nodes and 2.6 s). It only ranks dimensions, so it runs in float32
-        (half the memory traffic of float64)."""
+        Xu 1_1 prop_2: 173k nodes in 400 s without closing; with this, 235 nodes and 2.6 s).
+        It only ranks dimensions, so it runs in float32 (half the memory traffic of float64)."""
         if not idx:
             return {}
         n0 = lo.shape[1]
@@ -411,7 +411,8 @@ class Search:
         clo, chi = f32(clo.reshape(-1, n0)), f32(chi.reshape(-1, n0))
         rep = lambda a: f32(np.repeat(a[idx_a], 2 * n0, axis=0))
         cl, cu = compute_bounds(self.net32, clo, chi, [rep(a) for a in L], [rep(a) for a in U], "crown")
-        b = evaluate(self.net32, clo, chi, cl, cu, f32(d.A), f32(d.const), rep(lam), [rep(a) for a in alphas]).bound[:, 0]
+        b = evaluate(self.net32, clo, chi, cl, cu, f32(d.A), f32(d.const), rep(lam),
+                     [rep(a) for a in alphas]).bound[:, 0]
         b = np.minimum(b.reshape(k, 2, n0), 0.0).sum(axis=1)
         width = (hi - lo)[idx_a]
         b = np.where(width > MIN_WIDTH, b, -np.inf)
