@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apothem_check import steps as S
-from apothem_check.reader import _PARSER, _convert, read_proof
+from apothem_check.reader import _convert, _parser, read_proof
 from proof_format.convert import convert
 from proof_format.writer import ProofWriter, format_number, format_step
 
@@ -27,7 +27,7 @@ def read_all(path: Path):
 
 
 def parse_line(text: str):
-    return _convert(_PARSER.parse(text, start="line"), 1)
+    return _convert(_parser().parse(text, start="line"), 1)
 
 
 def _readable(path):

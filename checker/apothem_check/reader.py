@@ -6,6 +6,7 @@ line by line keeps memory bounded by the longest line, whatever the proof's size
 """
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 from importlib.resources import files
@@ -19,8 +20,6 @@ from .kernel import CheckError
 
 MAX_LINE = 16 << 20
 MAX_NUMBER_CHARS = 4000  # below Python's 4300-digit int-parsing limit; bounds work per token
-_PARSER = lark.Lark(files("apothem_check").joinpath("proof.lark").read_text(), start=["proof", "line"],
-                    parser="lalr", strict=True, propagate_positions=True)
 _HEX = re.compile(r"(-?)0x([0-9a-fA-F]+)(?:\.([0-9a-fA-F]*))?p([+-]?[0-9]+)$")
 
 
@@ -110,9 +109,16 @@ def _convert(tree: lark.Tree, line: int):
     return S.Unsat(i(sid), line)
 
 
+@functools.cache
+def _parser() -> lark.Lark:
+    """Built on first use: the prover imports this module only to write lines (record_line)."""
+    return lark.Lark(files("apothem_check").joinpath("proof.lark").read_text(), start=["proof", "line"],
+                     parser="lalr", strict=True, propagate_positions=True)
+
+
 def _parse_line(text: str, where: str):
     try:
-        tree = _PARSER.parse(text, start="line")
+        tree = _parser().parse(text, start="line")
     except lark.exceptions.LarkError as err:
         raise CheckError("PARSE", f"{where}: {str(err).splitlines()[0]}") from None
     return tree
