@@ -20,12 +20,18 @@ class _NoProof:
     session = None  # the float search alone: nothing is replayed or written
 
 
-def test_acas_1_1_prop_2_closes_in_few_nodes(benchmarks):
+def _float_search(benchmarks, prop: str, seconds: float):
+    """ACAS Xu 1_1 with property `prop`: its problem and a float-only Search that raises
+    Timeout after `seconds`."""
     folder = benchmarks / "acasxu"
     network = load_network(folder / "onnx/ACASXU_run2a_1_1_batch_2000.onnx")
-    prop = load_property(folder / "vnnlib/prop_2.vnnlib", network.n_inputs, network.n_outputs)
+    prop = load_property(folder / f"vnnlib/{prop}.vnnlib", network.n_inputs, network.n_outputs)
     problem = Problem.of(network, prop)
-    search = Search(problem, _NoProof(), time.monotonic() + 120)  # raises Timeout if it does not close
+    return problem, Search(problem, _NoProof(), time.monotonic() + seconds)
+
+
+def test_acas_1_1_prop_2_closes_in_few_nodes(benchmarks):
+    problem, search = _float_search(benchmarks, "prop_2", 120)
     for d in problem.disjuncts:
         search.search(d)
     assert search.stats.nodes <= 2000, search.stats
@@ -34,10 +40,6 @@ def test_acas_1_1_prop_2_closes_in_few_nodes(benchmarks):
 def test_acas_1_1_prop_6_disjunct_6_closes_when_no_split_helps(benchmarks):
     """Where no split improves the node's bound, the widest dimension is halved; left to
     rounding noise, the lookahead halved one input to 2^-20 of its width (31k nodes, open)."""
-    folder = benchmarks / "acasxu"
-    network = load_network(folder / "onnx/ACASXU_run2a_1_1_batch_2000.onnx")
-    prop = load_property(folder / "vnnlib/prop_6.vnnlib", network.n_inputs, network.n_outputs)
-    problem = Problem.of(network, prop)
-    search = Search(problem, _NoProof(), time.monotonic() + 150)
+    problem, search = _float_search(benchmarks, "prop_6", 150)
     search.search(problem.disjuncts[6])
     assert search.stats.nodes <= 6000, search.stats
