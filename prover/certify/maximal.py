@@ -4,21 +4,28 @@ single face can move one step further.
 Faces are numbered f = i (lower face of coordinate i) and f = n + i (upper face); a box is its
 vector of face positions P (grid steps from x*, capped where the face reaches the boundary of D).
 
-The search grows in *rounds*. Each round proposes Q: every active face moved by its own step
-(steps double on success). A batched attack (many restarts, all kept) looks for non-c points in
-Q; if it finds none, ONE verifier call decides Q (`unsat`: Q is the new proven box). Every
-counterexample x' (float-screened here, checked exactly before it becomes evidence) is first
-*minimised*: the coordinates beyond the proven box P are pulled back into P, least contribution
-first, as long as x' stays a counterexample (one batched evaluation). What remains tells
-what to do:
-- x' beyond one face f only: if one step beyond, f is *frozen* at its limit with x' as evidence;
-  otherwise f's step shrinks to stop short of x'.
-- x' beyond several faces: their steps halve; if all are at step 1, the face contributing most
-  is *held* (not moved) until no active face is left, then held faces are retried one step at a
-  time (a joint conflict does not show any single face at its limit).
-After a refuted round, a batched attack on every step-1 face moved one step alone (P with that
-face moved) freezes many faces at once. A verifier `unknown` halves the steps (or holds half of
-the faces). Frozen faces never move again, so each evidence point stays valid for the final box:
+Why a margin model: on these networks most faces cost almost nothing (their pixel barely moves
+the margin) while a few spend it fast, and a box is maximal only when its worst margin is below
+the cost of one more step of *every* face still off the boundary. Guessing per-face steps and
+backing off on joint counterexamples (the earlier search) never got there: hundreds of faces
+ended "held", each retried alone at one verifier call. Instead every round linearises the margin
+at the critical points found so far (attack minima and counterexamples; one linear model per
+point and other class, taken at the corner of the proven box P that the model prefers) and
+spends a share `theta` of each model's margin m >= 0: a face f moving s_f steps costs
+`cost[f] * s_f` (the margin lost at that corner), faces no model charges move by their trust
+step (doubling on success), the others share the budget equally and the leftover goes one step
+at a time to the cheapest. A proposal Q is attacked first; if the attack finds nothing, ONE
+verifier call decides it (`unsat`: Q is the new proven box). Every counterexample x' (checked
+exactly before it becomes evidence) is first *minimised* (coordinates beyond P pulled back into P
+while x' stays a counterexample) and joins the critical points:
+- x' beyond one face f, one step beyond: f is *frozen* at its limit with x' as evidence;
+  further beyond: f's trust step stops short of x';
+- otherwise theta halves (the model was too optimistic somewhere).
+Faces that some model predicts at their limit (one step costs more than that model's margin) are
+attacked in one batch, each moved one step alone, starting from the model's corner: that freezes
+most faces with no verifier call. When the budget allows no face a step, groups of single steps
+(cheapest first, halving on refutation) are proposed. A verifier `unknown` halves theta and the
+trust steps. Frozen faces never move again, so each evidence point stays valid for the final box:
 at the end every frozen face gets a `flip` sat call `{like: final proof, move: [[i, side, 1]]}`
 (checked exactly); faces still open when the budget runs out get `null` (not shown).
 """
@@ -78,20 +85,24 @@ def box_metrics(grid: Grid, lower, upper) -> dict:
 
 
 
-ACTIVE, FROZEN, HELD, DEAD = 0, 1, 2, 3
+ACTIVE, FROZEN, DEAD = 0, 1, 2
+MAX_POINTS = 8      # critical points kept (newest first)
+MAX_TRUST = 256     # largest trust step, in grid steps
+FINAL_COST = 4.0    # time kept for the final box's proof, in float-only verifier calls
+THETA = 0.5         # share of each model's margin a proposal may spend
+THETA_BACKOFF = 0.75
 
 
 class _Search:
     def __init__(self, oracle: Oracle, grid: Grid, restarts: int, steps: int, log=None):
         self.o, self.g, self.n = oracle, grid, grid.n
         self.cap = np.concatenate([grid.cap_lo, grid.cap_hi]).astype(np.int64)
-        self.xs = np.concatenate([grid.xf, grid.xf])
         self.sign = np.concatenate([-np.ones(self.n), np.ones(self.n)])
         self.restarts, self.steps, self.log = restarts, steps, log
         self.lo_f, self.hi_f = float(grid.lo), float(grid.hi)
-        self.worst = None
         self.ev: dict[int, np.ndarray] = {}      # frozen face -> float evidence point
         self.attack_cex = self.verifier_cex = 0
+        self.others = np.array([j for j in range(oracle.n_out) if j != oracle.label])
 
     def fbox(self, P):
         n = self.n
@@ -111,45 +122,62 @@ class _Search:
         i = f % self.n
         return float(np.clip(self.g.xf[i] + self.sign[f] * p * self.g.df, self.lo_f, self.hi_f))
 
-    def snap(self, x, P):
-        """Nearest grid point inside the float box of P."""
-        lo, hi = self.fbox(P)
+    def snap(self, x, lo, hi):
+        """Nearest grid point inside the float box [lo, hi]."""
         k = np.rint((x - self.g.xf) / self.g.df)
         return np.clip(self.g.xf + k * self.g.df, lo, hi)
 
-    def attack(self, P):
+    def class_models(self, X):
+        """Per row of X and other class j: margin y_c - y_j and its gradient on X's ReLU pattern,
+        shapes (B, J) and (B, J, n)."""
+        net, c = self.o.net, self.o.label
+        y, masks = AT.forward(net, X)
+        J = len(self.others)
+        gy = np.zeros((len(X), J, y.shape[1]))
+        gy[:, :, c] = 1.0
+        gy[:, np.arange(J), self.others] = -1.0
+        for k in range(net.depth - 1, -1, -1):
+            gy = gy @ net.weights[k]
+            if k > 0:
+                gy = gy * masks[k - 1][:, None, :]
+        return y[:, [c]] - y[:, self.others], gy
+
+    def margin_models(self, P, points):
+        """The linear margin models of the module docstring on the box P: margins m (R,) >= 0,
+        per-step face costs (R, 2n) and each model's corner (R, n)."""
         lo, hi = self.fbox(P)
-        X, v = AT.pgd_all(self.o.net, lo, hi, self.o.label, 1, self.o.rng, self.restarts, self.steps, self.worst)
+        _, G = self.class_models(np.asarray(points))
+        corners = np.where(G > 0, lo, hi).reshape(-1, self.n)      # row = (point, class j)
+        M, G = self.class_models(corners)
+        r = np.arange(len(corners))
+        j = r % len(self.others)
+        m, g = M[r, j], G[r, j]
+        cost = np.concatenate([np.maximum(g, 0), np.maximum(-g, 0)], axis=1) * self.g.df
+        return np.maximum(m, 0.0), cost, corners
+
+    def attack(self, P, models=None):
+        """Exact-checked counterexamples in P (float points, most violating first) and the two
+        lowest-margin points found (critical points for the margin models). `models` (per-step
+        costs, shape (R, 2n)): their corners of P are candidates too, and the best one starts
+        the descent; they are where a proposal that spent too much of a margin fails first."""
+        lo, hi = self.fbox(P)
+        x0, C = None, np.empty((0, self.n))
+        if models is not None:
+            n = self.n
+            C = np.where(models[:, :n] > 0, lo, np.where(models[:, n:] > 0, hi, (lo + hi) / 2))
+            x0 = C[int(np.argmin(self.values(C)))]
+        X, v = AT.pgd_all(self.o.net, lo, hi, self.o.label, 1, self.o.rng, self.restarts, self.steps, x0)
+        X, v = np.concatenate([X, C]), np.concatenate([v, self.values(C)]) if len(C) else v
         self.o.stats.attack_runs += 1
-        self.worst = X[int(np.argmin(v))].copy()
-        # the corners the margin's linearisation at the worst point prefers, one per class: where
-        # every ReLU is stable on the box the margin is linear and a corner is its minimum
-        C = self.corners(self.worst, lo, hi)
-        X, v = np.concatenate([X, C]), np.concatenate([v, self.values(C)])
+        order = np.argsort(v)
         out = []
-        for r in np.argsort(v):
+        for r in order:
             if v[r] > 1e-7:
                 break
-            x = self.snap(X[r], P)
+            x = self.snap(X[r], lo, hi)
             if self.values(x)[0] <= -1e-9:
                 out.append(x)
-        return out
-
-    def corners(self, x, lo, hi):
-        net, c = self.o.net, self.o.label
-        _, masks = AT.forward(net, x[None])
-        out = []
-        for j in range(self.o.n_out):
-            if j == c:
-                continue
-            gy = np.zeros((1, self.o.n_out))
-            gy[0, c], gy[0, j] = 1.0, -1.0
-            for k in range(net.depth - 1, -1, -1):
-                gy = gy @ net.weights[k]
-                if k > 0:
-                    gy = gy * masks[k - 1]
-            out.append(np.where(gy[0] > 0, lo, hi))
-        return np.array(out)
+        return out, [X[r] for r in order[:2]]
 
     def minimise(self, x, P):
         """Pull coordinates beyond P back into P (least contribution first) while x stays a
@@ -182,38 +210,48 @@ class _Search:
             x = y
         return x, order
 
-    def face_sweep(self, P, faces):
-        """Attack, in one batch, P with each face moved one step alone; returns the faces frozen."""
-        if not faces:
-            return []
+    def face_sweep(self, P, faces, starts):
+        """Attack, in one batch, P with each face moved one step alone, each from its start point
+        (moved onto the face); returns the faces frozen (their evidence goes to self.ev)."""
         lo, hi = self.fbox(P)
         m = len(faces)
-        fa = np.asarray(faces)
         LO, HI = np.repeat(lo[None], m, 0), np.repeat(hi[None], m, 0)
-        rows = np.arange(m)
-        low = fa < self.n
-        for r, f in zip(rows, fa):
-            v = self.at(P, f, P[f] + 1)
+        x0 = np.array(starts, dtype=float)
+        for r, f in enumerate(faces):
+            v, i = self.at(P, f, P[f] + 1), f % self.n
             if f < self.n:
-                LO[r, f] = v
+                LO[r, i] = v
             else:
-                HI[r, f - self.n] = v
-        x0 = None if self.worst is None else np.repeat(self.worst[None], m, 0)
-        if x0 is not None:
-            # start on the moved face
-            x0[rows[low], fa[low]] = LO[rows[low], fa[low]]
-            x0[rows[~low], fa[~low] - self.n] = HI[rows[~low], fa[~low] - self.n]
+                HI[r, i] = v
+            x0[r, i] = v
         X, v = AT.pgd(self.o.net, LO, HI, self.o.label, 1, self.o.rng, 2, 15, x0)
         self.o.stats.attack_runs += m
         frozen = []
         for r in np.nonzero(v <= 1e-7)[0]:
-            f = int(fa[r])
-            k = np.rint((X[r] - self.g.xf) / self.g.df)
-            x = np.clip(self.g.xf + k * self.g.df, LO[r], HI[r])
+            f = int(faces[r])
+            x = self.snap(X[r], LO[r], HI[r])
             if self.values(x)[0] <= -1e-9 and self.pos(x)[f] == P[f] + 1:
                 self.ev[f] = x
                 frozen.append(f)
         return frozen
+
+
+def allocate(cost, m, theta, room):
+    """Steps per face (module docstring): free faces take their whole room, charged faces share
+    theta * m equally per model, the leftover goes one step at a time to the cheapest faces."""
+    budget = theta * m
+    charged = (cost > 0) & (room > 0)
+    n_charged = np.maximum(charged.sum(axis=1), 1)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(charged, budget[:, None] / (n_charged * cost), np.inf)
+        s = np.minimum(room, np.floor(share.min(axis=0))).astype(np.int64)
+        left = budget - cost @ s
+        price = np.where(charged, cost / np.maximum(budget, 1e-300)[:, None], 0).max(axis=0)
+    for f in np.argsort(price):
+        if s[f] < room[f] and np.all(cost[:, f] <= left):
+            s[f] += 1
+            left -= cost[:, f]
+    return s
 
 
 def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0,
@@ -225,100 +263,99 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
     n, n2, cap = grid.n, 2 * grid.n, S.cap
     P = np.concatenate(grid.ball_steps(k)).astype(np.int64)
     start = P.copy()
-    step = np.ones(n2, dtype=np.int64)
+    trust = np.full(n2, 8, dtype=np.int64)
     status = np.full(n2, ACTIVE)
     swept = np.full(n2, -1)
-    version = 0
+    theta, group, version = THETA, None, 0
     rounds = plans = 0
     budget_hit = False
+    points = S.attack(P)[1] or [grid.xf]
+    proven, reserve = P.copy(), 0.0     # the last box with a proof (call `proof`)
     while True:
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline - reserve:
             budget_hit = True
             break
-        act = np.nonzero((status == ACTIVE) & (P < cap))[0]
-        if len(act) == 0:
-            held = np.nonzero((status == HELD) & (P < cap))[0]
-            if len(held) == 0:
-                break
-            status[held] = ACTIVE
-            step[held] = 1
-            continue
+        live = (status == ACTIVE) & (P < cap)
+        if not live.any():
+            break
         rounds += 1
-        Q = P.copy()
-        Q[act] = np.minimum(P[act] + step[act], cap[act])
-        cex = S.attack(Q)
+        m, cost, corners = S.margin_models(P, points)
+        # faces some model puts at their limit: attack each moved one step alone, from that corner
+        over = cost - m[:, None]
+        todo = np.nonzero(live & (swept != version))[0]
+        if len(todo):
+            swept[todo] = version
+            starts = corners[np.argmax(over[:, todo], axis=0)]
+            status[S.face_sweep(P, todo, starts)] = FROZEN
+            live = (status == ACTIVE) & (P < cap)
+            if not live.any():
+                continue
+        room = np.where(live, np.minimum(trust, cap - P), 0)
+        s = allocate(cost, m, theta, room)
+        single = not s.any()
+        if single:      # the budget allows no step: single steps for a group, cheapest first
+            cand = np.nonzero(live)[0]
+            cand = cand[np.argsort((cost[:, cand] / np.maximum(m, 1e-300)[:, None]).max(axis=0))]
+            group = min(group or len(cand), len(cand))
+            s[cand[:group]] = 1
+        Q = P + s
+        cex, worst = S.attack(Q, cost)
+        points = (worst + points)[:MAX_POINTS]
         if cex:
             S.attack_cex += 1
         else:
             plans += 1
-            A, B = Q[:n], Q[n:]
-            left = deadline - time.perf_counter()
-            ans = oracle.verify("flip", *grid.box(A, B), timeout=max(1.0, min(timeout or 20.0, left)))
+            left = deadline - reserve - time.perf_counter()
+            t = time.perf_counter()
+            ans = oracle.verify("flip", *grid.box(Q[:n], Q[n:]), timeout=max(1.0, min(timeout or 20.0, left)),
+                                proof=False)
+            reserve = max(reserve, FINAL_COST * (time.perf_counter() - t))
             if ans.verdict == "unsat":
-                P, proof = Q, ans.index
-                version += 1
-                step[act] = np.minimum(step[act] * 2, 256)
+                grown = s == trust
+                P, version = Q, version + 1
+                trust[grown] = np.minimum(trust[grown] * 2, MAX_TRUST)
+                theta, group = min(THETA, theta * 2), None
                 if log:
-                    log(f"round {rounds}: +{int((Q - start).sum())} steps proven, {len(act)} active")
+                    log(f"round {rounds}: proven +{int(s.sum())} steps ({int((s > 0).sum())} faces), "
+                        f"frozen {int((status == FROZEN).sum())}, open {int(live.sum())}")
                 continue
-            if ans.verdict == "sat":
-                S.verifier_cex += 1
-                cex = [np.array([float(v) for v in ans.point])]
-            else:
-                wide = act[step[act] > 1]
-                if len(wide):
-                    step[wide] //= 2
-                elif len(act) == 1:
-                    status[act] = DEAD
-                else:
-                    gi = np.abs(objective(oracle.net, S.worst[None], oracle.label, 1)[1][0][act % n])
-                    status[act[np.argsort(-gi)[: len(act) // 2]]] = HELD
+            if ans.verdict != "sat":
+                theta /= 2
+                trust[s > 0] = np.maximum(trust[s > 0] // 2, 1)
+                if single:
+                    if group == 1:
+                        status[s > 0] = DEAD
+                    group = max(1, group // 2)
                 continue
-        changed, joint = False, False
+            S.verifier_cex += 1
+            cex = [np.array([float(v) for v in ans.point])]
+        frozen_any = False
         for x in cex:
             x, R = S.minimise(x, P)
-            if len(R) == 0:
+            points = ([x] + points)[:MAX_POINTS]
+            if len(R) != 1:
+                trust[R] = np.maximum(np.minimum(trust[R], s[R]) // 2, 1)
                 continue
-            pos = S.pos(x)
-            if len(R) == 1:
-                f = int(R[0])
-                if pos[f] == P[f] + 1:
-                    if status[f] != FROZEN:
-                        status[f] = FROZEN
-                        S.ev[f] = x
-                        changed = True
-                elif step[f] > 1 and P[f] + step[f] >= pos[f]:
-                    step[f] = max(1, min(step[f] // 2, pos[f] - 1 - P[f]))
-                    changed = True
-                continue
-            joint = True
-        live = act[status[act] == ACTIVE]
-        if joint and len(live):
-            # a joint counterexample: the proposal as a whole spends too much margin. Back off
-            # globally: halve every wide step; at step 1 hold the costlier half of the faces
-            wide = live[step[live] > 1]
-            if len(wide):
-                step[wide] //= 2
-            elif len(live) > 1:
-                g = np.abs(objective(oracle.net, S.worst[None], oracle.label, 1)[1][0][live % n])
-                status[live[np.argsort(-g)[: len(live) // 2]]] = HELD
-            changed = True
-        live = act[status[act] == ACTIVE]
-        if len(live) and np.all(step[live] == 1):
-            todo = [int(f) for f in live if swept[f] != version]
-            swept[todo] = version
-            for f in S.face_sweep(P, todo):
-                status[f] = FROZEN
-                changed = True
-        if not changed:     # nothing learned: shrink every active face's step, or hold one
-            wide = live[step[live] > 1]
-            if len(wide):
-                step[wide] //= 2
-            elif len(live):
-                status[live[0]] = HELD
+            f = int(R[0])
+            beyond = S.pos(x)[f] - P[f]
+            if beyond == 1 and status[f] == ACTIVE:
+                status[f], S.ev[f], frozen_any = FROZEN, x, True
+            elif beyond > 1:
+                trust[f] = min(trust[f], beyond - 1)
+        if not frozen_any:     # the new critical point corrects the models; theta only shrinks
+            theta *= THETA_BACKOFF   # for what the linearisation misses between corners
+            if single:
+                group = max(1, group // 2)
         if log:
             log(f"round {rounds}: refuted ({len(cex)} cex), frozen {int((status == FROZEN).sum())}, "
-                f"held {int((status == HELD).sum())}, active {int(((status == ACTIVE) & (P < cap)).sum())}")
+                f"theta {theta:.3g}, open {int(((status == ACTIVE) & (P < cap)).sum())}")
+    if (P != proven).any():     # the float verdicts guided the search; the final box needs its proof
+        left = max(1.0, deadline - time.perf_counter())
+        ans = oracle.verify("flip", *grid.box(P[:n], P[n:]), timeout=max(left, 2 * reserve, timeout or 20.0))
+        if ans.verdict == "unsat":
+            proof = ans.index
+        else:       # (float and exact disagree, or out of time) fall back; evidence is re-checked below
+            P = proven
     # evidence against the final box
     faces, unknown = [], 0
     lower, upper = grid.box(P[:n], P[n:])
@@ -343,8 +380,7 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
     r = MaximalResult(P[:n].copy(), P[n:].copy(), proof, faces, unknown == 0, k, oracle.stats.verifier_calls - v0,
                       oracle.stats.attack_runs - at0, rounds, plans, time.perf_counter() - t0, unknown,
                       int(np.sum(P > start)), budget_hit)
-    r.stats = {"frozen": int((status == FROZEN).sum()), "held": int((status == HELD).sum()),
-               "dead": int((status == DEAD).sum()), "open": int(((status == ACTIVE) & (P < cap)).sum()),
+    r.stats = {"frozen": int((status == FROZEN).sum()), "dead": int((status == DEAD).sum()), "open": int(((status == ACTIVE) & (P < cap)).sum()),
                "attack_refuted_rounds": S.attack_cex, "verifier_refuted_rounds": S.verifier_cex}
     return r
 

@@ -164,14 +164,17 @@ class Oracle:
             return Answer("unknown", None, None, "none")
         return self.verify(kind, lower, upper, timeout, t0)
 
-    def verify(self, kind, lower, upper, timeout=None, t0=None) -> Answer:
+    def verify(self, kind, lower, upper, timeout=None, t0=None, proof: bool = True) -> Answer:
+        """The verifier's answer, recorded as a call. With proof=False (a search's intermediate
+        boxes, which no claim rests on) the float search alone decides: its `unsat` is only a
+        hint to the caller and is not recorded; a `sat` point is still checked exactly."""
         from prover.verify import verify
         t0 = time.perf_counter() if t0 is None else t0
         t1 = time.perf_counter()
         prop = query_property(kind, list(lower), list(upper), self.label, self.n_out)
-        path = os.path.join(self._dir, f"call{len(self.calls)}.apf")
+        path = os.path.join(self._dir, f"call{len(self.calls)}.apf") if proof else None
         try:
-            out = verify(self.network, prop, path, timeout=timeout or self.timeout, proof=True, settings=self.settings)
+            out = verify(self.network, prop, path, timeout=timeout or self.timeout, proof=proof, settings=self.settings)
         except Exception as err:  # an engine failure is an `unknown`, never a crash of the certification
             self.stats.verifier_calls += 1
             self.stats.verifier_verdicts["unknown"] += 1
@@ -182,12 +185,14 @@ class Oracle:
         self.stats.verifier_seconds += time.perf_counter() - t1
         self.stats.verifier_verdicts[out.verdict] = self.stats.verifier_verdicts.get(out.verdict, 0) + 1
         seconds = time.perf_counter() - t0
+        if not proof and out.verdict != "sat":
+            return Answer(out.verdict if out.verdict == "unsat" else "unknown", None, None, "verifier")
         if out.verdict == "unsat":
             with open(path, "rb") as f:
                 proof = f.read()
             os.unlink(path)
             return Answer("unsat", self._record(kind, lower, upper, "unsat", seconds, "verifier", proof=proof), None, "verifier")
-        if os.path.exists(path):
+        if path is not None and os.path.exists(path):
             os.unlink(path)
         if out.verdict == "sat":
             p = [Fraction(v) for v in out.inputs]

@@ -52,9 +52,9 @@ def test_apothem_optimal_and_bundle_valid(net, tiny_input, tmp_path):
     # the refutation lies in ball(k+1) and flips
     c = b["calls"][b["claims"]["apothem"]["refuted_by"]]
     assert not classified(net, [Fraction(v) for v in c["point"]], r.label)
-    # maximal box: every face off the boundary has evidence or is declared not shown
+    # maximal box: shown, i.e. every face off the boundary has its one-step counterexample
     m = b["claims"]["maximal"]
-    assert len(m["faces"]) > 0 or all(v in ("0", "1") for v in m["lower"] + m["upper"])
+    assert m["maximal_shown"] and all(f[2] is not None for f in m["faces"]), m["faces"]
 
 
 def _tamper(src, dst, fn):
@@ -216,3 +216,14 @@ def test_figures_for_every_input(net, tmp_path):
     # a 4-input image is 2x2: every input gets its figure (the old code stopped after 12)
     paths = figures(rows, tmp_path / "figs")
     assert sum(1 for p in paths if p.name.startswith("box_")) == 14
+
+
+def test_allocate_shares_margin_among_faces_that_can_move():
+    """One model, margin 1, theta 1/2: face 0 costs nothing and takes its whole room; faces 1
+    and 2 share the budget 0.5 (0.25 each: 2 and 0 steps; face 3 has no room and takes no
+    share); the leftover 0.3 buys the cheapest face one more step, not face 2's 0.3 after it."""
+    import numpy as np
+    from prover.certify.maximal import allocate
+    cost = np.array([[0.0, 0.1, 0.3, 0.05]])
+    s = allocate(cost, np.array([1.0]), 0.5, np.array([10, 10, 10, 0]))
+    assert list(s) == [10, 3, 0, 0]
