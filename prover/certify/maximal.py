@@ -8,26 +8,33 @@ Why a margin model: on these networks most faces cost almost nothing (their pixe
 the margin) while a few spend it fast, and a box is maximal only when its worst margin is below
 the cost of one more step of *every* face still off the boundary. Guessing per-face steps and
 backing off on joint counterexamples (the earlier search) never got there: hundreds of faces
-ended "held", each retried alone at one verifier call. Instead every round linearises the margin
-at the critical points found so far (attack minima and counterexamples; one linear model per
-point and other class, taken at the corner of the proven box P that the model prefers) and
-spends a share `theta` of each model's margin m >= 0: a face f moving s_f steps costs
-`cost[f] * s_f` (the margin lost at that corner), faces no model charges move by their trust
-step (doubling on success), the others share the budget equally and the leftover goes one step
-at a time to the cheapest. A proposal Q is attacked first; if the attack finds nothing, ONE
-verifier call decides it (`unsat`: Q is the new proven box). Every counterexample x' (checked
-exactly before it becomes evidence) is first *minimised* (coordinates beyond P pulled back into P
-while x' stays a counterexample) and joins the critical points:
-- x' beyond one face f, one step beyond: f is *frozen* at its limit with x' as evidence;
-  further beyond: f's trust step stops short of x';
-- otherwise theta halves (the model was too optimistic somewhere).
-Faces that some model predicts at their limit (one step costs more than that model's margin) are
-attacked in one batch, each moved one step alone, starting from the model's corner: that freezes
-most faces with no verifier call. When the budget allows no face a step, groups of single steps
-(cheapest first, halving on refutation) are proposed. A verifier `unknown` halves theta and the
-trust steps. Frozen faces never move again, so each evidence point stays valid for the final box:
-at the end every frozen face gets a `flip` sat call `{like: final proof, move: [[i, side, 1]]}`
-(checked exactly); faces still open when the budget runs out get `null` (not shown).
+ended "held", each retried alone at one verifier call. Instead every round linearises the
+margin at the critical points found so far (attack minima and counterexamples; per point and
+other class, at the corner of the box P its linearisation prefers and at the point itself
+pulled into P) and spends a share `theta` of each model's margin m >= 0: a face f moving s_f
+steps costs `cost[f] * s_f` (the margin lost there), faces no model charges move by their
+trust step (doubling on success), the others share the budget equally and the leftover goes one
+step at a time to the cheapest. (Spending whole rooms first, to reach the boundary of D, gave
+larger boxes but far costlier verifier calls and fewer faces shown.)
+
+A proposal Q is attacked first; if the attack finds nothing, one float-only verifier call
+decides it (`unsat`: Q becomes P). Only the final box gets a proof (one more verifier call,
+with time kept for it): no claim rests on the intermediate boxes, and replaying their proofs
+exactly cost twice their float search. If that proof fails, the box falls back to the last
+proven one (the apothem ball) and the evidence below is re-checked against it.
+
+Every counterexample x' (checked exactly before it becomes evidence) is first *minimised*
+(coordinates beyond P pulled back into P while x' stays a counterexample) and joins the
+critical points: beyond one face f by one step, f is *frozen* at its limit with x' as
+evidence; further beyond, f's trust step stops short of x'; beyond several faces, their trust
+steps halve. A refuted round that freezes nothing also shrinks theta. Once per box P every open
+face is attacked moved one step alone, all in one batch, each from the model point that step
+hurts most: that freezes most faces with no verifier call. When the budget allows no face a
+step, groups of single steps (cheapest first, halving on refutation) are proposed. A verifier
+`unknown` halves theta and the trust steps. Frozen faces never move again, so each evidence
+point stays valid for the final box: at the end every frozen face gets a `flip` sat call
+`{like: final proof, move: [[i, side, 1]]}` (checked exactly); faces still open when the
+budget runs out get `null` (not shown).
 """
 from __future__ import annotations
 
@@ -144,27 +151,35 @@ class _Search:
 
     def margin_models(self, P, points):
         """The linear margin models of the module docstring on the box P: margins m (R,) >= 0,
-        per-step face costs (R, 2n) and each model's corner (R, n)."""
+        per-step face costs (R, 2n) and each model's point (R, n). Per critical point and other
+        class two models: at the corner of P its linearisation prefers, and at the point itself
+        pulled into P, where only the faces it lies on are charged (a counterexample beyond
+        many faces by a step each, which no corner model foresaw, charges exactly those)."""
         lo, hi = self.fbox(P)
-        _, G = self.class_models(np.asarray(points))
+        X = np.clip(np.asarray(points), lo, hi)
+        _, G = self.class_models(X)
+        J = len(self.others)
         corners = np.where(G > 0, lo, hi).reshape(-1, self.n)      # row = (point, class j)
-        M, G = self.class_models(corners)
-        r = np.arange(len(corners))
-        j = r % len(self.others)
-        m, g = M[r, j], G[r, j]
-        cost = np.concatenate([np.maximum(g, 0), np.maximum(-g, 0)], axis=1) * self.g.df
-        return np.maximum(m, 0.0), cost, corners
+        anchors = np.concatenate([corners, np.repeat(X, J, axis=0)])
+        M, G = self.class_models(anchors)
+        r = np.arange(len(anchors))
+        m, g = M[r, r % J], G[r, r % J]
+        on = np.concatenate([np.isclose(anchors, lo), np.isclose(anchors, hi)], axis=1)
+        cost = np.concatenate([np.maximum(g, 0), np.maximum(-g, 0)], axis=1) * self.g.df * on
+        return np.maximum(m, 0.0), cost, anchors
 
     def attack(self, P, models=None):
         """Exact-checked counterexamples in P (float points, most violating first) and the two
-        lowest-margin points found (critical points for the margin models). `models` (per-step
-        costs, shape (R, 2n)): their corners of P are candidates too, and the best one starts
-        the descent; they are where a proposal that spent too much of a margin fails first."""
+        lowest-margin points found (critical points for the margin models). `models` (costs,
+        anchors) of margin_models: each anchor with its charged coordinates moved onto P's faces
+        is a candidate too, and the best one starts the descent; that is where a proposal that
+        spent too much of a model's margin fails first."""
         lo, hi = self.fbox(P)
         x0, C = None, np.empty((0, self.n))
         if models is not None:
+            cost, anchors = models
             n = self.n
-            C = np.where(models[:, :n] > 0, lo, np.where(models[:, n:] > 0, hi, (lo + hi) / 2))
+            C = np.where(cost[:, :n] > 0, lo, np.where(cost[:, n:] > 0, hi, np.clip(anchors, lo, hi)))
             x0 = C[int(np.argmin(self.values(C)))]
         X, v = AT.pgd_all(self.o.net, lo, hi, self.o.label, 1, self.o.rng, self.restarts, self.steps, x0)
         X, v = np.concatenate([X, C]), np.concatenate([v, self.values(C)]) if len(C) else v
@@ -279,13 +294,14 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
         if not live.any():
             break
         rounds += 1
-        m, cost, corners = S.margin_models(P, points)
-        # faces some model puts at their limit: attack each moved one step alone, from that corner
+        m, cost, anchors = S.margin_models(P, points)
+        # once per proven box, attack every open face moved one step alone, each from the model
+        # point that one step hurts most
         over = cost - m[:, None]
         todo = np.nonzero(live & (swept != version))[0]
         if len(todo):
             swept[todo] = version
-            starts = corners[np.argmax(over[:, todo], axis=0)]
+            starts = anchors[np.argmax(over[:, todo], axis=0)]
             status[S.face_sweep(P, todo, starts)] = FROZEN
             live = (status == ACTIVE) & (P < cap)
             if not live.any():
@@ -299,7 +315,7 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
             group = min(group or len(cand), len(cand))
             s[cand[:group]] = 1
         Q = P + s
-        cex, worst = S.attack(Q, cost)
+        cex, worst = S.attack(Q, (cost, anchors))
         points = (worst + points)[:MAX_POINTS]
         if cex:
             S.attack_cex += 1
