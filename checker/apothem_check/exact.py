@@ -49,33 +49,38 @@ def ints(values) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ExactLayer:
-    """One affine layer z = (weight @ h + bias) / denominator, with its sign parts cached."""
+    """One affine layer z = (weight @ h + bias) / denominator, with [W+ | W-] cached in FLINT."""
     weight: np.ndarray
     bias: np.ndarray
     denominator: int
-    positive_part: np.ndarray
-    negative_part: np.ndarray
+    sign_parts: flint.fmpz_mat  # [positive part | negative part] of weight, for interval_layer
 
     @classmethod
     def of(cls, affine) -> "ExactLayer":
         w = affine.weight
         zero = np.zeros_like(w)
-        return cls(w, affine.bias, affine.denominator, np.where(w > 0, w, zero), np.where(w < 0, w, zero))
+        parts = np.hstack([np.where(w > 0, w, zero), np.where(w < 0, w, zero)])
+        return cls(w, affine.bias, affine.denominator, to_flint(parts))
+
+
+def to_flint(a: np.ndarray) -> flint.fmpz_mat:
+    return flint.fmpz_mat(*a.shape, a.ravel().tolist())
+
+
+def from_flint(m: flint.fmpz_mat) -> np.ndarray:
+    """As Python ints: numpy's elementwise operations are 5x slower on flint.fmpz entries."""
+    return np.array(list(map(int, m.entries())), dtype=object).reshape(m.nrows(), m.ncols())
 
 
 def matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Exact a @ w for integer matrices, as Python ints.
 
     FLINT's product is exact like numpy's object-array product and, conversions included, 2.5x
-    (ACAS Xu sizes) to 15x (MNIST sizes) faster; the result is turned back into Python ints
-    because numpy's elementwise operations are 5x slower on flint.fmpz entries. Converting an
-    entry costs about ten products of entries, so numpy's product is the cheaper one (2x) when a
-    has few rows (the one objective of close) or w few columns (ACAS Xu's 5 inputs).
+    (ACAS Xu sizes) to 15x (MNIST sizes) faster. Converting an entry costs about ten products
+    of entries, so numpy's product is the cheaper one (2x) when a has few rows (the one
+    objective of close) or w few columns (ACAS Xu's 5 inputs).
     """
-    if min(a.shape[0], w.shape[1]) <= 8:
-        return a.dot(w)
-    product = flint.fmpz_mat(*a.shape, a.ravel().tolist()) * flint.fmpz_mat(*w.shape, w.ravel().tolist())
-    return np.array(list(map(int, product.entries())), dtype=object).reshape(a.shape[0], w.shape[1])
+    return a.dot(w) if min(a.shape[0], w.shape[1]) <= 8 else from_flint(to_flint(a) * to_flint(w))
 
 
 def floor_divmod(a: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,11 +92,11 @@ def floor_divmod(a: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Grid bounds of z = (W h + b) / D for h in [h_lo, h_hi] (grid), rounded outward."""
-    pos, neg = layer.positive_part, layer.negative_part
-    bias = layer.bias * ONE
-    lo = pos.dot(h_lo) + neg.dot(h_hi) + bias
-    hi = pos.dot(h_hi) + neg.dot(h_lo) + bias
+    """Grid bounds of z = (W h + b) / D for h in [h_lo, h_hi] (grid), rounded outward.
+
+    Both ends in one FLINT product: [W+ | W-] @ [[h_lo, h_hi], [h_hi, h_lo]] (2x faster)."""
+    ends = np.stack([np.concatenate([h_lo, h_hi]), np.concatenate([h_hi, h_lo])], axis=1)
+    lo, hi = from_flint(layer.sign_parts * to_flint(ends)).T + layer.bias * ONE
     return lo // layer.denominator, ceil_div(hi, layer.denominator)
 
 
