@@ -1,0 +1,114 @@
+"""exact.backward_bound and exact.interval_layer against a direct transcription of spec 4.4-4.5.
+
+The kernel's pass skips inactive neurons, multiplies narrow or single-row operands with numpy
+and the rest with FLINT, and divides by shifts when a denominator is a power of two; the
+reference below does none of that (full matrices, one neuron at a time), so any shortcut that
+changed a single bit of a result fails here. The cases force the corners of those shortcuts:
+all-inactive and all-active layers, zero rows and columns of the objective, slopes on stable
+neurons, beta multipliers on inactive and active neurons, denominators that are and are not
+powers of two, and shapes on both sides of the numpy/FLINT threshold.
+"""
+from __future__ import annotations
+
+import math
+import random
+from fractions import Fraction
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from apothem_check.exact import ONE, ExactLayer, backward_bound, ints, interval_layer
+
+
+def reference_bound(layers, start, coeffs, const, lower, upper, lo, hi, alphas, betas):
+    """Spec 4.5 verbatim: exact rationals, every neuron, then the same grid roundings."""
+    results = []
+    for row, e in zip(coeffs.tolist(), const.tolist()):
+        c, e = [Fraction(v) for v in row], Fraction(e)
+        for k in range(start, 0, -1):
+            w, b, d = layers[k - 1].weight.tolist(), layers[k - 1].bias.tolist(), layers[k - 1].denominator
+            e += sum(cj * Fraction(bj, d) for cj, bj in zip(c, b))
+            c = [sum(c[i] * Fraction(w[i][j], d) for i in range(len(c))) for j in range(len(w[0]))]
+            if k == 1:
+                break
+            new = []
+            for j, cj in enumerate(c):
+                l, u = Fraction(lower[k - 2][j], ONE), Fraction(upper[k - 2][j], ONE)
+                if l >= 0:
+                    new.append(cj)
+                elif u <= 0:
+                    new.append(Fraction(0))
+                else:
+                    t = Fraction(-((-upper[k - 2][j] * ONE) // (upper[k - 2][j] - lower[k - 2][j])), ONE)
+                    alpha = alphas[k - 2][j] if alphas and alphas[k - 2][j] is not None else (ONE if u > -l else 0)
+                    if cj >= 0:
+                        new.append(cj * Fraction(alpha, ONE))
+                    else:
+                        new.append(cj * t)
+                        e -= cj * t * l
+                sigma, beta = betas.get((k - 1, j), (0, 0))
+                new[-1] -= sigma * Fraction(beta, ONE)
+            c = [Fraction(math.floor(v * ONE), ONE) for v in new]
+            e += sum((v - g) * Fraction(lower[k - 2][j], ONE) for j, (v, g) in enumerate(zip(new, c)))
+            e = Fraction(math.floor(e * ONE), ONE)
+        results.append(e + sum(min(cj * lo[i], cj * hi[i]) / ONE for i, cj in enumerate(c)))
+    return results
+
+
+def random_case(rnd: random.Random, mode: str):
+    widths = [rnd.choice([2, 5, 12])] + [rnd.choice([3, 9, 14, 16]) for _ in range(rnd.randint(1, 3))] + [rnd.choice([2, 10])]
+    layers = []
+    for n_in, n_out in zip(widths, widths[1:]):
+        d = rnd.choice([1, 3, 12, 2 ** 7, 2 ** 40])
+        w = ints(rnd.randint(-2 ** 20, 2 ** 20) for _ in range(n_in * n_out)).reshape(n_out, n_in)
+        layers.append(ExactLayer.of(SimpleNamespace(weight=w, bias=ints(rnd.randint(-9, 9) for _ in range(n_out)), denominator=d)))
+    lower, upper = [], []
+    for k, n in enumerate(widths[1:-1]):
+        kind = mode if mode != "mixed" else rnd.choice(["inactive", "active", "unstable", "any"])
+        l, u = [], []
+        for _ in range(n):
+            a, b = sorted(rnd.randint(-3 * ONE, 3 * ONE) for _ in range(2))
+            a, b = {"inactive": (a - 4 * ONE, min(b, 0) - ONE), "active": (max(a, 0) + ONE, b + 4 * ONE),
+                    "unstable": (min(a, -1), max(b, 1))}.get(kind, (a, b))
+            l.append(a)
+            u.append(b)
+        lower.append(ints(l))
+        upper.append(ints(u))
+    lo = ints(rnd.randint(-ONE, 0) for _ in range(widths[0]))
+    hi = lo + ints(rnd.randint(0, 2 * ONE) for _ in range(widths[0]))
+    return widths, layers, lower, upper, lo, hi
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_backward_bound_matches_the_spec(seed):
+    rnd = random.Random(seed)
+    mode = ["mixed", "inactive", "active", "unstable"][seed % 4]
+    widths, layers, lower, upper, lo, hi = random_case(rnd, mode)
+    start = rnd.randint(1, len(layers))
+    rows = rnd.choice([1, 4, 2 * widths[start] + 1, 2 * widths[start] + 1])
+    coeffs = ints(rnd.choice([0, 0, 1, -1, rnd.randint(-2 ** 70, 2 ** 70)]) for _ in range(rows * widths[start]))
+    coeffs = coeffs.reshape(rows, -1)
+    coeffs[rnd.randrange(rows)] = 0  # a zero row
+    const = ints(rnd.randint(-2 ** 66, 2 ** 66) for _ in range(rows))
+    alphas = betas = None
+    if seed % 3:  # slopes everywhere, stable neurons included (ignored there)
+        alphas = [[rnd.choice([None, 0, ONE, rnd.randint(0, ONE)]) for _ in range(n)] for n in widths[1:-1]]
+    if seed % 2:  # multipliers on any neuron: those on inactive ones must revive their column
+        betas = {(k, j): (rnd.choice([-1, 1]), rnd.randint(0, 3 * ONE))
+                 for k, n in enumerate(widths[1:-1], 1) for j in range(n) if rnd.random() < 0.4}
+    got = backward_bound(layers, start, coeffs, const, lower, upper, lo, hi, alphas, betas)
+    assert got == reference_bound(layers, start, coeffs, const, lower, upper, lo, hi, alphas, betas or {})
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_interval_layer_matches_the_spec(seed):
+    rnd = random.Random(seed)
+    _, layers, _, _, lo, hi = random_case(rnd, "mixed")
+    layer = layers[0]
+    got_lo, got_hi = interval_layer(layer, lo, hi)
+    for j, (w, b) in enumerate(zip(layer.weight.tolist(), layer.bias.tolist())):
+        least = sum(min(wi * a, wi * z) for wi, a, z in zip(w, lo, hi)) + b * ONE
+        most = sum(max(wi * a, wi * z) for wi, a, z in zip(w, lo, hi)) + b * ONE
+        assert got_lo[j] == math.floor(Fraction(least, layer.denominator))
+        assert got_hi[j] == math.ceil(Fraction(most, layer.denominator))
