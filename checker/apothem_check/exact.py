@@ -75,10 +75,10 @@ def from_flint(m: flint.fmpz_mat) -> np.ndarray:
 def matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Exact a @ w for integer matrices, as Python ints.
 
-    FLINT's product is exact like numpy's object-array product and, conversions included, 2.5x
-    (ACAS Xu sizes) to 15x (MNIST sizes) faster. Converting an entry costs about ten products
-    of entries, so numpy's product is the cheaper one (2x) when a has few rows (the one
-    objective of close) or w few columns (ACAS Xu's 5 inputs).
+    FLINT's product is exact like numpy's object-array product and, conversions included,
+    several times faster. But converting an entry costs about ten products of entries, so
+    numpy's product is the cheaper one (2x) when a has few rows (the one objective of close)
+    or w few columns (ACAS Xu's 5 inputs).
     """
     return a.dot(w) if min(a.shape[0], w.shape[1]) <= 8 else from_flint(to_flint(a) * to_flint(w))
 
@@ -156,7 +156,7 @@ def backward_bound(layers, start: int, coeffs: np.ndarray, const: np.ndarray, lo
         positive, unstable = c >= 0, np.flatnonzero(offset)  # only unstable neurons have offsets
         e = e * ONE * ONE - np.where(positive, 0, c)[:, unstable].dot(offset[unstable])  # over den * ONE^2
         c = c * np.where(positive, low, up)  # over den * ONE, now on z(k-1)
-        phased = np.flatnonzero(beta)
+        phased = np.flatnonzero(beta)  # coefficient -= sigma beta (over den * ONE)
         c[:, phased] -= beta[phased] * den
         # Round the coefficients down onto the grid so integers stay short; the dropped part
         # delta >= 0 of each coefficient contributes delta * z >= delta * l on the node.
