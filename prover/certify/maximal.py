@@ -101,11 +101,11 @@ THETA_BACKOFF = 0.75
 
 
 class _Search:
-    def __init__(self, oracle: Oracle, grid: Grid, restarts: int, steps: int, log=None):
+    def __init__(self, oracle: Oracle, grid: Grid, restarts: int, steps: int):
         self.o, self.g, self.n = oracle, grid, grid.n
         self.cap = np.concatenate([grid.cap_lo, grid.cap_hi]).astype(np.int64)
         self.sign = np.concatenate([-np.ones(self.n), np.ones(self.n)])
-        self.restarts, self.steps, self.log = restarts, steps, log
+        self.restarts, self.steps = restarts, steps
         self.lo_f, self.hi_f = float(grid.lo), float(grid.hi)
         self.ev: dict[int, np.ndarray] = {}      # frozen face -> float evidence point
         self.attack_cex = self.verifier_cex = 0
@@ -274,7 +274,7 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
     t0 = time.perf_counter()
     deadline = t0 + budget
     v0, at0 = oracle.stats.verifier_calls, oracle.stats.attack_runs
-    S = _Search(oracle, grid, restarts, steps, log)
+    S = _Search(oracle, grid, restarts, steps)
     n, n2, cap = grid.n, 2 * grid.n, S.cap
     P = np.concatenate(grid.ball_steps(k)).astype(np.int64)
     start = P.copy()
@@ -295,7 +295,7 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
             break
         rounds += 1
         m, cost, anchors = S.margin_models(P, points)
-        # once per proven box, attack every open face moved one step alone, each from the model
+        # once per box P, attack every open face moved one step alone, each from the model
         # point that one step hurts most
         over = cost - m[:, None]
         todo = np.nonzero(live & (swept != version))[0]
