@@ -189,9 +189,9 @@ class Oracle:
             return Answer(out.verdict if out.verdict == "unsat" else "unknown", None, None, "verifier")
         if out.verdict == "unsat":
             with open(path, "rb") as f:
-                proof = f.read()
+                text = f.read()
             os.unlink(path)
-            return Answer("unsat", self._record(kind, lower, upper, "unsat", seconds, "verifier", proof=proof), None, "verifier")
+            return Answer("unsat", self._record(kind, lower, upper, "unsat", seconds, "verifier", proof=text), None, "verifier")
         if path is not None and os.path.exists(path):
             os.unlink(path)
         if out.verdict == "sat":
