@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.attack import forward_masks
+from ..engine.attack import forward_masks, input_gradient
 
 
 forward = forward_masks  # one forward pass with ReLU masks for the whole prover
@@ -24,11 +24,7 @@ def objective(net, x, label: int, sense: int, with_grad: bool = True):
     gy = np.zeros_like(y)
     gy[:, label] = sense
     gy[np.arange(len(x)), j] -= sense
-    for k in range(net.depth - 1, -1, -1):
-        gy = gy @ net.weights[k]
-        if k > 0:
-            gy = gy * masks[k - 1]
-    return val, gy
+    return val, input_gradient(net, gy, masks)
 
 
 def _descend(net, x, LO, HI, label: int, sense: int, steps: int):

@@ -143,11 +143,7 @@ class _Search:
         gy = np.zeros((len(X), J, y.shape[1]))
         gy[:, :, c] = 1.0
         gy[:, np.arange(J), self.others] = -1.0
-        for k in range(net.depth - 1, -1, -1):
-            gy = gy @ net.weights[k]
-            if k > 0:
-                gy = gy * masks[k - 1][:, None, :]
-        return y[:, [c]] - y[:, self.others], gy
+        return y[:, [c]] - y[:, self.others], AT.input_gradient(net, gy, masks)
 
     def margin_models(self, P, points):
         """The linear margin models of the module docstring on the box P: margins m (R,) >= 0,

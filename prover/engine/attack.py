@@ -18,17 +18,23 @@ def forward_masks(net, x):
     return h, masks
 
 
+def input_gradient(net, gy, masks):
+    """Gradient w.r.t. the input of gy . y on each row's ReLU pattern. gy: (B, n_out) or
+    (B, J, n_out) for J output directions at once; masks as from forward_masks."""
+    for k in range(net.depth - 1, -1, -1):
+        gy = gy @ net.weights[k]
+        if k > 0:
+            m = masks[k - 1]
+            gy = gy * m.reshape(m.shape[:1] + (1,) * (gy.ndim - 2) + m.shape[1:])
+    return gy
+
+
 def margin_and_grad(net, x, A, const):
     """max_i g_i(N(x)) per row and its (sub)gradient w.r.t. x."""
     y, masks = forward_masks(net, x)
     g = y @ A.T + const
     i = np.argmax(g, axis=1)
-    gy = A[i]                        # (B, n_out)
-    for k in range(net.depth - 1, -1, -1):
-        gy = gy @ net.weights[k]
-        if k > 0:
-            gy = gy * masks[k - 1]
-    return g[np.arange(len(x)), i], gy
+    return g[np.arange(len(x)), i], input_gradient(net, A[i], masks)
 
 
 def pgd(net, lo, hi, A, const, rng, restarts=32, steps=40, x0=None, first=0.25, last=1e-4):
