@@ -22,10 +22,7 @@ class ProofLog:
     def __init__(self, network, prop, path: str | None, verify: bool = True):
         self.network, self.prop, self.path = network, prop, path
         self.verify = verify
-        self.session = None
-        if verify:
-            from apothem_check.kernel import Session
-            self.session = Session(network, prop)
+        self._session = None
         self.stream = None
         self.temp = None
         if path is not None and verify:
@@ -38,6 +35,16 @@ class ProofLog:
         self.exact_seconds = 0.0
         self.steps = 0
         self.rejected = 0
+
+    @property
+    def session(self):
+        """The exact replay Session, None without verification. Built on first use: a query
+        decided by the first attack never needs one, and building it (importing the kernel,
+        FLINT copies of the weights) is most of proof mode's fixed cost."""
+        if self._session is None and self.verify:
+            from apothem_check.kernel import Session
+            self._session = Session(self.network, self.prop)
+        return self._session
 
     def flush(self) -> None:
         if self.stream is not None:

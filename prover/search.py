@@ -427,7 +427,8 @@ class Search:
         best = np.argmax(b, axis=1)
         noop = 2 * np.minimum(own[idx_a], 0.0)  # the score of a split that changes nothing
         useless = b[np.arange(k), best] <= noop + NO_GAIN * np.abs(noop)
-        widest = np.argmax(np.where(width > MIN_WIDTH, width / (d.hi - d.lo), -np.inf), axis=1)
+        relative = np.divide(width, d.hi - d.lo, out=np.full_like(width, -np.inf), where=width > MIN_WIDTH)
+        widest = np.argmax(relative, axis=1)  # (fixed inputs have width 0: not divided)
         best = np.where(useless, widest, best)
         return {i: int(best[r]) for r, i in enumerate(idx)}
 
