@@ -6,8 +6,8 @@
     python3 dev.py bench ARGS...   # set up .venv, run the benchmark harness (prover/bench.py)
     python3 dev.py setup-only      # set up .venv only (used by vnncomp/prepare_instance.sh)
 
-Set-up is idempotent: it installs ./checker and the prover into .venv (editable) only when a
-pyproject file changed since the last install.
+Set-up is idempotent: it installs ./checker and the prover into .venv (editable), under
+constraints.txt, only when one of those files changed since the last install.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / "apothem-installed"
+SETUP_FILES = ("pyproject.toml", "checker/pyproject.toml", "constraints.txt")
 
 
 def _run(*cmd, **kw) -> int:
@@ -32,14 +33,14 @@ def _run(*cmd, **kw) -> int:
 def setup() -> None:
     if sys.version_info < (3, 11):
         sys.exit(f"Apothem needs Python 3.11 or newer (this is {sys.version.split()[0]})")
-    wanted = hashlib.sha256(b"".join((ROOT / p).read_bytes() for p in ("pyproject.toml", "checker/pyproject.toml"))).hexdigest()
+    wanted = hashlib.sha256(b"".join((ROOT / p).read_bytes() for p in SETUP_FILES)).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not (BIN / "python").exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     pip = [BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    if _run(*pip, "-e", "./checker", "-e", ".[test,report]") != 0:
+    if _run(*pip, "-c", "constraints.txt", "-e", "./checker", "-e", ".[test,report]") != 0:
         sys.exit("set-up failed: pip could not install ./checker and the prover")
     STAMP.write_text(wanted)
 
