@@ -39,8 +39,7 @@ class ProofLog:
     @property
     def session(self):
         """The exact replay Session, None without verification. Built on first use: a query
-        decided by the first attack never needs one, and building it (importing the kernel,
-        FLINT copies of the weights) is most of proof mode's fixed cost."""
+        decided by the first attack never needs one."""
         if self._session is None and self.verify:
             from apothem_check.kernel import Session
             self._session = Session(self.network, self.prop)

@@ -1,12 +1,13 @@
 """exact.backward_bound and exact.interval_layer against a direct transcription of spec 4.4-4.5.
 
 The kernel's pass skips inactive neurons, multiplies narrow or single-row operands with numpy
-and the rest with FLINT, and divides by shifts when a denominator is a power of two; the
+and the rest in int64 limbs, and divides by shifts when a denominator is a power of two; the
 reference below does none of that (full matrices, one neuron at a time), so any shortcut that
 changed a single bit of a result fails here. The cases force the corners of those shortcuts:
 all-inactive and all-active layers, zero rows and columns of the objective, slopes on stable
 neurons, beta multipliers on inactive and active neurons, denominators that are and are not
-powers of two, and shapes on both sides of the numpy/FLINT threshold.
+powers of two, and shapes on both sides of the numpy/limb threshold. The limb product itself is
+tested at the edge of its overflow bound (limb_bits) below.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from apothem_check.exact import ONE, ExactLayer, backward_bound, ints, interval_layer
+from apothem_check.exact import (ONE, ExactLayer, backward_bound, ints, interval_layer, limb_bits, limb_product,
+                                 to_limbs)
 
 
 def reference_bound(layers, start, coeffs, const, lower, upper, lo, hi, alphas, betas):
@@ -112,3 +114,73 @@ def test_interval_layer_matches_the_spec(seed):
         most = sum(max(wi * a, wi * z) for wi, a, z in zip(w, lo, hi)) + b * ONE
         assert got_lo[j] == math.floor(Fraction(least, layer.denominator))
         assert got_hi[j] == math.ceil(Fraction(most, layer.denominator))
+
+
+def extreme_values(rnd: random.Random, bits: int, count: int) -> np.ndarray:
+    """Entries at the ends of what `bits` bits hold (where a limb or an int64 sum overflows
+    first), zeros, and random values."""
+    pool = [2 ** bits - 1, -(2 ** bits - 1), -(2 ** bits), 0]
+    return ints(rnd.choice(pool) if rnd.random() < 0.7 else rnd.randint(-2 ** bits, 2 ** bits) for _ in range(count))
+
+
+@pytest.mark.parametrize("bits", [1, 20, 24, 29, 63, 64, 200, 1000])
+def test_limbs_reassemble_and_stay_within_their_bound(bits):
+    rnd = random.Random(bits)
+    a = extreme_values(rnd, bits, 60).reshape(6, 10)
+    for width in (20, 24, 29):
+        limbs = to_limbs(a, width)
+        assert all(x.dtype == np.int64 for x in limbs)
+        assert all(np.abs(x).max() <= 2 ** width for x in limbs)
+        assert all(x.min() >= 0 for x in limbs[:-1])
+        assert (sum(x.astype(object) << (i * width) for i, x in enumerate(limbs)) == a).all()
+
+
+@pytest.mark.parametrize("inner", [1, 31, 32, 255, 1023, 1568])
+@pytest.mark.parametrize("bits_a,bits_b", [(67, 43), (130, 24), (600, 560)])
+def test_limb_product_is_exact_at_its_overflow_bound(inner, bits_a, bits_b):
+    """inner = 2^k - 1 puts n 2^(2L) next to 2^59; every entry at +-(2^bits - 1) makes every limb
+    of it maximal, so each int64 sum is as large as limb_bits allows; 600 x 560 bits sums more
+    than 16 limb products of one weight, so the chunking is needed too."""
+    rnd = random.Random(inner * bits_a)
+    a = extreme_values(rnd, bits_a, 3 * inner).reshape(3, inner)
+    b = extreme_values(rnd, bits_b, inner * 4).reshape(inner, 4)
+    a[0], b[:, 0] = 2 ** bits_a - 1, 2 ** bits_b - 1  # one all-maximal entry of the product
+    a[1], b[:, 1] = -(2 ** bits_a - 1), 2 ** bits_b - 1
+    width = limb_bits(inner)
+    got = limb_product(to_limbs(a, width), to_limbs(b, width), width)
+    assert (got == a.dot(b)).all()
+
+
+@pytest.mark.parametrize("shape,picked", [((50, 60), 30), ((1023, 20), 1023)])
+@pytest.mark.parametrize("rows,cols", [(1, 5), (8, 20), (9, 9), (20, 20), (20, 0), (0, 12)])
+def test_rows_times_is_the_product_with_the_selected_weights(shape, picked, rows, cols):
+    """A tall weight with every row picked sums as many terms as a layer can (limb_bits must
+    follow the weight's row count, not its column count)."""
+    rnd = random.Random(rows * 100 + cols)
+    w = extreme_values(rnd, 45, shape[0] * shape[1]).reshape(shape)
+    layer = ExactLayer.of(SimpleNamespace(weight=w, bias=ints([0] * shape[0]), denominator=1))
+    picked_rows = np.array(sorted(rnd.sample(range(shape[0]), picked)))
+    picked_cols = np.array(sorted(rnd.sample(range(shape[1]), cols)), dtype=int)
+    c = extreme_values(rnd, 70, rows * picked).reshape(rows, picked)
+    if rows and cols:  # one entry with every limb of every term maximal (2^b - 1 is all ones)
+        c[0], w[:, picked_cols[0]] = 2 ** 70 - 1, 2 ** 45 - 1
+    got = layer.rows_times(c, picked_rows, picked_cols)
+    assert got.shape == (rows, cols)
+    assert (got == c.dot(w[np.ix_(picked_rows, picked_cols)])).all()
+
+
+def test_interval_layer_is_exact_at_the_overflow_bound():
+    """511 inputs (the product's inner dimension is twice that). Row 0 and the box's ends are all
+    ones in binary, so every limb of every term is maximal, and 450-bit values sum more than 16
+    limb products of one weight."""
+    rnd = random.Random(7)
+    w = extreme_values(rnd, 450, 3 * 511).reshape(3, 511)
+    w[0] = 2 ** 450 - 1
+    layer = ExactLayer.of(SimpleNamespace(weight=w, bias=ints([5, -5, 0]), denominator=2 ** 30))
+    lo, hi = ints([2 ** 460 - 1] * 511), ints([2 ** 470 - 1] * 511)
+    lo[:100] = -(2 ** 470 - 1)
+    got_lo, got_hi = interval_layer(layer, lo, hi)
+    for j, (row, b) in enumerate(zip(w.tolist(), layer.bias.tolist())):
+        least = sum(min(wi * a, wi * z) for wi, a, z in zip(row, lo, hi)) + b * ONE
+        most = sum(max(wi * a, wi * z) for wi, a, z in zip(row, lo, hi)) + b * ONE
+        assert (got_lo[j], got_hi[j]) == (least // 2 ** 30, -(-most // 2 ** 30))
