@@ -348,8 +348,7 @@ class Search:
         rest = np.array([i for i in range(B) if choice[i] is None])
         if not len(rest):
             self.stats.worst = float(np.min(cert.bound))
-            for i, n in enumerate(batch):
-                self._decide_close(n, choice[i])
+            self._decide_closes(batch, choice)
             return []
         # the others: crown bounds, with the certificate warm-started from the node's own
         # (inherited) slopes and multipliers, not from the interval ones just optimised
@@ -378,16 +377,18 @@ class Search:
             if choice[i] is None:  # children inherit the Session's bounds and the crown certificate's hints
                 children.extend(self._split_input(batch[i], [a[r] for a in cert_c.alphas], cert_c.lambdas[r],
                                                   dims[r], [v[i] for v in L], [v[i] for v in U]))
-        for i, n in enumerate(batch):
-            if choice[i] is not None:
-                self._decide_close(n, choice[i])
+        self._decide_closes(batch, choice)
         return children
 
-    def _decide_close(self, n: Node, choice):
-        name, VL, VU, lam_r, al_r, i = choice
-        lam, ah, _ = hints_of(i, lam_r, al_r, None, VL, VU)
-        n.method, n.hints = name, (lam, ah, ())
-        n.drop_arrays()
+    @staticmethod
+    def _decide_closes(batch: list[Node], choice: list) -> None:
+        """Nodes with a choice (method, VL, VU, lam_r, al_r, row) become leaves closed that way."""
+        for n, chosen in zip(batch, choice):
+            if chosen is not None:
+                name, VL, VU, lam_r, al_r, i = chosen
+                lam, ah, _ = hints_of(i, lam_r, al_r, None, VL, VU)
+                n.method, n.hints = name, (lam, ah, ())
+                n.drop_arrays()
 
     def _choose_dims(self, d, idx, lo, hi, L, U, lam, alphas, own):
         """Input dimension per node to split: the one whose two halves have the least summed
