@@ -25,7 +25,8 @@ import numpy as np
 
 from .engine.attack import falsify, pgd
 from .engine.bounds import compute_bounds
-from .engine.certificate import (default_alphas, evaluate, hints_of, optimise, round_certificate)
+from .engine.certificate import (Certificate, default_alphas, evaluate, hints_of, optimise, round_certificate)
+from .engine.leaf_lp import solve_leaf
 from .engine.intermediate import optimised_layer_bounds
 from .problem import DisjunctData, Problem, exact_unsafe, snap_into_box
 
@@ -69,7 +70,6 @@ class Settings:
     input_split_max_dim: int = 20
     seed: int = 0
     jobs: int = 1                       # processes for the exact replay
-    lp_iters: int = 500                 # multiplier iterations for nodes with every ReLU fixed
     slope_iters: int = 30               # slope optimisation steps per layer for the root's bounds
 
 
@@ -108,6 +108,7 @@ class Stats:
     closed: int = 0
     bounds_steps: dict = field(default_factory=lambda: {"interval": 0, "crown": 0, "layer": 0})
     rejected: int = 0
+    lp_leaves: int = 0          # leaves with every ReLU fixed closed by the LP solver's duals
     worst: float = float("nan")
     float_seconds: float = 0.0
 
@@ -282,6 +283,8 @@ class Search:
             finally:
                 self.stats.float_seconds += time.monotonic() - t
         if n.z3_leaf:
+            if self.log.session is None:
+                raise GiveUp("a leaf without unstable neurons that only z3 decides (no exact replay)")
             model, left = [], self.deadline - time.monotonic()
             if self.log.close_z3(n.id, model, min(left, Z3_LEAF_SECONDS)):
                 self.stats.closed += 1
@@ -512,26 +515,38 @@ class Search:
         return children
 
     def _close_linear_programs(self, d, batch, b, cert, lo, hi, L, U, SIG):
-        """Nodes with every ReLU fixed are linear programs, and optimal beta multipliers close
-        them exactly when they are infeasible (LP duality); the batch's few iterations seldom
-        reach those, so such nodes get `lp_iters` more before they go to z3, which is far
-        slower on wide input boxes (784 inputs: a minute and more)."""
+        """Nodes with every ReLU fixed are linear programs: an LP solver decides them
+        (engine/leaf_lp.py). Empty: its duals are the closing certificate (rounded and
+        re-evaluated like any other); not empty: its point is a counterexample candidate.
+        What it leaves undecided (a margin below float resolution) goes to z3."""
         H = len(L)
         lp = [i for i, n in enumerate(batch) if n.hints is None and not n.force_split and b[i] <= CLOSE_MARGIN
               and not any(np.any((L[h][i] < 0) & (U[h][i] > 0)) for h in range(H))]
-        if not lp:
+        empty = []
+        for i in lp:
+            sol = solve_leaf(self.net, lo[i], hi[i], [v[i] for v in L], [v[i] for v in U], [v[i] for v in SIG],
+                             d.A, d.const)
+            if sol is None:
+                continue
+            if sol.t <= 0:
+                self.check_candidates(d, sol.x[None])
+            else:
+                empty.append((i, sol))
+        if not empty:
             return
-        ix = np.array(lp)
+        ix = np.array([i for i, _ in empty])
         sub = lambda arrs: [a[ix] for a in arrs]
-        lo, hi = lo[ix], hi[ix]
-        c2 = optimise(self.net, lo, hi, sub(L), sub(U), d.A, d.const, sigmas=sub(SIG),
-                      alphas0=sub(cert.alphas), betas0=sub(cert.betas), lambdas0=cert.lambdas[ix],
-                      iters=self.s.lp_iters, stop_at=CLOSE_MARGIN * 10)
-        lam_r, al_r, be_r = round_certificate(c2, sub(L), sub(U), sub(SIG))
-        got = evaluate(self.net, lo, hi, sub(L), sub(U), d.A, d.const, lam_r, al_r, sub(SIG), be_r).bound[:, 0]
-        for r, i in enumerate(lp):
+        lam = np.stack([s.lambdas for _, s in empty])
+        if d.A.shape[0] and np.any(lam.max(axis=1) <= 0):  # the splits alone are contradictory
+            lam = np.maximum(lam, 1e-9 * np.max([np.max(np.concatenate(s.betas)) for _, s in empty]))
+        found = Certificate(np.array([s.t for _, s in empty]), lam, [np.zeros_like(v) for v in sub(L)],
+                            [np.stack([s.betas[h] for _, s in empty]) for h in range(H)], None, None, None)
+        lam_r, al_r, be_r = round_certificate(found, sub(L), sub(U), sub(SIG))
+        got = evaluate(self.net, lo[ix], hi[ix], sub(L), sub(U), d.A, d.const, lam_r, al_r, sub(SIG), be_r).bound[:, 0]
+        for r, i in enumerate(ix):
             if got[r] > CLOSE_MARGIN:
                 batch[i].hints = hints_of(r, lam_r, al_r, be_r, sub(L), sub(U))
+                self.stats.lp_leaves += 1
 
     def _split_relu(self, n: Node, cert, i: int) -> list[Node]:
         best, where = -1.0, None

@@ -31,6 +31,7 @@ def verify(network, prop, proof_path: str | None, timeout: float | None = None, 
     def stats():
         return {"nodes": search.stats.nodes, "closed": search.stats.closed,
                 "bounds_steps": dict(search.stats.bounds_steps), "rejected_closes": search.stats.rejected,
+                "lp_leaves": search.stats.lp_leaves,
                 "steps": log.steps,
                 "float_seconds": round(search.stats.float_seconds, 3),
                 "exact_seconds": round(log.exact_seconds, 3),

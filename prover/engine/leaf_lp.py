@@ -1,0 +1,73 @@
+"""Leaves with every ReLU fixed are linear programs: solved by an LP solver (HiGHS, via SciPy).
+
+Why: on such a leaf the network is affine, and the leaf is empty exactly when a Farkas
+combination of its constraints is positive on the whole input box, which is the closing
+certificate of spec 4.5 (lambda on the output constraints, beta on the split constraints,
+no alpha). First-order ascent on those multipliers converges slowly when the leaf is only
+barely empty, and such leaves then went to z3, which takes a minute and more on 784 inputs
+(and, with no exact replay, left the float search unable to decide them at all). The solver's
+duals give the certificate directly; its primal point, when the leaf is not empty, is a
+counterexample candidate. Nothing here is trusted: the certificate is re-evaluated by the
+float backward pass, rounded like any other, and replayed exactly by the checker kernel.
+
+The LP: minimise t over x in [lo, hi] subject to g_k(x) <= t for every constraint g_k <= 0 of
+the leaf (output rows A y + const <= 0, split neurons -sigma z <= 0), rows scaled to unit norm.
+Its optimum t* > 0 shows the leaf empty, and the duals mu (a probability vector) satisfy
+min_x sum_k mu_k g_k(x) = t*.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+
+
+@dataclass
+class LeafLP:
+    t: float                # optimum: > 0 the leaf is empty, <= 0 x satisfies every constraint
+    x: np.ndarray           # (n_0,) the minimiser
+    lambdas: np.ndarray     # (m,) multipliers of the output rows
+    betas: list             # per hidden layer (n_k,) multipliers of split neurons (0 elsewhere)
+
+
+def affine_constraints(net, lower, upper, sigmas, A, const):
+    """The leaf's constraints as rows G x + g <= 0: first the m output rows, then one per split
+    neuron (-sigma z <= 0); also (layer, neuron) of each split row. Every ReLU must be fixed by
+    its bounds (lower >= 0: active, upper <= 0: inactive)."""
+    n0 = net.widths[0]
+    M, c = np.eye(n0), np.zeros(n0)       # h(k) = M x + c on the leaf
+    rows, offs, where = [], [], []
+    for k in range(net.depth - 1):
+        Z, z = net.weights[k] @ M, net.weights[k] @ c + net.biases[k]
+        for j in np.nonzero(sigmas[k])[0]:
+            s = float(sigmas[k][j])
+            rows.append(-s * Z[j])
+            offs.append(-s * z[j])
+            where.append((k, int(j)))
+        on = (lower[k] >= 0).astype(float)
+        M, c = on[:, None] * Z, on * z
+    Y, y = net.weights[-1] @ M, net.weights[-1] @ c + net.biases[-1]
+    G = np.concatenate([A @ Y, np.array(rows).reshape(-1, n0)])
+    g = np.concatenate([A @ y + const, np.array(offs)])
+    return G, g, where
+
+
+def solve_leaf(net, lo, hi, lower, upper, sigmas, A, const) -> LeafLP | None:
+    """The LP of the module docstring for one leaf; None when the solver fails."""
+    G, g, where = affine_constraints(net, lower, upper, sigmas, A, const)
+    scale = np.maximum(np.linalg.norm(G, axis=1), 1e-12)
+    Gs, gs = G / scale[:, None], g / scale
+    n0 = len(lo)
+    cost = np.zeros(n0 + 1)
+    cost[-1] = 1.0
+    res = linprog(cost, A_ub=np.hstack([Gs, -np.ones((len(G), 1))]), b_ub=-gs,
+                  bounds=[*zip(lo, hi), (None, None)], method="highs")
+    if res.status != 0:
+        return None
+    mu = np.maximum(-res.ineqlin.marginals, 0.0) / scale    # multipliers of the unscaled rows
+    m = A.shape[0]
+    betas = [np.zeros_like(l) for l in lower]
+    for (k, j), b in zip(where, mu[m:]):
+        betas[k][j] = b
+    return LeafLP(float(res.x[-1]), res.x[:n0], mu[:m], betas)
