@@ -93,7 +93,8 @@ def box_metrics(grid: Grid, lower, upper) -> dict:
 
 
 ACTIVE, FROZEN, DEAD = 0, 1, 2
-MAX_POINTS = 8      # critical points kept (newest first)
+MAX_POINTS = 64     # critical points kept (newest first); 8 forgot regions the verifier had
+                    # refuted and re-proposed them (ppnn: 3x the faces left open)
 MAX_TRUST = 256     # largest trust step, in grid steps
 FINAL_COST = 4.0    # time kept for the final box's proof, in float-only verifier calls
 THETA = 0.5         # share of each model's margin a proposal may spend
@@ -145,6 +146,16 @@ class _Search:
         gy[:, np.arange(J), self.others] = -1.0
         return y[:, [c]] - y[:, self.others], AT.input_gradient(net, gy, masks)
 
+    def pair_models(self, X, js):
+        """Per row of X, the margin y_c - y_j for its own class js[row] and its gradient on the
+        row's ReLU pattern: shapes (B,) and (B, n) (class_models' work for one class only)."""
+        y, masks = AT.forward(self.o.net, X)
+        r = np.arange(len(X))
+        gy = np.zeros_like(y)
+        gy[:, self.o.label] = 1.0
+        gy[r, js] -= 1.0
+        return y[:, self.o.label] - y[r, js], AT.input_gradient(self.o.net, gy, masks)
+
     def margin_models(self, P, points):
         """The linear margin models of the module docstring on the box P: margins m (R,) >= 0,
         per-step face costs (R, 2n) and each model's point (R, n). Per critical point and other
@@ -157,9 +168,7 @@ class _Search:
         J = len(self.others)
         corners = np.where(G > 0, lo, hi).reshape(-1, self.n)      # row = (point, class j)
         anchors = np.concatenate([corners, np.repeat(X, J, axis=0)])
-        M, G = self.class_models(anchors)
-        r = np.arange(len(anchors))
-        m, g = M[r, r % J], G[r, r % J]
+        m, g = self.pair_models(anchors, self.others[np.arange(len(anchors)) % J])
         on = np.concatenate([np.isclose(anchors, lo), np.isclose(anchors, hi)], axis=1)
         cost = np.concatenate([np.maximum(g, 0), np.maximum(-g, 0)], axis=1) * self.g.df * on
         return np.maximum(m, 0.0), cost, anchors
