@@ -42,9 +42,13 @@ class Problem:
     def of(cls, network, prop) -> "Problem":
         net = FloatNet.of(network)
         ds = []
+        boxes = {}  # disjuncts often share their box (a robustness query: one per other class)
         for i, d in enumerate(prop.disjuncts):
-            lo = np.array([_down(Fraction(v)) for v in d.lower])
-            hi = np.array([_up(Fraction(v)) for v in d.upper])
+            key = (tuple(d.lower), tuple(d.upper))
+            if key not in boxes:
+                boxes[key] = (np.array([_down(Fraction(v)) for v in d.lower]),
+                              np.array([_up(Fraction(v)) for v in d.upper]))
+            lo, hi = (a.copy() for a in boxes[key])
             A = np.array([[float(a) for a in c.coeffs] for c in d.constraints]).reshape(len(d.constraints), -1)
             const = np.array([float(c.const) for c in d.constraints])
             strict = np.array([bool(c.strict) for c in d.constraints])

@@ -134,12 +134,8 @@ class Grid:
         return int(max(a.max(initial=0), b.max(initial=0)))
 
     def snap(self, xf: np.ndarray, a, b) -> list:
-        """The grid point nearest to the float point xf inside the box (a, b)."""
+        """The grid point nearest to the float point xf inside the box (a, b). Clipping the step
+        count is enough: a grid value is monotone in its step count (clipped to D alike)."""
         k = np.rint((xf - self.xf) / self.df).astype(np.int64)
         k = np.clip(k, -np.asarray(a), np.asarray(b))
-        out = []
-        for i, kk in enumerate(k):
-            kk = int(kk)
-            v = self.lower_at(i, -kk) if kk < 0 else self.upper_at(i, kk)
-            out.append(min(max(v, self.lower_at(i, int(a[i]))), self.upper_at(i, int(b[i]))))
-        return out
+        return [self.lower_at(i, -kk) if kk < 0 else self.upper_at(i, kk) for i, kk in enumerate(k.tolist())]

@@ -47,7 +47,7 @@ import numpy as np
 from . import attack as AT
 from .attack import objective
 from .inputs import Grid
-from .oracle import Oracle
+from .oracle import Oracle, exact_point
 
 
 @dataclass
@@ -379,19 +379,16 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
             P = proven
     # evidence against the final box
     faces, unknown = [], 0
-    lower, upper = grid.box(P[:n], P[n:])
     for f in range(n2):
         if P[f] >= cap[f]:
             continue
         i, side = (f, "lower") if f < n else (f - n, "upper")
         j = None
         if status[f] == FROZEN:
-            lo2, up2 = list(lower), list(upper)
-            if side == "lower":
-                lo2[i] = grid.lower_at(i, int(P[f]) + 1)
-            else:
-                up2[i] = grid.upper_at(i, int(P[f]) + 1)
-            for p in exact_candidates(S.ev[f], lo2, up2, grid):
+            Q = P.copy()
+            Q[f] += 1
+            lo2, up2 = grid.box(Q[:n], Q[n:])
+            for p in exact_point(lo2, up2, S.ev[f], lambda xf: grid.snap(xf, Q[:n], Q[n:])):
                 j = oracle.record_like("flip", proof, [[i, side, 1]], lo2, up2, p)
                 if j is not None:
                     break
@@ -405,11 +402,3 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
                "attack_refuted_rounds": S.attack_cex, "verifier_refuted_rounds": S.verifier_cex}
     return r
 
-
-def exact_candidates(x, lower, upper, grid: Grid):
-    """Exact points for a float point inside [lower, upper]: grid-snapped, then the float itself."""
-    from fractions import Fraction
-    k = np.rint((x - grid.xf) / grid.df).astype(np.int64)
-    snapped = [min(max(grid.lower_at(i, -int(kk)) if kk < 0 else grid.upper_at(i, int(kk)), l), u)
-               for i, (kk, l, u) in enumerate(zip(k, lower, upper))]
-    return [snapped, [min(max(Fraction(float(v)), l), u) for v, l, u in zip(x, lower, upper)]]

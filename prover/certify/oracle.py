@@ -41,14 +41,12 @@ class OracleStats:
     exact_checks: int = 0
 
 
-def exact_point(lower, upper, xf: np.ndarray, snap=None) -> list[list]:
-    """Exact candidate points for a float point: the grid snap (if given), then the float's own
-    value, each clipped exactly into [lower, upper]."""
-    out = []
+def exact_point(lower, upper, xf: np.ndarray, snap=None):
+    """Exact candidate points for a float point, lazily (the first usually serves): the grid
+    snap (if given), then the float's own value, each clipped exactly into [lower, upper]."""
     if snap is not None:
-        out.append(snap(xf))
-    out.append([min(max(Fraction(float(v)), l), u) for v, l, u in zip(xf, lower, upper)])
-    return out
+        yield snap(xf)
+    yield [min(max(Fraction(float(v)), l), u) for v, l, u in zip(xf, lower, upper)]
 
 
 class Oracle:
