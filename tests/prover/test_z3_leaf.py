@@ -62,3 +62,15 @@ def test_a_z3_leaf_gets_only_the_query_time_left(tmp_path, monkeypatch):
     assert out.verdict == "timed-out"
     assert given and max(given) <= 3000
     assert not (tmp_path / "p.apf").exists()
+
+
+def test_without_exact_replay_a_z3_leaf_is_unknown_not_timed_out(tmp_path):
+    """A float-only search (proof=False, as the maximal-box search's intermediate calls) cannot
+    decide a z3 leaf; that is `unknown` at once, not a `timed-out` with time left."""
+    prop_path = tmp_path / "p.vnnlib"
+    prop_path.write_text("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n"
+                         "(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert (<= Y_0 (- (/ 1 1099511627776))))\n")
+    net = load_network(ABS)
+    prop = load_property(prop_path, 1, 1)
+    out = verify(net, prop, None, timeout=60, proof=False, settings=Settings(input_split_max_dim=0))
+    assert out.verdict == "unknown" and "z3" in out.reason
