@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -35,7 +36,8 @@ def check_bundle(bundle, model) -> tuple[str, float, str]:
 
 
 def stats(vals):
-    vals = [v for v in vals if v is not None]
+    """Mean, min, max, median of the finite values (a zero-width box has log-volume -inf)."""
+    vals = [v for v in vals if v is not None and math.isfinite(v)]
     if not vals:
         return (None,) * 4
     return statistics.mean(vals), min(vals), max(vals), statistics.median(vals)
@@ -93,7 +95,8 @@ def main(argv=None) -> int:
         cells = []
         for key, _ in cols:
             m, lo, hi, _med = stats([r.get(key) for r in ok])
-            cells.append(f"{fmt(m, '.4g')} / {fmt(lo, '.4g')} / {fmt(hi, '.4g')}")
+            inf = sum(1 for r in ok if r.get(key) is not None and not math.isfinite(r[key]))
+            cells.append(f"{fmt(m, '.4g')} / {fmt(lo, '.4g')} / {fmt(hi, '.4g')}" + (f" ({inf} infinite)" if inf else ""))
         valid = sum(1 for r in rows if r.get("check") == "valid")
         opt = sum(1 for r in ok if r.get("apothem_optimal"))
         unk = sum(int(r.get("unknown_calls") or 0) for r in ok)
