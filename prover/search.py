@@ -570,8 +570,7 @@ class Search:
               and not any(np.any((L[h][i] < 0) & (U[h][i] > 0)) for h in range(H))]
         empty = []
         for i in lp:
-            sol = solve_leaf(self.net, lo[i], hi[i], [v[i] for v in L], [v[i] for v in U], [v[i] for v in SIG],
-                             d.A, d.const)
+            sol = solve_leaf(self.net, lo[i], hi[i], [v[i] for v in L], [v[i] for v in SIG], d.A, d.const)
             if sol is None:
                 continue
             if sol.t <= 0:

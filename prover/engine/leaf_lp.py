@@ -31,10 +31,10 @@ class LeafLP:
     betas: list             # per hidden layer (n_k,) multipliers of split neurons (0 elsewhere)
 
 
-def affine_constraints(net, lower, upper, sigmas, A, const):
+def affine_constraints(net, lower, sigmas, A, const):
     """The leaf's constraints as rows G x + g <= 0: first the m output rows, then one per split
     neuron (-sigma z <= 0); also (layer, neuron) of each split row. Every ReLU must be fixed by
-    its bounds (lower >= 0: active, upper <= 0: inactive)."""
+    its bounds, so lower >= 0 (active) tells its phase."""
     n0 = net.widths[0]
     M, c = np.eye(n0), np.zeros(n0)       # h(k) = M x + c on the leaf
     rows, offs, where = [], [], []
@@ -53,9 +53,9 @@ def affine_constraints(net, lower, upper, sigmas, A, const):
     return G, g, where
 
 
-def solve_leaf(net, lo, hi, lower, upper, sigmas, A, const) -> LeafLP | None:
+def solve_leaf(net, lo, hi, lower, sigmas, A, const) -> LeafLP | None:
     """The LP of the module docstring for one leaf; None when the solver fails."""
-    G, g, where = affine_constraints(net, lower, upper, sigmas, A, const)
+    G, g, where = affine_constraints(net, lower, sigmas, A, const)
     scale = np.maximum(np.linalg.norm(G, axis=1), 1e-12)
     Gs, gs = G / scale[:, None], g / scale
     n0 = len(lo)

@@ -53,7 +53,7 @@ def _z3_nonempty(net, lo, hi, sigmas, A, const) -> bool:
 @pytest.mark.parametrize("seed", range(40))
 def test_lp_verdict_agrees_with_z3_and_its_evidence_holds(seed):
     net, lo, hi, sigmas, lower, upper, A, const = _leaf(seed)
-    sol = solve_leaf(net, lo, hi, lower, upper, sigmas, A, const)
+    sol = solve_leaf(net, lo, hi, lower, sigmas, A, const)
     assert sol is not None
     nonempty = _z3_nonempty(net, lo, hi, sigmas, A, const)
     if abs(sol.t) < 1e-9:
