@@ -71,8 +71,10 @@ class Problem:
         return np.max(y @ d.A.T + d.const, axis=1)
 
 
-def snap_into_box(d, x: np.ndarray) -> list[Fraction] | None:
-    """Exact point near x inside the *unrounded* box of disjunct d (float32 values preferred)."""
+def snap_into_box(d, x: np.ndarray, dtype=np.float32) -> list[Fraction] | None:
+    """Exact point near x inside the *unrounded* box of disjunct d, each coordinate a value of
+    `dtype` where one fits (float32 first: short counterexamples; float64 when rounding to
+    float32 moves the point off a counterexample whose margin is below float32 resolution)."""
     e = d.exact
     out = []
     for i, v in enumerate(x):
@@ -82,13 +84,13 @@ def snap_into_box(d, x: np.ndarray) -> list[Fraction] | None:
         def inside(q):
             return (q > lo if ls else q >= lo) and (q < hi if hs else q <= hi)
 
-        f = np.float32(min(max(float(v), float(lo)), float(hi)))
+        f = dtype(min(max(float(v), float(lo)), float(hi)))
         q = None
         for _ in range(4):
             if inside(Fraction(float(f))):
                 q = Fraction(float(f))
                 break
-            f = np.nextafter(f, np.float32(np.inf) if Fraction(float(f)) <= lo else np.float32(-np.inf))
+            f = np.nextafter(f, dtype(np.inf) if Fraction(float(f)) <= lo else dtype(-np.inf))
         if q is None:
             if inside(lo):
                 q = lo

@@ -181,14 +181,16 @@ class Search:
         for i in np.argsort(m)[:limit]:
             if m[i] > 1e-9:
                 break
-            q = snap_into_box(d, xs[i])
-            if q is not None and exact_unsafe(self.p.network, d, q):
-                raise Found(d.index, q)
+            for dtype in (np.float32, np.float64):
+                q = snap_into_box(d, xs[i], dtype)
+                if q is not None and exact_unsafe(self.p.network, d, q):
+                    raise Found(d.index, q)
 
-    def attack(self, d: DisjunctData, restarts=None, steps=None):
+    def attack(self, d: DisjunctData, restarts=None, steps=None) -> float:
+        """Falsify d (raises Found); returns the least margin the attack reached."""
         if d.A.shape[0] == 0:
             self.check_candidates(d, ((d.lo + d.hi) / 2)[None])
-            return
+            return -np.inf
         restarts = restarts or (self.s.attack_restarts_low_dim if self.low_dim else self.s.attack_restarts)
         steps = steps or (self.s.attack_steps_low_dim if self.low_dim else self.s.attack_steps)
         rounds = self.s.attack_rounds_low_dim if self.low_dim else 0  # 30 s per mnist_fc query otherwise
@@ -196,6 +198,7 @@ class Search:
         xs, m = falsify(self.net, d.lo, d.hi, d.A, d.const, self.rng, restarts, steps, rounds=rounds, first=first)
         self.check_candidates(d, xs)
         self.last_attack = time.monotonic()
+        return float(np.min(m))
 
     # -- per disjunct: float search, then exact replay
     def search(self, d: DisjunctData) -> Node:

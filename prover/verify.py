@@ -38,10 +38,14 @@ def verify(network, prop, proof_path: str | None, timeout: float | None = None, 
                 "seconds": round(time.monotonic() - t0, 3)}
 
     try:
+        closest = {}
         for d in problem.disjuncts:
-            search.attack(d)
+            closest[d.index] = search.attack(d)
             search.tick()
-        trees = [search.search(d) for d in problem.disjuncts]  # raises Found before any exact work
+        # the float search takes the disjuncts nearest to a violation first: a counterexample
+        # (raising Found) then comes before the others' trees are built, which it makes moot
+        trees = {d.index: search.search(d) for d in sorted(problem.disjuncts, key=lambda d: closest[d.index])}
+        trees = [trees[d.index] for d in problem.disjuncts]  # raises Found before any exact work
         for d, tree in zip(problem.disjuncts, trees):
             search.emit(d, tree)
         search.done_progress()

@@ -219,7 +219,8 @@ class _Search:
                 i = order[t - 1] % self.n
                 X[t:, i] = inside[i]
             ok = np.nonzero(self.values(X) <= -1e-9)[0]
-            t = int(ok.max())
+            t = int(ok.max()) if len(ok) else 0     # row 0 is x itself (its float margin may be
+                                                    # above -1e-9: exact points near a tie)
             x, order = X[t], order[t:]
             if t == 0 or len(order) <= 1:
                 break

@@ -2,6 +2,7 @@
 programs: they go to `close z3` (exact), which either closes them or yields a counterexample."""
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 from apothem_check.check import check_proof
@@ -74,3 +75,23 @@ def test_without_exact_replay_a_z3_leaf_is_unknown_not_timed_out(tmp_path):
     prop = load_property(prop_path, 1, 1)
     out = verify(net, prop, None, timeout=60, proof=False, settings=Settings(input_split_max_dim=0))
     assert out.verdict == "unknown" and "z3" in out.reason
+
+
+def test_a_counterexample_thinner_than_float32_is_found_without_z3(tmp_path):
+    """Unsafe only for |x| in [0.3, 0.3 + 1e-12], far below float32's spacing there (3e-8): the
+    LP leaf's point must become the counterexample as a float64, not be rounded to a float32
+    off the unsafe set and leave the leaf to z3 (which a float-only search cannot run)."""
+    unsafe = "(and (>= Y_0 0.3) (<= Y_0 0.300000000001))"
+    prop_path = tmp_path / "p.vnnlib"
+    prop_path.write_text("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n"
+                         f"(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert {unsafe})\n")
+    net = load_network(ABS)
+    prop = load_property(prop_path, 1, 1)
+    out = verify(net, prop, None, timeout=60, proof=False, settings=Settings(input_split_max_dim=0))
+    assert out.verdict == "sat"
+    x = abs(out.inputs[0])
+    assert Fraction("0.3") <= x <= Fraction("0.300000000001")
+    out, _, _, proof = _run(tmp_path, unsafe)
+    assert out.verdict == "sat"
+    result = check_proof(proof, net, prop)
+    assert (result.verdict, result.conclusion) == ("valid", "sat")
