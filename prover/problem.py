@@ -42,13 +42,15 @@ class Problem:
     def of(cls, network, prop) -> "Problem":
         net = FloatNet.of(network)
         ds = []
-        boxes = {}  # disjuncts often share their box (a robustness query: one per other class)
+        boxes = []  # disjuncts often share their box (a robustness query: one per other class);
+        # compared as lists, not hashed: hashing 2 x 784 Fractions per disjunct took 70 ms a query
         for i, d in enumerate(prop.disjuncts):
-            key = (tuple(d.lower), tuple(d.upper))
-            if key not in boxes:
-                boxes[key] = (np.array([_down(Fraction(v)) for v in d.lower]),
-                              np.array([_up(Fraction(v)) for v in d.upper]))
-            lo, hi = (a.copy() for a in boxes[key])
+            box = next((b for b in boxes if b[0] == d.lower and b[1] == d.upper), None)
+            if box is None:
+                box = (d.lower, d.upper, np.array([_down(Fraction(v)) for v in d.lower]),
+                       np.array([_up(Fraction(v)) for v in d.upper]))
+                boxes.append(box)
+            lo, hi = box[2].copy(), box[3].copy()
             A = np.array([[float(a) for a in c.coeffs] for c in d.constraints]).reshape(len(d.constraints), -1)
             const = np.array([float(c.const) for c in d.constraints])
             strict = np.array([bool(c.strict) for c in d.constraints])

@@ -530,38 +530,41 @@ class Search:
         query took 1,553 nodes instead of 6,077 (2.4x less time), and mnist_fc 256x2's 30
         proofs shrank from 223 KB to 133 KB in all."""
         H, K = len(L), self.s.relu_candidates
-        cands = {}
-        for i in idx:
-            scores = []
-            for h in range(H):
-                l, u = L[h][i], U[h][i]
-                unstable = (l < 0) & (u > 0)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    gap = np.where(unstable, u * (-l) / (u - l), 0.0)
-                sc = np.abs(cert.coeff_h[h][i]) * gap + 1e-12 * gap
-                scores.extend((float(sc[j]), h, int(j)) for j in np.nonzero(unstable)[0])
-            scores.sort(reverse=True)
-            cands[i] = [(h, j) for _, h, j in scores[:K]]
-        rows = [(i, h, j, sg) for i in idx for h, j in cands[i] for sg in (-1.0, 1.0)]
-        if not rows:
+        if not idx:
+            return {}
+        ix = np.array(idx)
+        scores, layer, neuron = [], [], []
+        for h in range(H):      # scores of every neuron of every node, unstable ones >= 0
+            l, u = L[h][ix], U[h][ix]
+            unstable = (l < 0) & (u > 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gap = np.where(unstable, u * (-l) / (u - l), 0.0)
+            scores.append(np.where(unstable, np.abs(cert.coeff_h[h][ix]) * gap + 1e-12 * gap, -1.0))
+            layer.append(np.full(l.shape[1], h))
+            neuron.append(np.arange(l.shape[1]))
+        scores, layer, neuron = np.concatenate(scores, axis=1), np.concatenate(layer), np.concatenate(neuron)
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :K]      # (nodes, K) best first
+        ok = np.take_along_axis(scores, top, axis=1) >= 0             # candidates that are unstable
+        node_r, cand_r = np.nonzero(ok)
+        if not len(node_r):
             return {i: None for i in idx}
-        src = np.array([r[0] for r in rows])
+        src = np.repeat(ix[node_r], 2)                                # two children per candidate
+        hs, js = np.repeat(layer[top[node_r, cand_r]], 2), np.repeat(neuron[top[node_r, cand_r]], 2)
+        sg = np.tile([-1.0, 1.0], len(node_r))
         Lr, Ur, Sr = [v[src] for v in L], [v[src] for v in U], [v[src] for v in SIG]
-        for r, (_, h, j, sg) in enumerate(rows):
-            Sr[h][r, j] = sg
-            if sg < 0:
-                Ur[h][r, j] = min(Ur[h][r, j], 0.0)
-            else:
-                Lr[h][r, j] = max(Lr[h][r, j], 0.0)
+        for h in range(H):
+            r = np.nonzero(hs == h)[0]
+            Sr[h][r, js[r]] = sg[r]
+            neg, pos = r[sg[r] < 0], r[sg[r] > 0]
+            Ur[h][neg, js[neg]] = np.minimum(Ur[h][neg, js[neg]], 0.0)
+            Lr[h][pos, js[pos]] = np.maximum(Lr[h][pos, js[pos]], 0.0)
         b = evaluate(self.net, lo[src], hi[src], Lr, Ur, d.A, d.const, cert.lambdas[src],
                      [a[src] for a in cert.alphas], Sr, [v[src] for v in cert.betas]).bound[:, 0]
-        gain = np.minimum(b, 0.0).reshape(-1, 2).sum(axis=1)
-        out, r = {}, 0
-        for i in idx:
-            k = len(cands[i])
-            out[i] = cands[i][int(np.argmax(gain[r:r + k]))] if k else None
-            r += k
-        return out
+        gain = np.full(ok.shape, -np.inf)
+        gain[node_r, cand_r] = np.minimum(b, 0.0).reshape(-1, 2).sum(axis=1)
+        best = np.argmax(gain, axis=1)
+        return {i: (int(layer[top[r, best[r]]]), int(neuron[top[r, best[r]]])) if ok[r].any() else None
+                for r, i in enumerate(idx)}
 
     def _close_linear_programs(self, d, batch, b, cert, lo, hi, L, U, SIG):
         """Nodes with every ReLU fixed are linear programs: an LP solver decides them

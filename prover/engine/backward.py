@@ -46,7 +46,7 @@ def backward(net, start: int, C: np.ndarray, e: np.ndarray, lower, upper, lo, hi
     for k in range(start, 0, -1):
         w, b = net.weights[k - 1], net.biases[k - 1]
         e = e + c @ b
-        c = c @ w
+        c = (c.reshape(-1, c.shape[-1]) @ w).reshape(c.shape[:-1] + (w.shape[1],))  # one GEMM, not B
         if k == 1:
             break
         h = k - 2  # index of hidden layer k-1
