@@ -579,9 +579,11 @@ class Search:
             sol = solve_leaf(self.net, lo[i], hi[i], [v[i] for v in L], [v[i] for v in SIG], d.A, d.const)
             if sol is None:
                 continue
-            if sol.t <= 0:
-                self.check_candidates(d, sol.x[None])
-            else:
+            # the point is checked even when t > 0: t within the solver's tolerance (1e-7) of 0
+            # is a tie the LP cannot settle, where the network itself (the real ReLUs at the
+            # point) may still show a counterexample
+            self.check_candidates(d, sol.x[None])
+            if sol.t > 0:
                 empty.append((i, sol))
         if not empty:
             return
@@ -592,7 +594,9 @@ class Search:
             lam = np.maximum(lam, 1e-9 * np.max([np.max(np.concatenate(s.betas)) for _, s in empty]))
         found = Certificate(np.array([s.t for _, s in empty]), lam, [np.zeros_like(v) for v in sub(L)],
                             [np.stack([s.betas[h] for _, s in empty]) for h in range(H)], None, None, None)
-        lam_r, al_r, be_r = round_certificate(found, sub(L), sub(U), sub(SIG))
+        # full float precision: a leaf the LP shows empty by 1e-7 lost that much to 30-bit
+        # hints (ppnn maximal-box boxes) and went to z3, which a float-only search cannot run
+        lam_r, al_r, be_r = round_certificate(found, sub(L), sub(U), sub(SIG), bits=52)
         got = evaluate(self.net, lo[ix], hi[ix], sub(L), sub(U), d.A, d.const, lam_r, al_r, sub(SIG), be_r).bound[:, 0]
         for r, i in enumerate(ix):
             if got[r] > CLOSE_MARGIN:

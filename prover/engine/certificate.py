@@ -119,10 +119,10 @@ def optimise(net, lo, hi, lower, upper, A, const, sigmas=None, alphas0=None, bet
                        cx.copy(), [c[:, 0, :].copy() for c in p.coeff_h], np.where(cx >= 0, lo, hi))
 
 
-def round_certificate(cert: Certificate, lower, upper, sigmas=None):
-    """Batched dyadic hints (multiples of 2^-HINT_BITS): lambda scaled to max 1 (beta with it),
+def round_certificate(cert: Certificate, lower, upper, sigmas=None, bits: int = HINT_BITS):
+    """Batched dyadic hints (multiples of 2^-bits): lambda scaled to max 1 (beta with it),
     alpha in [0, 1] (default slope where the neuron is not unstable), beta >= 0."""
-    s = float(2 ** HINT_BITS)
+    s = float(2 ** bits)
     scale = np.maximum(cert.lambdas.max(axis=1, keepdims=True), 1e-300)
     lam = np.floor(cert.lambdas / scale * s) / s
     alphas, betas = [], []
