@@ -96,7 +96,7 @@ ACTIVE, FROZEN, DEAD = 0, 1, 2
 MAX_POINTS = 64     # critical points kept (newest first); 8 forgot regions the verifier had
                     # refuted and re-proposed them (ppnn: 3x the faces left open)
 MAX_TRUST = 256     # largest trust step, in grid steps
-FINAL_COST = 4.0    # time kept for the final box's proof, in float-only verifier calls
+FINAL_COST = 4.0    # time kept for the final box's proof, in float-only calls on the same box
 THETA = 0.5         # share of each model's margin a proposal may spend
 THETA_BACKOFF = 0.75
 
@@ -331,8 +331,9 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
             t = time.perf_counter()
             ans = oracle.verify("flip", *grid.box(Q[:n], Q[n:]), timeout=max(1.0, min(timeout or 20.0, left)),
                                 proof=False)
-            reserve = max(reserve, FINAL_COST * (time.perf_counter() - t))
-            if ans.verdict == "unsat":
+            if ans.verdict == "unsat":     # the final proof is of P: its float call sets the reserve
+                reserve = FINAL_COST * (time.perf_counter() - t)   # (the slowest call of any kind
+                # did, and one 15 s call then ended the search 60 s before its budget)
                 grown = s == trust
                 P, version = Q, version + 1
                 trust[grown] = np.minimum(trust[grown] * 2, MAX_TRUST)
