@@ -87,8 +87,9 @@ def main(argv=None) -> int:
             ("maximal_faces_moved", "faces moved"), ("maximal_faces_off_boundary", "faces off bdry"),
             ("maximal_faces_at_limit", "faces at limit"), ("oracle_calls", "oracle calls"), ("verifier_calls", "verifier calls"), ("apothem_seconds", "t apothem s"),
             ("maximal_seconds", "t maximal s"), ("seconds", "t total s")]
-    lines = ["| dataset | n | valid | optimal | unknowns | " + " | ".join(f"{h} mean/min/max" for _, h in cols) + " | median t apothem | median t maximal |",
-             "|---" * (7 + len(cols)) + "|"]
+    lines = ["| dataset | n | valid | optimal | unknowns | maximal shown | " + " | ".join(f"{h} mean/min/max" for _, h in cols)
+             + " | median t apothem | median t maximal |",
+             "|---" * (8 + len(cols)) + "|"]
     for ds in args.datasets:
         rows = [r for r in all_rows if r["dataset"] == ds]
         ok = [r for r in rows if "error" not in r]
@@ -102,7 +103,8 @@ def main(argv=None) -> int:
         unk = sum(int(r.get("unknown_calls") or 0) for r in ok)
         med_a = stats([r.get("apothem_seconds") for r in ok])[3]
         med_m = stats([r.get("maximal_seconds") for r in ok])[3]
-        lines.append(f"| {ds} | {len(rows)} | {valid} | {opt} | {unk} | " + " | ".join(cells)
+        shown = sum(1 for r in ok if r.get("maximal_shown")) if args.maximal else "-"
+        lines.append(f"| {ds} | {len(rows)} | {valid} | {opt} | {unk} | {shown} | " + " | ".join(cells)
                      + f" | {fmt(med_a, '.2f')} | {fmt(med_m, '.2f')} |")
     table = "\n".join(lines)
     print(table)
