@@ -42,12 +42,11 @@ def verify(network, prop, proof_path: str | None, timeout: float | None = None, 
         for d in problem.disjuncts:
             closest[d.index] = search.attack(d)
             search.tick()
-        # the float search takes the disjuncts nearest to a violation first: a counterexample
-        # (raising Found) then comes before the others' trees are built, which it makes moot
+        # every float tree before any exact work (a Found makes that work moot), the disjuncts
+        # nearest to a violation first: a counterexample comes before the others' trees
         trees = {d.index: search.search(d) for d in sorted(problem.disjuncts, key=lambda d: closest[d.index])}
-        trees = [trees[d.index] for d in problem.disjuncts]  # raises Found before any exact work
-        for d, tree in zip(problem.disjuncts, trees):
-            search.emit(d, tree)
+        for d in problem.disjuncts:
+            search.emit(d, trees[d.index])
         search.done_progress()
         if log.finish_unsat():
             return Outcome("unsat", stats=stats())
