@@ -1,18 +1,21 @@
 """Apothem beside nnenum on the same instances, interleaved, in one run (the machines are noisy).
 
     .venv/bin/python bench/peer_nnenum.py ../shared/benchmarks/acasxu --nnenum-python PEER/bin/python
-        [--filter REGEX] [--limit N] [--timeout S] [--csv OUT.csv]
+        [--filter REGEX] [--limit N] [--timeout S] [--jobs N] [--csv OUT.csv]
 
 nnenum (github.com/stanleybak/nnenum, numpy/scipy, no proofs) is installed separately, e.g.
 `python3 -m venv PEER && PEER/bin/pip install ./nnenum`; this script only runs it as
 `python -m nnenum.nnenum NET PROP TIMEOUT RESULT` with one BLAS thread. Apothem runs as in
-prover.bench: prove with a proof, then `apothem-check` on it. Per instance: both verdicts and
-wall / CPU seconds; at the end totals, solved counts and the median time ratio.
+prover.bench: prove with a proof, then `apothem-check` on it. One instance at a time, each tool
+may use every core: nnenum's worker processes do (its CPU time is 1.2x its wall time on ACAS
+Xu), and Apothem replays its proof in `--jobs` processes (default: one per core). Per instance:
+both verdicts and wall / CPU seconds; at the end totals, solved counts and the median time ratio.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import re
 import statistics
 import sys
@@ -42,6 +45,7 @@ def main(argv=None) -> int:
     ap.add_argument("--filter", default="")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=0)
+    ap.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="Apothem's replay processes")
     ap.add_argument("--csv", type=Path)
     args = ap.parse_args(argv)
     expected = _expected(args.suite)
@@ -55,7 +59,7 @@ def main(argv=None) -> int:
     for o, v, t in todo:
         t = args.timeout or t
         exp = expected.get((o, v), "?")
-        a = run_one(args.suite, o, v, t, exp, workdir, True, True, 1)
+        a = run_one(args.suite, o, v, t, exp, workdir, True, True, args.jobs)
         verdict, wall, cpu, rss = nnenum(args.nnenum_python, args.suite / o, args.suite / v, t, workdir)
         row = {"onnx": o, "vnnlib": v, "expected": exp, "apothem": a.verdict, "apothem_s": a.prove_s,
                "apothem_cpu_s": a.prove_cpu_s, "apothem_check": a.check, "apothem_status": a.status,

@@ -154,7 +154,7 @@ class Search:
         self.open = 0
         self._last_print = 0.0
         self.low_dim = self.net.widths[0] <= self.s.input_split_max_dim
-        self.net32 = self.net.astype(np.float32)  # the split lookahead only ranks dimensions
+        self.net32 = self.net.astype(np.float32)  # for the split lookahead and the attack (rank, search)
         self.root_bounds = {}  # (lo, hi) bytes -> optimised_layer_bounds of a ReLU-split root
         self.last_attack = time.monotonic()
         self.attack_gap = self.s.attack_every
@@ -195,8 +195,12 @@ class Search:
         steps = steps or (self.s.attack_steps_low_dim if self.low_dim else self.s.attack_steps)
         rounds = self.s.attack_rounds_low_dim if self.low_dim else 0  # 30 s per mnist_fc query otherwise
         first = 0.25 if self.low_dim else self.s.attack_first_step
-        xs, m = falsify(self.net, d.lo, d.hi, d.A, d.const, self.rng, restarts, steps, rounds=rounds, first=first)
-        self.check_candidates(d, xs)
+        # in float32: 4x faster on ACAS Xu's 2048 restarts (wider SIMD; one BLAS thread), and
+        # every candidate is re-evaluated in float64 and checked exactly before it counts
+        f32 = lambda a: a.astype(np.float32)
+        xs, m = falsify(self.net32, f32(d.lo), f32(d.hi), f32(d.A), f32(d.const), self.rng, restarts, steps,
+                        rounds=rounds, first=first)
+        self.check_candidates(d, xs.astype(np.float64))
         self.last_attack = time.monotonic()
         return float(np.min(m))
 

@@ -45,7 +45,7 @@ def pgd(net, lo, hi, A, const, rng, restarts=32, steps=40, x0=None, first=0.25, 
     steps explore, and the small final ones reach counterexamples whose margin is tiny
     (ACAS Xu 5_3 prop_2: 1.3e-4; a linear schedule ending at 1 % of the width overshoots them)."""
     n = lo.shape[-1]
-    x = lo + (hi - lo) * rng.random((restarts, n))
+    x = lo + (hi - lo) * rng.random((restarts, n), dtype=lo.dtype)  # float32 boxes: a float32 search
     if x0 is not None:
         x[: len(x0)] = x0[:restarts]
     width = hi - lo
