@@ -54,8 +54,9 @@ def affine_constraints(net, lower, sigmas, A, const):
 
 def solve_leaf(net, lo, hi, lower, sigmas, A, const) -> LeafLP | None:
     """The LP of the module docstring for one leaf; None when the solver fails."""
-    from scipy.optimize import linprog  # here: importing SciPy costs 0.35 s, and only ReLU-split
-    # leaves (not ACAS Xu's input splitting) ever get here
+    # imported here: SciPy costs 0.35 s per process, and only ReLU-split leaves get here
+    # (never ACAS Xu's input splitting)
+    from scipy.optimize import linprog
     G, g, where = affine_constraints(net, lower, sigmas, A, const)
     scale = np.maximum(np.linalg.norm(G, axis=1), 1e-12)
     Gs, gs = G / scale[:, None], g / scale
