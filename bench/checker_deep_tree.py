@@ -43,7 +43,7 @@ def write_tree(out, net, prop, depth: int) -> int:
 
     for d in range(len(prop.disjuncts)):
         root = next(ids)
-        for step in (S.Root(root, d), S.Bounds(next(ids), root, "crown")):
+        for step in (S.Root(root, (d,)), S.Bounds(next(ids), root, "crown")):
             session.apply(step)
             emit(step)
         node = session.open[root]

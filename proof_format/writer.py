@@ -26,12 +26,16 @@ def _hints(word: str, hints) -> list:
     return [word, *([str(k), str(j), format_number(v)] for k, j, v in hints)] if hints else []
 
 
+def _which(step) -> list:
+    return [] if step.disjunct is None else ["disjunct", str(step.disjunct)]
+
+
 def step_record(step) -> list:
     """The msgpack record of a step: [id, rule, args...], numbers as exact text (spec section 2)."""
     n, sid = format_number, str(step.id)
     match step:
         case S.Root():
-            return [sid, "root", str(step.disjunct)]
+            return [sid, "root", *map(str, step.disjuncts)]
         case S.SplitInput():
             return [sid, "split_input", str(step.node), str(step.index), n(step.threshold), str(step.low), str(step.high)]
         case S.SplitRelu():
@@ -41,10 +45,11 @@ def step_record(step) -> list:
         case S.BoundsLayer():
             return [sid, "bounds_layer", str(step.node), str(step.layer), *[p for p in [_hints("alpha", step.alphas)] if p]]
         case S.CloseLinear():
-            parts = [["lambda", *map(n, step.lambdas)], _hints("alpha", step.alphas), _hints("beta", step.betas)]
+            parts = [_which(step), ["lambda", *map(n, step.lambdas)], _hints("alpha", step.alphas),
+                     _hints("beta", step.betas)]
             return [sid, "close_linear", str(step.node), *[p for p in parts if p]]
         case S.CloseZ3():
-            return [sid, "close_z3", str(step.node)]
+            return [sid, "close_z3", str(step.node), *[p for p in [_which(step)] if p]]
         case S.Hole():
             return [sid, "hole", str(step.node), step.reason.replace('"', "'").replace("\\", "/").replace("\n", " ")]
         case S.Witness():

@@ -59,6 +59,19 @@ class Problem:
             ds.append(DisjunctData(i, lo, hi, A, const, strict, d))
         return cls(network, prop, net, ds)
 
+    def groups(self) -> list[list[DisjunctData]]:
+        """The disjuncts grouped by their exact box (a shared root needs one box, spec 4.1), in
+        order of first appearance."""
+        out = []
+        for d in self.disjuncts:
+            e = d.exact
+            same = next((g for g in out if g[0].exact.lower == e.lower and g[0].exact.upper == e.upper), None)
+            if same is None:
+                out.append([d])
+            else:
+                same.append(d)
+        return out
+
     def violated(self, d: DisjunctData, y: np.ndarray) -> np.ndarray:
         """Float test per row of y: every constraint holds (candidates for exact checking)."""
         if d.A.shape[0] == 0:

@@ -102,9 +102,9 @@ class ProofLog:
             raise RuntimeError(f"checker rejected a structural step {step}: {err.code}: {err.message}")
 
     # convenience constructors
-    def root(self, disjunct: int) -> int:
+    def root(self, disjuncts: list[int]) -> int:
         (i,) = self.ids()
-        self.must(S.Root(i, disjunct))
+        self.must(S.Root(i, tuple(disjuncts)))
         return i
 
     def split_input(self, node: int, index: int, threshold: float) -> tuple[int, int]:
@@ -125,15 +125,16 @@ class ProofLog:
         (i,) = self.ids()
         self.must(S.BoundsLayer(i, node, layer, tuple((k, j, dyadic(v)) for k, j, v in alphas)))
 
-    def close_linear(self, node: int, lambdas, alphas, betas) -> bool:
+    def close_linear(self, node: int, disjunct: int | None, lambdas, alphas, betas) -> bool:
+        """Close `disjunct` on the node (None: the node's only open disjunct)."""
         (i,) = self.ids()
         step = S.CloseLinear(i, node, tuple(dyadic(v) for v in lambdas),
                              tuple((k, j, dyadic(v)) for k, j, v in alphas),
-                             tuple((k, j, dyadic(v)) for k, j, v in betas))
+                             tuple((k, j, dyadic(v)) for k, j, v in betas), disjunct)
         return self.apply(step)
 
     def close_z3(self, node: int, model: list, seconds: float) -> bool:
-        """Close a leaf by z3 (exact LRA), giving z3 at most `seconds` (the caller's deadline);
+        """Close a leaf open for one disjunct by z3 (exact LRA), giving z3 at most `seconds` (the caller's deadline);
         when z3 finds an unsafe point instead, put it into `model` (exact inputs inside the
         property's box). Without exact replay (--no-proof) nothing decides such a leaf, so it
         is never counted as closed there."""
@@ -146,7 +147,7 @@ class ProofLog:
         if self.last_error.code == "Z3_SAT":
             from apothem_check.leaf_z3 import node_is_empty
             kn = self.session.open[node]
-            node_is_empty(self.network, self.prop.disjuncts[kn.disjunct], kn, self.session.z3_timeout_ms, model)
+            node_is_empty(self.network, self.prop.disjuncts[kn.disjuncts[0]], kn, self.session.z3_timeout_ms, model)
         return False
 
     def finish_unsat(self) -> bool:

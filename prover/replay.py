@@ -41,7 +41,7 @@ SELECT_WAIT = 3600.0  # seconds per select() call while waiting for a replay pro
 class Child:
     """A forked process replaying `nodes`; its result comes back pickled through a pipe."""
 
-    def __init__(self, search, d, nodes: list, first_id: int):
+    def __init__(self, search, group, nodes: list, first_id: int):
         self.nodes = nodes
         folder = os.path.dirname(search.log.temp) if search.log.temp else None
         fd, self.steps_path = tempfile.mkstemp(prefix=".apothem-replay-", suffix=".part", dir=folder)
@@ -52,7 +52,7 @@ class Child:
         if self.pid == 0:
             try:
                 os.close(read)
-                status = _replay_here(search, d, nodes, first_id, self.steps_path)
+                status = _replay_here(search, group, nodes, first_id, self.steps_path)
                 with os.fdopen(write, "wb") as pipe:
                     pickle.dump(status, pipe)
             finally:
@@ -88,13 +88,13 @@ class Child:
             os.unlink(self.steps_path)
 
 
-def _replay_here(search, d, nodes, first_id, steps_path) -> dict:
+def _replay_here(search, group, nodes, first_id, steps_path) -> dict:
     """In the child: replay `nodes` and describe the outcome (never raises)."""
     search.progress = False
     search.stats = Stats()  # only this process's work goes back to the parent
     search.log.redirect(steps_path, first_id)
     try:
-        search.replay(d, nodes)
+        search.replay(group, nodes)
     except Found as f:
         return {"found": (f.disjunct, list(f.xs))}
     except GiveUp as g:
@@ -110,15 +110,15 @@ def _replay_here(search, d, nodes, first_id, steps_path) -> dict:
             "steps": search.log.steps, "exact_seconds": search.log.exact_seconds, "stats": search.stats}
 
 
-def replay_in_parallel(search, d, frontier: list) -> None:
+def replay_in_parallel(search, group, frontier: list) -> None:
     groups = balance(frontier, search.s.jobs)
     log = search.log
     start = log.next_id
     children = []
     try:
         for g, nodes in enumerate(groups[1:], 1):
-            children.append(Child(search, d, nodes, start + g * ID_STRIDE))
-        search.replay(d, groups[0])
+            children.append(Child(search, group, nodes, start + g * ID_STRIDE))
+        search.replay(group, groups[0])
         if log.next_id > start + ID_STRIDE:
             raise RuntimeError("replay ran out of its id range")
         for child in children:

@@ -11,6 +11,10 @@ Session rejects is never written, the node is split instead and its subtree sear
 from the Session's own exact bounds.
 
 Input splitting serves low-dimensional inputs (ACAS Xu), ReLU phase splitting the others.
+With input splitting, the disjuncts that share one box share one tree (a shared root, spec
+4.1): every split and bounds step serves all of them, and a leaf closes each one. With ReLU
+splitting every disjunct keeps its own tree, since the neurons worth splitting depend on the
+disjunct's objective.
 Nodes are processed in batches, depth first (the kernel's open-node limit and memory stay
 small), with falsification at every batch.
 """
@@ -82,16 +86,15 @@ class Node:
     hi: np.ndarray | None
     lower: list | None           # per hidden layer (n_k,): the Session's bounds, mirrored in float
     upper: list | None
+    open: tuple = ()             # the disjuncts (indices) still open on the node
     sigmas: list | None = None   # per hidden layer (n_k,) in {-1, 0, 1} (ReLU splitting)
-    alphas: list | None = None   # warm start
-    betas: list | None = None
-    lam: np.ndarray | None = None
+    warm: dict | None = None     # disjunct -> (alphas, betas, lambdas): the parent's certificate
     depth: int = 0
     force_split: bool = False    # a close of this node was rejected by the Session
     # decision
     method: str | None = None    # bounds step emitted before the close
     layer_steps: dict | None = None  # {K: [slope hints]}: `bounds N layer K` steps (ReLU-split roots)
-    hints: tuple | None = None   # (lambdas, alphas, betas) of the close
+    hints: dict | None = None    # disjunct -> (lambdas, alphas, betas): one close per open disjunct
     split: tuple | None = None   # ("input", dim, t) or ("relu", layer, neuron)
     z3_leaf: bool = False        # every ReLU fixed yet not closed in float: decided by z3 (exact LP)
     children: list | None = None
@@ -99,8 +102,7 @@ class Node:
     size: int | None = None      # nodes in the float subtree (cached by subtree_size)
 
     def drop_arrays(self):
-        self.lo = self.hi = self.lower = self.upper = self.sigmas = None
-        self.alphas = self.betas = self.lam = None
+        self.lo = self.hi = self.lower = self.upper = self.sigmas = self.warm = None
 
 
 @dataclass
@@ -129,6 +131,11 @@ def subtree_size(n: Node) -> int:
 
 def _stack(arrs):
     return np.stack(arrs, axis=0)
+
+
+def _at(arrs, rows):
+    """Rows of every array of a per-layer list."""
+    return [a[rows] for a in arrs]
 
 
 def _float_out(v: int, up: bool) -> float:
@@ -204,27 +211,35 @@ class Search:
         self.last_attack = time.monotonic()
         return float(np.min(m))
 
-    # -- per disjunct: float search, then exact replay
-    def search(self, d: DisjunctData) -> Node:
-        """Phase 1: the complete float proof tree of disjunct d (raises Found, GiveUp, Timeout)."""
-        if d.A.shape[0] == 0:
+    # -- per group of disjuncts: float search, then exact replay
+    def groups(self) -> list[list[DisjunctData]]:
+        """The trees to build: disjuncts sharing a box together when splitting inputs."""
+        if not self.low_dim:
+            return [[d] for d in self.p.disjuncts]
+        return self.p.groups()
+
+    def search(self, group: list[DisjunctData]) -> Node:
+        """Phase 1: the complete float proof tree of a group (raises Found, GiveUp, Timeout)."""
+        if any(d.A.shape[0] == 0 for d in group):
             raise GiveUp("disjunct without output constraints (every box point is unsafe)")
         t = time.monotonic()
         try:
-            root = self._root(d)
-            self.expand(d, [root])
+            root = self._root(group)
+            self.expand(group, [root])
         finally:
             self.stats.float_seconds += time.monotonic() - t
         return root
 
-    def _root(self, d: DisjunctData) -> Node:
+    def _root(self, group: list[DisjunctData]) -> Node:
+        d = group[0]
         lower, upper = compute_bounds(self.net, d.lo[None], d.hi[None])
-        root = Node(d.lo.copy(), d.hi.copy(), [l[0] for l in lower], [u[0] for u in upper])
+        root = Node(d.lo.copy(), d.hi.copy(), [l[0] for l in lower], [u[0] for u in upper],
+                    open=tuple(e.index for e in group))
         if not self.low_dim:
             self._relu_root(d, root)
         return root
 
-    def expand(self, d: DisjunctData, roots: list[Node]):
+    def expand(self, group: list[DisjunctData], roots: list[Node]):
         stack = list(roots)
         while stack:
             self.open = len(stack)
@@ -232,34 +247,35 @@ class Search:
             batch = stack[-self.s.batch:]
             del stack[-self.s.batch:]
             if time.monotonic() - self.last_attack > self.attack_gap:
-                self.attack(d)  # fresh random restarts: sat instances with small margins
+                for d in group:
+                    self.attack(d)  # fresh random restarts: sat instances with small margins
                 self.attack_gap *= 2
             self.stats.nodes += len(batch)
             if self.low_dim:
-                stack.extend(self._input_batch(d, batch))
+                stack.extend(self._input_batch(group, batch))
             else:
-                stack.extend(self._relu_batch(d, batch))
+                stack.extend(self._relu_batch(group[0], batch))
 
-    def emit(self, d: DisjunctData, root: Node):
+    def emit(self, group: list[DisjunctData], root: Node):
         """Phase 2: replay the tree through the ProofLog (every step exactly checked), split over
         `jobs` processes when there is more than one (prover/replay.py)."""
-        root.id = self.log.root(d.index)
+        root.id = self.log.root([d.index for d in group])
         if self.s.jobs <= 1 or self.log.session is None:
-            self.replay(d, [root])
+            self.replay(group, [root])
             return
         from .replay import replay_in_parallel
-        replay_in_parallel(self, d, self._frontier(d, root, 4 * self.s.jobs))
+        replay_in_parallel(self, group, self._frontier(group, root, 4 * self.s.jobs))
 
-    def replay(self, d: DisjunctData, nodes: list[Node]):
+    def replay(self, group: list[DisjunctData], nodes: list[Node]):
         """Replay the subtrees below `nodes` depth first (the kernel's open set stays small)."""
         stack = list(reversed(nodes))
         while stack:
             n = stack.pop()
             self.open = len(stack)
             self.tick()
-            stack.extend(reversed(self._emit_node(d, n)))  # first child replayed first
+            stack.extend(reversed(self._emit_node(group, n)))  # first child replayed first
 
-    def _frontier(self, d: DisjunctData, root: Node, want: int) -> list[Node]:
+    def _frontier(self, group: list[DisjunctData], root: Node, want: int) -> list[Node]:
         """Replay the top of the tree, largest subtree first, until `want` subtrees are open."""
         frontier = [root]
         while len(frontier) < want:
@@ -267,11 +283,12 @@ class Search:
             if subtree_size(big) == 1:
                 break
             frontier.remove(big)
-            frontier.extend(self._emit_node(d, big))
+            frontier.extend(self._emit_node(group, big))
         return frontier
 
-    def _emit_node(self, d: DisjunctData, n: Node) -> list[Node]:
-        """The steps of one node: bounds, then close or split; returns the children it opened."""
+    def _emit_node(self, group: list[DisjunctData], n: Node) -> list[Node]:
+        """The steps of one node: bounds, then closes (one per open disjunct, named when the
+        root is shared) or a split; returns the children it opened."""
         if n.method is not None:
             self.log.bounds(n.id, n.method)
             self.stats.bounds_steps[n.method] += 1
@@ -280,14 +297,15 @@ class Search:
                 self.log.bounds_layer(n.id, K, hints)
                 self.stats.bounds_steps["layer"] += 1
         if n.hints is not None:
-            if self.log.close_linear(n.id, *n.hints):
+            named = len(group) > 1
+            if all(self.log.close_linear(n.id, d if named else None, *h) for d, h in n.hints.items()):
                 self.stats.closed += 1
                 return []
-            self.stats.rejected += 1
-            n = self._from_session(d, n.id)
+            self.stats.rejected += 1  # the disjuncts still open on the node are searched again
+            n = self._from_session(group, n.id)
             t = time.monotonic()
             try:
-                self.expand(d, [n])
+                self.expand(group, [n])
             finally:
                 self.stats.float_seconds += time.monotonic() - t
         if n.z3_leaf:
@@ -298,7 +316,7 @@ class Search:
                 self.stats.closed += 1
                 return []
             if model:
-                raise Found(d.index, model)  # z3's exact point; verify() re-checks it exactly
+                raise Found(n.open[0], model)  # z3's exact point; verify() re-checks it exactly
             if left < Z3_LEAF_SECONDS:
                 raise Timeout()  # z3 had all the query's remaining time: timed-out, not unknown
             raise GiveUp("a leaf without unstable neurons that z3 could not decide")
@@ -309,15 +327,16 @@ class Search:
         children, n.children = n.children, None
         return children
 
-    def _from_session(self, d: DisjunctData, node_id: int) -> Node:
+    def _from_session(self, group: list[DisjunctData], node_id: int) -> Node:
         """A float node mirroring the Session's own (exact) state of an open node, rounded
         outward; it must be split (its float close was just rejected)."""
+        d = group[0]
         kn = self.log.session.open[node_id]
         lo = np.array([_float_out(v, False) for v in kn.lo])
         hi = np.array([_float_out(v, True) for v in kn.hi])
         lower = [np.array([_float_out(v, False) for v in l]) for l in kn.lower]
         upper = [np.array([_float_out(v, True) for v in u]) for u in kn.upper]
-        n = Node(np.maximum(lo, d.lo), np.minimum(hi, d.hi), lower, upper, force_split=True)
+        n = Node(np.maximum(lo, d.lo), np.minimum(hi, d.hi), lower, upper, open=kn.disjuncts, force_split=True)
         n.id = node_id
         if not self.low_dim:
             n.sigmas = [np.zeros_like(l) for l in lower]
@@ -332,119 +351,177 @@ class Search:
         lam_r, al_r, _ = round_certificate(cert, VL, VU)
         return cert, lam_r, al_r
 
-    def _input_batch(self, d: DisjunctData, batch: list[Node]) -> list[Node]:
-        net, H = self.net, self.net.depth - 1
-        B = len(batch)
+    @staticmethod
+    def _warm(d: DisjunctData, nodes: list[Node], L, U):
+        """Start slopes and multipliers of d on `nodes`: those the parent's certificate for d
+        ended with (default slopes on L, U where there is none)."""
+        alphas0 = default_alphas(L, U)
+        warm = [(n.warm or {}).get(d.index) for n in nodes]
+        for r, w in enumerate(warm):
+            if w is not None:
+                for h, a in enumerate(w[0]):
+                    alphas0[h][r] = a
+        lam0 = _stack([w[2] for w in warm]) if d.A.shape[0] > 1 and all(w is not None for w in warm) else None
+        return alphas0, lam0
+
+    @staticmethod
+    def _add_close(n: Node, d: DisjunctData, k: int, lam_r, al_r, VL, VU) -> None:
+        """The close of disjunct d on node n from row k of a rounded certificate."""
+        lam, ah, _ = hints_of(k, lam_r, al_r, None, VL, VU)
+        n.hints = {**(n.hints or {}), d.index: (lam, ah, ())}
+
+    def _input_batch(self, group: list[DisjunctData], batch: list[Node]) -> list[Node]:
+        """One batch of input-split nodes. A node becomes a leaf when every disjunct open on it
+        closes with one set of bounds: the inherited ones (no bounds step), interval, or crown,
+        the cheapest that serves all of them; otherwise it is split, for all of them."""
+        net = self.net
+        H, B = net.depth - 1, len(batch)
         lo, hi = _stack([n.lo for n in batch]), _stack([n.hi for n in batch])
         L = [_stack([n.lower[h] for n in batch]) for h in range(H)]
         U = [_stack([n.upper[h] for n in batch]) for h in range(H)]
         ivL, ivU = compute_bounds(net, lo, hi, L, U, "interval")
-        alphas0 = default_alphas(ivL, ivU)
-        for i, n in enumerate(batch):
-            if n.alphas is not None:
-                for h in range(H):
-                    alphas0[h][i] = n.alphas[h]
-        lam0 = None
-        if d.A.shape[0] > 1 and all(n.lam is not None for n in batch):
-            lam0 = _stack([n.lam for n in batch])
         iters = self.s.root_iters if batch[0].depth == 0 else self.s.iters
-        # cheap closes first: the inherited bounds, or interval bounds
-        cert, lam_r, al_r = self._certify(d, lo, hi, ivL, ivU, alphas0, lam0, iters)
-        choice = [None] * B     # (method, VL, VU, lam_r, al_r, row)
-        for name, VL, VU in ((None, L, U), ("interval", ivL, ivU)):
-            b = evaluate(net, lo, hi, VL, VU, d.A, d.const, lam_r, al_r).bound[:, 0]
-            for i in np.nonzero(b > CLOSE_MARGIN)[0]:
-                if choice[i] is None and not batch[i].force_split:
-                    choice[i] = (name, VL, VU, lam_r, al_r, i)
-        rest = np.array([i for i in range(B) if choice[i] is None])
+        forced = np.array([n.force_split for n in batch])
+        # cheap closes first: per disjunct one certificate, optimised on interval bounds and
+        # tried with the inherited bounds and with interval bounds
+        rows = {d.index: np.array([i for i, n in enumerate(batch) if d.index in n.open], int) for d in group}
+        ds = [d for d in group if len(rows[d.index])]
+        stages = ((None, L, U), ("interval", ivL, ivU))
+        closes = {name: ~forced for name, _, _ in stages}
+        cheap, warm = {}, {}
+        for d in ds:
+            r = rows[d.index]
+            warm[d.index] = self._warm(d, [batch[i] for i in r], _at(ivL, r), _at(ivU, r))
+            _, lam_r, al_r = self._certify(d, lo[r], hi[r], _at(ivL, r), _at(ivU, r), *warm[d.index], iters)
+            cheap[d.index] = (lam_r, al_r)
+            for name, VL, VU in stages:
+                b = evaluate(net, lo[r], hi[r], _at(VL, r), _at(VU, r), d.A, d.const, lam_r, al_r).bound[:, 0]
+                closes[name][r[b <= CLOSE_MARGIN]] = False
+        method = {}  # batch index -> the cheapest stage closing every disjunct open on the node
+        for stage in stages:
+            for i in np.nonzero(closes[stage[0]])[0]:
+                method.setdefault(int(i), stage)
+        for d in ds:
+            r = rows[d.index]
+            for k, i in enumerate(r):
+                if int(i) in method:
+                    _, VL, VU = method[int(i)]
+                    self._add_close(batch[i], d, k, *cheap[d.index], _at(VL, r), _at(VU, r))
+        for i, (name, _, _) in method.items():
+            batch[i].method = name
+            batch[i].drop_arrays()
+        rest = np.array([i for i in range(B) if i not in method], int)
         if not len(rest):
-            self.stats.worst = float(np.min(cert.bound))
-            self._decide_closes(batch, choice)
             return []
-        # the others: crown bounds, with the certificate warm-started from the node's own
-        # (inherited) slopes and multipliers, not from the interval ones just optimised
-        sub = lambda a: a[rest]
-        crL, crU = compute_bounds(net, lo[rest], hi[rest], [sub(v) for v in L], [sub(v) for v in U], "crown")
-        cert_c, lam_c, al_c = self._certify(d, lo[rest], hi[rest], crL, crU, [sub(a) for a in alphas0],
-                                            None if lam0 is None else sub(lam0), iters)
-        b = evaluate(net, lo[rest], hi[rest], crL, crU, d.A, d.const, lam_c, al_c).bound[:, 0]
-        for r in np.nonzero(b > CLOSE_MARGIN)[0]:
-            if not batch[rest[r]].force_split:
-                choice[rest[r]] = ("crown", crL, crU, lam_c, al_c, int(r))
-        self.check_candidates(d, np.concatenate([cert_c.x_star, (lo[rest] + hi[rest]) / 2]))
-        for r in np.argsort(cert_c.bound)[:self.s.node_attacks]:  # local attacks in the worst boxes
-            if cert_c.bound[r] <= 0:
-                i = rest[r]
-                xs, _ = pgd(net, lo[i], hi[i], d.A, d.const, self.rng, 16, 25, cert_c.x_star[r][None])
+        left_rows, left_warm = {}, {}  # the same, restricted to the nodes left
+        for e, r in rows.items():
+            keep = np.isin(r, rest)
+            left_rows[e] = np.searchsorted(rest, r[keep])
+            if e in warm:
+                alphas0, lam0 = warm[e]
+                left_warm[e] = (_at(alphas0, keep), None if lam0 is None else lam0[keep])
+        return self._crown_stage(group, [batch[i] for i in rest], left_rows, left_warm,
+                                 lo[rest], hi[rest], _at(L, rest), _at(U, rest), iters)
+
+    def _crown_stage(self, group, nodes, rows, warm, lo, hi, L, U, iters) -> list[Node]:
+        """Nodes that cheap bounds did not close: crown bounds, a certificate per disjunct
+        warm-started from the node's own (inherited) slopes and multipliers, not from the
+        interval ones just optimised; a leaf if every open disjunct closes, else a split
+        chosen for all of them. `rows[d]`: the nodes d is open on; `warm[d]`: their start."""
+        net = self.net
+        crL, crU = compute_bounds(net, lo, hi, L, U, "crown")
+        closes = np.array([not n.force_split for n in nodes])
+        certs, attacks, worst = [], [], np.inf
+        for d in group:
+            rr = rows[d.index]
+            if not len(rr):
+                continue
+            cert, lam_c, al_c = self._certify(d, lo[rr], hi[rr], _at(crL, rr), _at(crU, rr), *warm[d.index], iters)
+            b = evaluate(net, lo[rr], hi[rr], _at(crL, rr), _at(crU, rr), d.A, d.const, lam_c, al_c).bound[:, 0]
+            closes[rr[b <= CLOSE_MARGIN]] = False
+            certs.append((d, rr, cert, lam_c, al_c))
+            self.check_candidates(d, np.concatenate([cert.x_star, (lo[rr] + hi[rr]) / 2]))
+            attacks.extend((cert.bound[k], k, d, cert, rr) for k in range(len(rr)))
+            worst = min(worst, float(np.min(cert.bound)))
+        self.stats.worst = worst
+        for bound, k, d, cert, rr in sorted(attacks, key=lambda a: a[0])[:self.s.node_attacks]:  # worst boxes
+            if bound <= 0:
+                i = rr[k]
+                xs, _ = pgd(net, lo[i], hi[i], d.A, d.const, self.rng, 16, 25, cert.x_star[k][None])
                 self.check_candidates(d, xs, limit=2)
-        self.stats.worst = float(np.min(cert_c.bound))
-        if np.any(cert.bound <= 0):
-            self.check_candidates(d, cert.x_star)
-        split_rows = [r for r, i in enumerate(rest) if choice[i] is None]
-        dims = self._choose_dims(d, split_rows, lo[rest], hi[rest], crL, crU, cert_c.lambdas, cert_c.alphas,
-                                 cert_c.bound)
+        items, child_warm = [], [{} for _ in nodes]
+        for d, rr, cert, lam_c, al_c in certs:
+            for k, r in enumerate(rr):
+                if closes[r]:
+                    self._add_close(nodes[r], d, k, lam_c, al_c, _at(crL, rr), _at(crU, rr))
+                else:
+                    child_warm[r][d.index] = (_at(cert.alphas, k), None, cert.lambdas[k])
+            on = np.nonzero(~closes[rr])[0]
+            items.append((d, rr[on], cert.lambdas[on], _at(cert.alphas, on), cert.bound[on]))
+        dims = self._choose_dims(group[0], lo, hi, crL, crU, items)
         children = []
-        for r, i in enumerate(rest):
-            if choice[i] is None:  # children inherit the Session's bounds and the crown certificate's hints
-                children.extend(self._split_input(batch[i], [a[r] for a in cert_c.alphas], cert_c.lambdas[r],
-                                                  dims[r], [v[i] for v in L], [v[i] for v in U]))
-        self._decide_closes(batch, choice)
+        for r, n in enumerate(nodes):
+            if closes[r]:
+                n.method = "crown"
+                n.drop_arrays()
+            else:  # children inherit the Session's bounds (no bounds step at a split)
+                children.extend(self._split_input(n, child_warm[r], dims[r], _at(L, r), _at(U, r)))
         return children
 
-    @staticmethod
-    def _decide_closes(batch: list[Node], choice: list) -> None:
-        """Nodes with a choice (method, VL, VU, lam_r, al_r, row) become leaves closed that way."""
-        for n, chosen in zip(batch, choice):
-            if chosen is not None:
-                name, VL, VU, lam_r, al_r, i = chosen
-                lam, ah, _ = hints_of(i, lam_r, al_r, None, VL, VU)
-                n.method, n.hints = name, (lam, ah, ())
-                n.drop_arrays()
-
-    def _choose_dims(self, d, idx, lo, hi, L, U, lam, alphas, own):
+    def _choose_dims(self, box: DisjunctData, lo, hi, L, U, items) -> dict:
         """Input dimension per node to split: the one whose two halves have the least summed
-        violation: a one-step lookahead, batched. The halves' crown bounds are intersected with
-        the node's own crown bounds (L, U) and use its certificate's slopes and multipliers, so
-        a half scores no worse than its parent (up to rounding). Scored with fresh default slopes
-        and bounds, most real splits looked worse than a split that changes nothing, and the
-        search halved one dimension down to the float grid while the others stayed wide (ACAS
-        Xu 1_1 prop_2: 173k nodes in 400 s without closing; with this, 235 nodes and 2.6 s).
-        It only ranks dimensions, so it runs in float32 (half the memory traffic of float64).
+        violation, summed over the disjuncts open on the node: a one-step lookahead, batched.
+        The halves' crown bounds are intersected with the node's own crown bounds (L, U) and
+        each disjunct's bound uses its certificate's slopes and multipliers, so a half scores
+        no worse than its parent (up to rounding). Scored with fresh default slopes and bounds,
+        most real splits looked worse than a split that changes nothing, and the search halved
+        one dimension down to the float grid while the others stayed wide (ACAS Xu 1_1 prop_2:
+        173k nodes in 400 s without closing; with this, 235 nodes and 2.6 s). It only ranks
+        dimensions, so it runs in float32 (half the memory traffic of float64).
+        `items`: per disjunct (d, node rows, lambdas, alphas, own bound) of the nodes to split.
 
-        When no split improves on the node's own bound `own` (by NO_GAIN of it), the ranking is
-        rounding noise, and the node needs more slope optimisation rather than a particular
-        split: the widest dimension (relative to the disjunct's box) is halved then. Left to
-        the noise, ACAS Xu 1_1 prop_6's disjunct 6 halved one input to 2^-20 of its width and
-        ran past 31k nodes; with the rule it closes after 2.9k."""
-        if not idx:
+        When no split improves on the nodes' own bounds `own` (by NO_GAIN of them), the ranking
+        is rounding noise, and the node needs more slope optimisation rather than a particular
+        split: the widest dimension (relative to the box) is halved then. Left to the noise,
+        ACAS Xu 1_1 prop_6's disjunct 6 halved one input to 2^-20 of its width and ran past 31k
+        nodes; with the rule it closes after 2.9k."""
+        todo = sorted({int(r) for _, rr, *_ in items for r in rr})
+        if not todo:
             return {}
-        n0 = lo.shape[1]
-        idx_a = np.array(idx)
-        k = len(idx)
-        mid = (lo[idx_a] + hi[idx_a]) / 2
-        clo = np.repeat(lo[idx_a], 2 * n0, axis=0).reshape(k, 2, n0, n0)
-        chi = np.repeat(hi[idx_a], 2 * n0, axis=0).reshape(k, 2, n0, n0)
+        at_row = {r: s for s, r in enumerate(todo)}
+        ix, n0 = np.array(todo), lo.shape[1]
+        k, twice = len(ix), 2 * n0
+        mid = (lo[ix] + hi[ix]) / 2
+        clo = np.repeat(lo[ix], twice, axis=0).reshape(k, 2, n0, n0)
+        chi = np.repeat(hi[ix], twice, axis=0).reshape(k, 2, n0, n0)
         for dim in range(n0):
             chi[:, 0, dim, dim] = mid[:, dim]
             clo[:, 1, dim, dim] = mid[:, dim]
         f32 = lambda a: a.astype(np.float32)
         clo, chi = f32(clo.reshape(-1, n0)), f32(chi.reshape(-1, n0))
-        rep = lambda a: f32(np.repeat(a[idx_a], 2 * n0, axis=0))
-        cl, cu = compute_bounds(self.net32, clo, chi, [rep(a) for a in L], [rep(a) for a in U], "crown")
-        b = evaluate(self.net32, clo, chi, cl, cu, f32(d.A), f32(d.const), rep(lam),
-                     [rep(a) for a in alphas]).bound[:, 0]
-        b = np.minimum(b.reshape(k, 2, n0), 0.0).sum(axis=1)
-        width = (hi - lo)[idx_a]
+        rep = lambda a: f32(np.repeat(a, twice, axis=0))
+        cl, cu = compute_bounds(self.net32, clo, chi, [rep(a[ix]) for a in L], [rep(a[ix]) for a in U], "crown")
+        score, noop = np.zeros((k, 2, n0)), np.zeros(k)
+        for d, rr, lam, alphas, own in items:
+            s = np.array([at_row[int(r)] for r in rr], int)
+            if not len(s):
+                continue
+            child = (s[:, None] * twice + np.arange(twice)).ravel()
+            b = evaluate(self.net32, clo[child], chi[child], _at(cl, child), _at(cu, child), f32(d.A), f32(d.const),
+                         rep(lam), [rep(a) for a in alphas]).bound[:, 0]
+            score[s] += np.minimum(b.reshape(len(s), 2, n0), 0.0)
+            noop[s] += 2 * np.minimum(own, 0.0)  # the score of a split that changes nothing
+        b = score.sum(axis=1)
+        width = (hi - lo)[ix]
         b = np.where(width > MIN_WIDTH, b, -np.inf)
         best = np.argmax(b, axis=1)
-        noop = 2 * np.minimum(own[idx_a], 0.0)  # the score of a split that changes nothing
         useless = b[np.arange(k), best] <= noop + NO_GAIN * np.abs(noop)
-        relative = np.divide(width, d.hi - d.lo, out=np.full_like(width, -np.inf), where=width > MIN_WIDTH)
+        relative = np.divide(width, box.hi - box.lo, out=np.full_like(width, -np.inf), where=width > MIN_WIDTH)
         widest = np.argmax(relative, axis=1)  # (fixed inputs have width 0: not divided)
         best = np.where(useless, widest, best)
-        return {i: int(best[r]) for r, i in enumerate(idx)}
+        return {r: int(best[s]) for s, r in enumerate(todo)}
 
-    def _split_input(self, n: Node, alphas, lam, dim: int, lower, upper) -> list[Node]:
+    def _split_input(self, n: Node, warm: dict, dim: int, lower, upper) -> list[Node]:
         if np.max(n.hi - n.lo) < MIN_WIDTH:
             raise GiveUp("box too small to split and not closed")
         mid = (n.lo[dim] + n.hi[dim]) / 2
@@ -453,7 +530,6 @@ class Search:
             t = mid
         if not n.lo[dim] < t < n.hi[dim]:
             raise GiveUp(f"cannot split dimension {dim}")
-        # children inherit the node's bounds as the Session holds them (no bounds step here)
         out = []
         for lo_t, hi_t in ((None, t), (t, None)):
             lo, hi = n.lo.copy(), n.hi.copy()
@@ -461,8 +537,7 @@ class Search:
                 hi[dim] = min(hi[dim], hi_t)
             if lo_t is not None:
                 lo[dim] = max(lo[dim], lo_t)
-            out.append(Node(lo, hi, lower, upper, alphas=alphas, lam=lam.copy(),
-                            depth=n.depth + 1))
+            out.append(Node(lo, hi, lower, upper, open=n.open, warm=warm, depth=n.depth + 1))
         n.split, n.children = ("input", dim, t), out
         n.drop_arrays()
         return out[::-1]  # low child processed first
@@ -493,16 +568,12 @@ class Search:
         L = [_stack([n.lower[h] for n in batch]) for h in range(H)]
         U = [_stack([n.upper[h] for n in batch]) for h in range(H)]
         SIG = [_stack([n.sigmas[h] for n in batch]) for h in range(H)]
-        alphas0 = default_alphas(L, U)
+        alphas0, lam0 = self._warm(d, batch, L, U)
         betas0 = [np.zeros_like(l) for l in L]
         for i, n in enumerate(batch):
-            if n.alphas is not None:
+            if n.warm is not None:
                 for h in range(H):
-                    alphas0[h][i] = n.alphas[h]
-                    betas0[h][i] = n.betas[h]
-        lam0 = None
-        if d.A.shape[0] > 1 and all(n.lam is not None for n in batch):
-            lam0 = _stack([n.lam for n in batch])
+                    betas0[h][i] = n.warm[d.index][1][h]
         iters = self.s.root_iters if batch[0].depth == 0 else self.s.iters
         cert = optimise(net, lo, hi, L, U, d.A, d.const, sigmas=SIG, alphas0=alphas0, betas0=betas0,
                         lambdas0=lam0, iters=iters, stop_at=CLOSE_MARGIN * 10)
@@ -512,7 +583,7 @@ class Search:
         b = evaluate(net, lo, hi, L, U, d.A, d.const, lam_r, al_r, SIG, be_r).bound[:, 0]
         for i, n in enumerate(batch):
             if b[i] > CLOSE_MARGIN and not n.force_split:
-                n.hints = hints_of(i, lam_r, al_r, be_r, L, U)
+                n.hints = {d.index: hints_of(i, lam_r, al_r, be_r, L, U)}
         self._close_linear_programs(d, batch, b, cert, lo, hi, L, U, SIG)
         children = []
         todo = [i for i, n in enumerate(batch) if n.hints is None]
@@ -521,7 +592,7 @@ class Search:
             if n.hints is not None:
                 n.drop_arrays()
             else:
-                children.extend(self._split_relu(n, cert, i, where[i]))
+                children.extend(self._split_relu(d, n, cert, i, where[i]))
         return children
 
     def _choose_relus(self, d, idx, cert, lo, hi, L, U, SIG) -> dict:
@@ -604,10 +675,10 @@ class Search:
         got = evaluate(self.net, lo[ix], hi[ix], sub(L), sub(U), d.A, d.const, lam_r, al_r, sub(SIG), be_r).bound[:, 0]
         for r, i in enumerate(ix):
             if got[r] > CLOSE_MARGIN:
-                batch[i].hints = hints_of(r, lam_r, al_r, be_r, sub(L), sub(U))
+                batch[i].hints = {d.index: hints_of(r, lam_r, al_r, be_r, sub(L), sub(U))}
                 self.stats.lp_leaves += 1
 
-    def _split_relu(self, n: Node, cert, i: int, where) -> list[Node]:
+    def _split_relu(self, d: DisjunctData, n: Node, cert, i: int, where) -> list[Node]:
         if where is None:  # a linear program: the float multipliers did not settle it, z3 will
             n.z3_leaf = True
             n.drop_arrays()
@@ -623,10 +694,8 @@ class Search:
                 upper[h][j] = min(upper[h][j], 0.0)
             else:
                 lower[h][j] = max(lower[h][j], 0.0)
-            out.append(Node(n.lo, n.hi, lower, upper, sig,
-                            alphas=[a_[i].copy() for a_ in cert.alphas],
-                            betas=[b_[i].copy() for b_ in cert.betas],
-                            lam=cert.lambdas[i].copy(), depth=n.depth + 1))
+            warm = ([a_[i].copy() for a_ in cert.alphas], [b_[i].copy() for b_ in cert.betas], cert.lambdas[i].copy())
+            out.append(Node(n.lo, n.hi, lower, upper, n.open, sig, {d.index: warm}, depth=n.depth + 1))
         n.split, n.children = ("relu", h + 1, j), out
         n.drop_arrays()
         return out

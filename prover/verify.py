@@ -42,11 +42,12 @@ def verify(network, prop, proof_path: str | None, timeout: float | None = None, 
         for d in problem.disjuncts:
             closest[d.index] = search.attack(d)
             search.tick()
-        # every float tree before any exact work (a Found makes that work moot), the disjuncts
-        # nearest to a violation first: a counterexample comes before the others' trees
-        trees = {d.index: search.search(d) for d in sorted(problem.disjuncts, key=lambda d: closest[d.index])}
-        for d in problem.disjuncts:
-            search.emit(d, trees[d.index])
+        # every float tree before any exact work (a Found makes that work moot), the trees of
+        # the disjuncts nearest to a violation first: a counterexample comes before the others
+        groups = sorted(search.groups(), key=lambda g: min(closest[d.index] for d in g))
+        trees = [(group, search.search(group)) for group in groups]
+        for group, tree in sorted(trees, key=lambda t: t[0][0].index):
+            search.emit(group, tree)
         search.done_progress()
         if log.finish_unsat():
             return Outcome("unsat", stats=stats())

@@ -35,8 +35,9 @@ class CheckError(Exception):
 
 @dataclass(frozen=True)
 class Node:
-    """An open node: its region (box and phases) and grid bounds valid on that region."""
-    disjunct: int
+    """An open node: its region (box and phases), grid bounds valid on that region, and the
+    disjuncts still to be shown unsafe-free on it (several when a root shares one box)."""
+    disjuncts: tuple
     lo: np.ndarray
     hi: np.ndarray
     phases: dict  # (k, j) -> +1 for z >= 0, -1 for z <= 0
@@ -99,16 +100,24 @@ class Session:
 
     # -- rules --------------------------------------------------------------------------
     def _root(self, st: S.Root) -> None:
-        if not 0 <= st.disjunct < len(self.prop.disjuncts):
-            _fail("BAD_INDEX", f"no disjunct {st.disjunct}; the property has {len(self.prop.disjuncts)}")
-        if st.disjunct in self.roots:
-            _fail("DUPLICATE_ROOT", f"disjunct {st.disjunct} already has a root")
-        d = self.prop.disjuncts[st.disjunct]
-        lo, hi = ints(map(grid_down, d.lower)), ints(map(grid_up, d.upper))
+        count = len(self.prop.disjuncts)
+        for d in st.disjuncts:
+            if not 0 <= d < count:
+                _fail("BAD_INDEX", f"no disjunct {d}; the property has {count}")
+        for i, d in enumerate(st.disjuncts):
+            if d in self.roots or d in st.disjuncts[:i]:
+                _fail("DUPLICATE_ROOT", f"disjunct {d} already has a root")
+        first = self.prop.disjuncts[st.disjuncts[0]]
+        lo, hi = ints(map(grid_down, first.lower)), ints(map(grid_up, first.upper))
+        for d in st.disjuncts[1:]:
+            other = self.prop.disjuncts[d]
+            if not (np.array_equal(lo, ints(map(grid_down, other.lower)))
+                    and np.array_equal(hi, ints(map(grid_up, other.upper)))):
+                _fail("BOX_MISMATCH", f"disjuncts {st.disjuncts[0]} and {d} do not share one box")
         lower, upper = self._interval(lo, hi, (), ())
         self._room(1)
-        self.roots.add(st.disjunct)
-        self.open[st.id] = Node(st.disjunct, lo, hi, {}, lower, upper)
+        self.roots.update(st.disjuncts)
+        self.open[st.id] = Node(tuple(sorted(st.disjuncts)), lo, hi, {}, lower, upper)
 
     def _split_input(self, st: S.SplitInput) -> None:
         node = self._node(st.node)
@@ -200,9 +209,29 @@ class Session:
             alphas[k - 1][j] = grid_down(v)
         return alphas
 
+    def _pending(self, node: Node, st) -> int:
+        """The disjunct a close step is about: named by `disjunct D`, or the node's only one."""
+        if st.disjunct is None:
+            if len(node.disjuncts) != 1:
+                _fail("BAD_DISJUNCT", f"node {st.node} is open for disjuncts {list(node.disjuncts)}: name one")
+            return node.disjuncts[0]
+        if st.disjunct not in node.disjuncts:
+            _fail("BAD_DISJUNCT", f"disjunct {st.disjunct} is not open in node {st.node} "
+                                  f"(open for {list(node.disjuncts)})")
+        return st.disjunct
+
+    def _discharge(self, node_id: int, node: Node, d: int) -> None:
+        """Disjunct d is shown unsafe-free on the node; the node closes with its last disjunct."""
+        rest = tuple(e for e in node.disjuncts if e != d)
+        if rest:
+            self.open[node_id] = replace(node, disjuncts=rest)
+        else:
+            del self.open[node_id]
+
     def _close_linear(self, st: S.CloseLinear) -> None:
         node = self._node(st.node)
-        cons = self.prop.disjuncts[node.disjunct].constraints
+        d = self._pending(node, st)
+        cons = self.prop.disjuncts[d].constraints
         if len(st.lambdas) != len(cons) or any(v < 0 for v in st.lambdas):
             _fail("BAD_LAMBDA", f"need {len(cons)} multipliers >= 0, got {[str(v) for v in st.lambdas]}")
         coeffs = [sum(lam * c.coeffs[i] for lam, c in zip(st.lambdas, cons)) for i in range(self.network.n_outputs)]
@@ -225,15 +254,16 @@ class Session:
                                   node.lower, node.upper, node.lo, node.hi, alphas, betas)
         if bound / den <= 0:
             _fail("NOT_POSITIVE", f"the certified lower bound is {describe(bound / den)}, not > 0")
-        del self.open[st.node]
+        self._discharge(st.node, node, d)
 
     def _close_z3(self, st: S.CloseZ3) -> None:
         from .leaf_z3 import node_is_empty  # z3 is loaded only when a proof uses it
         node = self._node(st.node)
-        verdict = node_is_empty(self.network, self.prop.disjuncts[node.disjunct], node, self.z3_timeout_ms)
+        d = self._pending(node, st)
+        verdict = node_is_empty(self.network, self.prop.disjuncts[d], node, self.z3_timeout_ms)
         if verdict != "unsat":
             _fail("Z3_SAT" if verdict == "sat" else "Z3_UNKNOWN", f"z3 answered {verdict} on node {st.node}")
-        del self.open[st.node]
+        self._discharge(st.node, node, d)
 
     def _hole(self, st: S.Hole) -> None:
         self._node(st.node)
@@ -260,6 +290,7 @@ class Session:
         if missing:
             _fail("MISSING_ROOT", f"disjunct {missing[0]} has no root ({len(missing)} without)")
         if self.open:
-            first = next(iter(self.open))
-            _fail("OPEN_NODES", f"node {first} is still open ({len(self.open)} open)")
+            first, node = next(iter(self.open.items()))
+            _fail("OPEN_NODES", f"node {first} is still open for disjuncts {list(node.disjuncts)} "
+                                f"({len(self.open)} open)")
         self.verdict = "unsat"

@@ -85,7 +85,7 @@ def _convert(tree: lark.Tree, line: int):
     sid, body = tree.children
     i, n, rule, a = index, number, str(body.data), body.children
     if rule == "root":
-        return S.Root(i(sid), i(a[0]), line)
+        return S.Root(i(sid), tuple(i(t) for t in a), line)
     if rule == "split_input":
         return S.SplitInput(i(sid), i(a[0]), i(a[1]), n(a[2]), i(a[3]), i(a[4]), line)
     if rule == "split_relu":
@@ -93,13 +93,15 @@ def _convert(tree: lark.Tree, line: int):
     if rule == "bounds":
         return S.Bounds(i(sid), i(a[0]), str(a[1]), line)
     groups = {g.data: g.children for g in a if isinstance(g, lark.Tree)}
+    which = i(groups["which"][0]) if "which" in groups else None
     hints = lambda name: tuple((i(t.children[0]), i(t.children[1]), n(t.children[2])) for t in groups.get(name, ()))
     if rule == "bounds_layer":
         return S.BoundsLayer(i(sid), i(a[0]), i(a[1]), hints("alphas"), line)
     if rule == "close_linear":
-        return S.CloseLinear(i(sid), i(a[0]), tuple(n(t) for t in groups["lambdas"]), hints("alphas"), hints("betas"), line)
+        return S.CloseLinear(i(sid), i(a[0]), tuple(n(t) for t in groups["lambdas"]), hints("alphas"), hints("betas"),
+                             which, line)
     if rule == "close_z3":
-        return S.CloseZ3(i(sid), i(a[0]), line)
+        return S.CloseZ3(i(sid), i(a[0]), which, line)
     if rule == "hole":
         return S.Hole(i(sid), i(a[0]), str(a[1])[1:-1], line)
     if rule == "witness":

@@ -18,7 +18,7 @@ def _step(name: str, rule: str, *fields):
     return cls
 
 
-Root = _step("Root", "root", ("id", int), ("disjunct", int))
+Root = _step("Root", "root", ("id", int), ("disjuncts", tuple))
 SplitInput = _step("SplitInput", "split", ("id", int), ("node", int), ("index", int), ("threshold", Fraction),
                    ("low", int), ("high", int))
 SplitRelu = _step("SplitRelu", "split", ("id", int), ("node", int), ("layer", int), ("neuron", int),
@@ -27,8 +27,9 @@ Bounds = _step("Bounds", "bounds", ("id", int), ("node", int), ("method", str))
 BoundsLayer = _step("BoundsLayer", "bounds", ("id", int), ("node", int), ("layer", int),
                     ("alphas", tuple, field(default=())))
 CloseLinear = _step("CloseLinear", "close", ("id", int), ("node", int), ("lambdas", tuple),
-                    ("alphas", tuple, field(default=())), ("betas", tuple, field(default=())))
-CloseZ3 = _step("CloseZ3", "close", ("id", int), ("node", int))
+                    ("alphas", tuple, field(default=())), ("betas", tuple, field(default=())),
+                    ("disjunct", int | None, field(default=None)))
+CloseZ3 = _step("CloseZ3", "close", ("id", int), ("node", int), ("disjunct", int | None, field(default=None)))
 Hole = _step("Hole", "hole", ("id", int), ("node", int), ("reason", str))
 Witness = _step("Witness", "witness", ("id", int), ("disjunct", int), ("values", tuple))
 Sat = _step("Sat", "sat", ("id", int), ("witness", int))

@@ -85,6 +85,16 @@ NET2B_RELU = """1 root 0
 A, A_EPS, N2, OPS, LAY = "abs", "abs_eps", "net2", "ops", "layer"
 LAYER_PROOF = "1 root 0\n2 bounds 1 layer 2 alpha 1 0 1/2 1 1 0x1p-1\n3 close 1 linear lambda 1\n4 unsat"
 ABS_CLOSE = "1 root 0\n2 close 1 linear lambda 1\n3 unsat"
+# net2_c: disjunct 0 (y0 >= 2) and disjunct 1 (y1 <= 1/16) share the box [-1, 1]^2
+SHARED = "1 root 0 1\n2 close 1 z3 disjunct 0\n3 close 1 linear disjunct 1 lambda 1 alpha 2 0 0 2 1 0\n4 unsat"
+# disjunct 1 closed at the root, disjunct 0 (like net2_a) in every leaf of an input-split tree;
+# NET2A_CROWN's ids times 10 make room for the root's extra close
+_TEN = {"root": (0,), "split": (0, 2, 6, 7), "bounds": (0, 2), "close": (0, 2), "unsat": (0,)}
+SHARED_SPLIT = "\n".join(
+    " ".join(str(10 * int(w)) if i in _TEN[line.split()[1]] else w for i, w in enumerate(line.split()))
+    for line in NET2A_CROWN.splitlines()).replace("10 root 0\n", "10 root 0 1\n").replace(
+    "20 bounds 10 crown\n", "20 bounds 10 crown\n25 close 10 linear disjunct 1 lambda 1 alpha 2 0 0 2 1 0\n").replace(
+    "linear lambda", "linear disjunct 0 lambda")
 
 CASES = [
     # ---------------------------------------------------------------- valid ----------------------
@@ -119,6 +129,11 @@ CASES = [
      "1 root 1\n2 close 1 linear lambda 1\n3 root 0\n4 close 3 linear lambda 1\n5 unsat"),
     ("valid", "two_constraints_two_lambdas", A, "abs_two", "valid unsat", "1 root 0\n2 close 1 linear lambda 1 1\n3 unsat"),
     ("valid", "two_constraints_zero_lambda", A, "abs_half", "valid unsat", "1 root 0\n2 close 1 linear lambda 1 0\n3 unsat"),
+    ("valid", "shared_root", N2, "net2_c", "valid unsat", SHARED),
+    ("valid", "shared_root_listed_in_other_order", N2, "net2_c", "valid unsat",
+     "1 root 1 0\n2 close 1 linear disjunct 1 lambda 1 alpha 2 0 0 2 1 0\n3 close 1 z3 disjunct 0\n4 unsat"),
+    ("valid", "shared_root_split_crown", N2, "net2_c", "valid unsat", SHARED_SPLIT),
+    ("valid", "root_close_named_disjunct", A, "abs_neg", "valid unsat", "1 root 0\n2 close 1 linear disjunct 0 lambda 1\n3 unsat"),
     ("valid", "ops_network", OPS, "ops_a", "valid unsat", "1 root 0\n2 bounds 1 crown\n3 close 1 linear lambda 1\n4 unsat"),
     ("valid", "input_split_threshold_outside_box", A, "abs_neg",
      "valid unsat", "1 root 0\n2 split 1 input 0 5 3 4\n5 close 3 linear lambda 1\n6 close 4 z3\n7 unsat"),
@@ -170,6 +185,22 @@ CASES = [
     # ---------------------------------------------------------------- rule-specific -------------
     ("invalid", "duplicate_root", A, "abs_neg", "invalid step 3 DUPLICATE_ROOT", "1 root 0\n2 close 1 z3\n3 root 0\n4 unsat"),
     ("invalid", "duplicate_root_open", A, "abs_or", "invalid step 2 DUPLICATE_ROOT", "1 root 1\n2 root 1\n3 unsat"),
+    ("invalid", "shared_root_close_unnamed", N2, "net2_c", "invalid step 2 BAD_DISJUNCT", "1 root 0 1\n2 close 1 z3\n3 unsat"),
+    ("invalid", "shared_root_closed_twice", N2, "net2_c", "invalid step 3 BAD_DISJUNCT",
+     "1 root 0 1\n2 close 1 z3 disjunct 0\n3 close 1 z3 disjunct 0\n4 unsat"),
+    ("invalid", "close_disjunct_of_other_node", N2, "net2_c", "invalid step 2 BAD_DISJUNCT",
+     "1 root 0\n2 close 1 linear disjunct 1 lambda 1 alpha 2 0 0 2 1 0\n3 unsat"),
+    ("invalid", "shared_root_certificate_of_other_disjunct", N2, "net2_c", "invalid step 2 NOT_POSITIVE",
+     "1 root 0 1\n2 close 1 linear disjunct 0 lambda 1 alpha 2 0 0 2 1 0\n3 unsat"),
+    ("invalid", "shared_root_one_disjunct_left", N2, "net2_c", "invalid step 3 OPEN_NODES",
+     "1 root 0 1\n2 close 1 z3 disjunct 0\n3 unsat"),
+    ("invalid", "shared_root_leaf_left", N2, "net2_c", "invalid step 340 OPEN_NODES",
+     SHARED_SPLIT.replace("330 close 290 linear disjunct 0 lambda 1\n", "")),
+    ("invalid", "shared_root_repeated_disjunct", N2, "net2_c", "invalid step 1 DUPLICATE_ROOT", "1 root 0 0\n2 unsat"),
+    ("invalid", "shared_root_after_root", N2, "net2_c", "invalid step 3 DUPLICATE_ROOT",
+     "1 root 1\n2 close 1 linear lambda 1 alpha 2 0 0 2 1 0\n3 root 0 1\n4 unsat"),
+    ("invalid", "shared_root_bad_disjunct", N2, "net2_c", "invalid step 1 BAD_INDEX", "1 root 0 2\n2 unsat"),
+    ("invalid", "shared_root_boxes_differ", A, "abs_or", "invalid step 1 BOX_MISMATCH", "1 root 0 1\n2 unsat"),
     ("invalid", "already_split", A, "abs_one", "invalid step 5 ALREADY_SPLIT",
      "1 root 0\n2 split 1 relu 1 0 3 4\n5 split 4 relu 1 0 6 7\n8 unsat"),
     ("invalid", "already_split_after_input_split", N2, "net2_b", "invalid step 8 ALREADY_SPLIT",
@@ -286,6 +317,10 @@ CASES = [
     ("parse_error", "alpha_pair", N2, "net2_b", "invalid PARSE", "1 root 0\n2 close 1 linear lambda 1 alpha 2 0\n3 unsat"),
     ("parse_error", "beta_before_alpha", A, "abs_one", "invalid PARSE",
      "1 root 0\n2 split 1 relu 1 0 3 4\n5 close 3 linear lambda 1 beta 1 0 1 alpha 1 1 1\n6 unsat"),
+    ("parse_error", "root_without_disjunct", A, "abs_neg", "invalid PARSE", "1 root\n2 unsat"),
+    ("parse_error", "disjunct_after_lambda", A, "abs_neg", "invalid PARSE", "1 root 0\n2 close 1 linear lambda 1 disjunct 0\n3 unsat"),
+    ("parse_error", "disjunct_without_index", A, "abs_neg", "invalid PARSE", "1 root 0\n2 close 1 z3 disjunct\n3 unsat"),
+    ("parse_error", "disjunct_twice", N2, "net2_c", "invalid PARSE", "1 root 0 1\n2 close 1 z3 disjunct 0 1\n3 unsat"),
     ("parse_error", "bounds_unknown_method", A, "abs_neg", "invalid PARSE", "1 root 0\n2 bounds 1 lp\n3 unsat"),
     ("parse_error", "hole_unquoted", A, "abs_neg", "invalid PARSE", "1 root 0\n2 hole 1 reason\n3 unsat"),
     ("parse_error", "hole_unterminated", A, "abs_neg", "invalid PARSE", '1 root 0\n2 hole 1 "reason\n3 unsat'),

@@ -158,9 +158,9 @@ def test_rejected_limit_step_leaves_the_session_unchanged(monkeypatch):
     monkeypatch.setattr(kernel, "MAX_OPEN_NODES", 3)
     net, prop = load(ABS, MODELS / "abs_or.vnnlib")
     session = Session(net, prop)
-    session.apply(S.Root(1, 0))
+    session.apply(S.Root(1, (0,)))
     session.apply(S.SplitInput(2, 1, 0, Fraction(3, 4), 3, 4))
-    session.apply(S.Root(5, 1))
+    session.apply(S.Root(5, (1,)))
     before = (set(session.open), set(session.roots), session.last_id)
     with pytest.raises(CheckError) as err:
         session.apply(S.SplitInput(6, 3, 0, Fraction(5, 8), 7, 8))

@@ -25,7 +25,7 @@ from proof_format.writer import format_step
 NET, PROP = MODELS / "abs_eps.onnx", MODELS / "abs_zero.vnnlib"
 EPS = Fraction(1, 2 ** 60)
 F1 = Fraction(1)
-BASE = [S.Root(1, 0), S.SplitRelu(2, 1, 1, 0, 3, 4),
+BASE = [S.Root(1, (0,)), S.SplitRelu(2, 1, 1, 0, 3, 4),
         S.CloseLinear(5, 3, (F1,), ((1, 1, F1),), ((1, 0, F1),)),
         S.CloseLinear(6, 4, (F1,), (), ((1, 0, F1),)), S.Unsat(7)]
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -141,6 +141,42 @@ def test_premise_pointing_forward(tmp_path, mutate, codes):
     assert result.verdict == "invalid" and result.error.code in codes and result.error.step is not None
 
 
+# --- closes naming their disjunct (golden/valid/shared_root_split_crown) ----------------------------
+def _shared_steps():
+    from helpers import read_steps
+    return read_steps(GOLDEN / "valid" / "shared_root_split_crown.apf")[1]
+
+
+def _renamed(step, disjunct):
+    return S.CloseLinear(step.id, step.node, step.lambdas, step.alphas, step.betas, disjunct)
+
+
+SHARED_CLOSES = [i for i, s in enumerate(_shared_steps()) if isinstance(s, S.CloseLinear)]
+
+
+@pytest.mark.parametrize("index", SHARED_CLOSES)
+def test_shared_root_close_for_the_other_disjunct(tmp_path, index):
+    """Root 10 is open for disjuncts 0 and 1; its close names 1, every leaf's names 0. Naming the
+    other disjunct is rejected at that step: at the root the certificate is not one for
+    disjunct 0; in a leaf disjunct 1 is no longer open (closed at the root)."""
+    steps = _shared_steps()
+    old = steps[index]
+    steps[index] = _renamed(old, 1 - old.disjunct)
+    expected = "NOT_POSITIVE" if old.node == 10 else "BAD_DISJUNCT"
+    assert outcome(run(steps, tmp_path, MODELS / "net2.onnx", MODELS / "net2_c.vnnlib")) == \
+        f"invalid step {old.id} {expected}"
+
+
+@pytest.mark.parametrize("index", SHARED_CLOSES)
+def test_shared_root_unnamed_close(tmp_path, index):
+    """Leaving the disjunct out is accepted exactly where one disjunct is open (the leaves)."""
+    steps = _shared_steps()
+    old = steps[index]
+    steps[index] = _renamed(old, None)
+    expected = f"invalid step {old.id} BAD_DISJUNCT" if old.node == 10 else "valid unsat"
+    assert outcome(run(steps, tmp_path, MODELS / "net2.onnx", MODELS / "net2_c.vnnlib")) == expected
+
+
 # --- split thresholds on net2 (golden/valid/input_splits_crown) -----------------------------------
 def _net2_steps():
     from helpers import read_steps
@@ -196,7 +232,7 @@ def test_changed_input_box(tmp_path, new_box):
         from apothem_check.leaf_z3 import node_is_empty
         n, p = load(net, edited)
         s = Session(n, p)
-        s.apply(S.Root(1, 0))
+        s.apply(S.Root(1, (0,)))
         assert node_is_empty(n, p.disjuncts[0], s.open[1], 60_000) == "unsat"
 
 

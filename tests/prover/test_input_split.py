@@ -32,8 +32,8 @@ def _float_search(benchmarks, prop: str, seconds: float):
 
 def test_acas_1_1_prop_2_closes_in_few_nodes(benchmarks):
     problem, search = _float_search(benchmarks, "prop_2", 120)
-    for d in problem.disjuncts:
-        search.search(d)
+    for group in search.groups():
+        search.search(group)
     assert search.stats.nodes <= 2000, search.stats
 
 
@@ -41,5 +41,5 @@ def test_acas_1_1_prop_6_disjunct_6_closes_when_no_split_helps(benchmarks):
     """Where no split improves the node's bound, the widest dimension is halved; left to
     rounding noise, the lookahead halved one input to 2^-20 of its width (31k nodes, open)."""
     problem, search = _float_search(benchmarks, "prop_6", 150)
-    search.search(problem.disjuncts[6])
+    search.search([problem.disjuncts[6]])
     assert search.stats.nodes <= 6000, search.stats

@@ -69,6 +69,51 @@ def test_acasxu(benchmarks, tmp_path, net, prop):
                   f"vnnlib/prop_{prop}.vnnlib", tmp_path, timeout=100)
 
 
+def _closes_by_node(proof: Path) -> dict:
+    out = {}
+    for line in proof.read_text().splitlines():
+        words = line.split()
+        if len(words) > 3 and words[1] == "close":
+            out.setdefault(words[2], []).append(words[words.index("disjunct") + 1])
+    return out
+
+
+def test_acasxu_disjuncts_sharing_a_box_share_a_root(benchmarks, tmp_path):
+    """prop_10 ("Y_0 is minimal") is 4 disjuncts over one box: one tree serves them all, with one
+    root for the four and, in every leaf, a close naming each of them."""
+    assert_agrees(benchmarks / "acasxu", "onnx/ACASXU_run2a_4_5_batch_2000.onnx", "vnnlib/prop_10.vnnlib",
+                  tmp_path, timeout=100)
+    proof = tmp_path / "proof.apf"
+    roots = [line.split()[2:] for line in proof.read_text().splitlines() if " root " in line]
+    assert roots == [["0", "1", "2", "3"]]
+    leaves = _closes_by_node(proof)
+    assert len(leaves) > 1 and all(sorted(ds) == ["0", "1", "2", "3"] for ds in leaves.values())
+
+
+def test_rejected_close_in_a_shared_root_resplits_the_rest(benchmarks, tmp_path, monkeypatch):
+    """When a leaf's second close is rejected, the first disjunct stays closed on the node and
+    only the others are searched again below it; the proof is still complete and valid."""
+    from prover.proof import ProofLog
+    real = ProofLog.close_linear
+    calls = {"n": 0, "node": None}
+
+    def reject_second(self, node, disjunct, lambdas, alphas, betas):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            calls["node"] = node
+            self.rejected += 1
+            return False
+        return real(self, node, disjunct, lambdas, alphas, betas)
+
+    monkeypatch.setattr(ProofLog, "close_linear", reject_second)
+    out = assert_agrees(benchmarks / "acasxu", "onnx/ACASXU_run2a_4_5_batch_2000.onnx", "vnnlib/prop_10.vnnlib",
+                        tmp_path, timeout=100)
+    assert out.stats["rejected_closes"] == 1
+    text = (tmp_path / "proof.apf").read_text()
+    assert f" split {calls['node']} input " in text  # the node was split after its first close
+    assert len(_closes_by_node(tmp_path / "proof.apf")[str(calls["node"])]) == 1
+
+
 @pytest.mark.parametrize("prop", ["prop_1_0.05", "prop_0_0.03"])
 def test_mnist_fc_256x2(benchmarks, tmp_path, prop):
     assert_agrees(benchmarks / "mnist_fc", "onnx/mnist-net_256x2.onnx", f"vnnlib_2021/{prop}.vnnlib",
@@ -145,12 +190,12 @@ def test_rejected_close_is_split_not_emitted(benchmarks, tmp_path, monkeypatch):
     real = ProofLog.close_linear
     calls = {"n": 0}
 
-    def reject_first(self, node, lambdas, alphas, betas):
+    def reject_first(self, node, disjunct, lambdas, alphas, betas):
         calls["n"] += 1
         if calls["n"] == 1:  # behave as the kernel does on NOT_POSITIVE: state unchanged, False
             self.rejected += 1
             return False
-        return real(self, node, lambdas, alphas, betas)
+        return real(self, node, disjunct, lambdas, alphas, betas)
 
     monkeypatch.setattr(ProofLog, "close_linear", reject_first)
     out = assert_agrees(benchmarks / "test", "test_unsat.onnx", "test_prop.vnnlib", tmp_path)

@@ -49,12 +49,12 @@ def test_a_close_rejected_in_a_child_is_resplit_there(benchmarks, tmp_path, monk
     real = ProofLog.close_linear
     seen = {"n": 0}
 
-    def reject_first_child_close(self, node, lambdas, alphas, betas):
+    def reject_first_child_close(self, node, disjunct, lambdas, alphas, betas):
         if node > ID_STRIDE and seen["n"] == 0:  # the fork copies this state: once per child
             seen["n"] += 1
             self.rejected += 1
             return False
-        return real(self, node, lambdas, alphas, betas)
+        return real(self, node, disjunct, lambdas, alphas, betas)
 
     monkeypatch.setattr(ProofLog, "close_linear", reject_first_child_close)
     network, prop, proof, out = _run(benchmarks, tmp_path, 2)
