@@ -95,7 +95,8 @@ def _objs(values) -> np.ndarray:
 def _exact(arr: np.ndarray, what: str) -> np.ndarray:
     """Exact Fractions of a numeric array (float16/32/64 widen to float64 exactly)."""
     if arr.dtype.kind == "f":
-        flat = arr.astype(np.float64).ravel().tolist()
+        with np.errstate(invalid="ignore"):  # a NaN widens to NaN, rejected just below
+            flat = arr.astype(np.float64).ravel().tolist()
     elif arr.dtype.kind in "iu":
         flat = [int(v) for v in arr.ravel().tolist()]
     else:
