@@ -382,6 +382,7 @@ class Search:
         ivL, ivU = compute_bounds(net, lo, hi, L, U, "interval")
         iters = self.s.root_iters if batch[0].depth == 0 else self.s.iters
         forced = np.array([n.force_split for n in batch])
+        self.stats.worst = np.inf
         # cheap closes first: per disjunct one certificate, optimised on interval bounds and
         # tried with the inherited bounds and with interval bounds
         rows = {d.index: np.array([i for i, n in enumerate(batch) if d.index in n.open], int) for d in group}
@@ -392,8 +393,11 @@ class Search:
         for d in ds:
             r = rows[d.index]
             warm[d.index] = self._warm(d, [batch[i] for i in r], _at(ivL, r), _at(ivU, r))
-            _, lam_r, al_r = self._certify(d, lo[r], hi[r], _at(ivL, r), _at(ivU, r), *warm[d.index], iters)
+            cert, lam_r, al_r = self._certify(d, lo[r], hi[r], _at(ivL, r), _at(ivU, r), *warm[d.index], iters)
             cheap[d.index] = (lam_r, al_r)
+            self.stats.worst = min(self.stats.worst, float(np.min(cert.bound)))  # (progress display)
+            if np.any(cert.bound <= 0):
+                self.check_candidates(d, cert.x_star)
             for name, VL, VU in stages:
                 b = evaluate(net, lo[r], hi[r], _at(VL, r), _at(VU, r), d.A, d.const, lam_r, al_r).bound[:, 0]
                 closes[name][r[b <= CLOSE_MARGIN]] = False
@@ -443,7 +447,7 @@ class Search:
             self.check_candidates(d, np.concatenate([cert.x_star, (lo[rr] + hi[rr]) / 2]))
             attacks.extend((cert.bound[k], k, d, cert, rr) for k in range(len(rr)))
             worst = min(worst, float(np.min(cert.bound)))
-        self.stats.worst = worst
+        self.stats.worst = min(self.stats.worst, worst)
         for bound, k, d, cert, rr in sorted(attacks, key=lambda a: a[0])[:self.s.node_attacks]:  # worst boxes
             if bound <= 0:
                 i = rr[k]
@@ -663,19 +667,19 @@ class Search:
         if not empty:
             return
         ix = np.array([i for i, _ in empty])
-        sub = lambda arrs: [a[ix] for a in arrs]
         lam = np.stack([s.lambdas for _, s in empty])
         if d.A.shape[0] and np.any(lam.max(axis=1) <= 0):  # the splits alone are contradictory
             lam = np.maximum(lam, 1e-9 * np.max([np.max(np.concatenate(s.betas)) for _, s in empty]))
-        found = Certificate(np.array([s.t for _, s in empty]), lam, [np.zeros_like(v) for v in sub(L)],
+        found = Certificate(np.array([s.t for _, s in empty]), lam, [np.zeros_like(v) for v in _at(L, ix)],
                             [np.stack([s.betas[h] for _, s in empty]) for h in range(H)], None, None, None)
         # full float precision: a leaf the LP shows empty by 1e-7 lost that much to 30-bit
         # hints (ppnn maximal-box boxes) and went to z3, which a float-only search cannot run
-        lam_r, al_r, be_r = round_certificate(found, sub(L), sub(U), sub(SIG), bits=52)
-        got = evaluate(self.net, lo[ix], hi[ix], sub(L), sub(U), d.A, d.const, lam_r, al_r, sub(SIG), be_r).bound[:, 0]
+        lam_r, al_r, be_r = round_certificate(found, _at(L, ix), _at(U, ix), _at(SIG, ix), bits=52)
+        got = evaluate(self.net, lo[ix], hi[ix], _at(L, ix), _at(U, ix), d.A, d.const, lam_r, al_r, _at(SIG, ix),
+                       be_r).bound[:, 0]
         for r, i in enumerate(ix):
             if got[r] > CLOSE_MARGIN:
-                batch[i].hints = {d.index: hints_of(r, lam_r, al_r, be_r, sub(L), sub(U))}
+                batch[i].hints = {d.index: hints_of(r, lam_r, al_r, be_r, _at(L, ix), _at(U, ix))}
                 self.stats.lp_leaves += 1
 
     def _split_relu(self, d: DisjunctData, n: Node, cert, i: int, where) -> list[Node]:
