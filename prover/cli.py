@@ -135,13 +135,19 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "supports":
-            return _supports(args)
-        if hasattr(args, "handler"):
-            return args.handler(args)
-        return _verify(args)
+            code = _supports(args)
+        elif hasattr(args, "handler"):
+            code = args.handler(args)
+        else:
+            code = _verify(args)
+        sys.stdout.flush()  # a reader gone early shows here, not as an error at exit
+        return code
     except KeyboardInterrupt:
         print("unknown")
         return 130
+    except BrokenPipeError:  # the reader closed stdout (`| head -1`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 141
     except Exception as err:  # never a traceback for users
         if os.environ.get("APOTHEM_DEBUG"):
             raise

@@ -99,3 +99,60 @@ def test_lp_certificates_keep_full_float_precision_when_rounded(seed):
     exact = bound(sol.lambdas[None] / scale, [b[None] / scale for b in sol.betas])
     lam, _, betas = round_certificate(cert, L, U, S, bits=52)
     assert abs(bound(lam, betas) - exact) <= 1e-12 * max(1.0, abs(exact))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_piece_minimum_stays_in_the_box_and_never_raises_the_margin(seed):
+    from prover.engine.leaf_lp import piece_minimum
+    net, lo, hi, sigmas, lower, upper, A, const = _leaf(seed)
+    A2 = np.vstack([A, np.random.default_rng(seed).normal(size=(1, 2))])  # two rows: a max of both
+    const2 = np.append(const, 0.0)
+    margin = lambda x: float(np.max(A2 @ net.forward(x[None])[0] + const2))
+    for x in np.random.default_rng(seed + 100).uniform(lo, hi, (5, 3)):
+        y = piece_minimum(net, lo, hi, A2, const2, x)
+        assert np.all(y >= lo) and np.all(y <= hi)
+        assert margin(y) <= margin(x)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_piece_minimum_finds_a_counterexample_in_a_corner_of_an_affine_network(seed):
+    """Every ReLU active on the whole box: the network is one affine piece. The output row is
+    below 0 only within 0.01 of its least value, at the corner its coefficients' signs pick;
+    the polished point of a random start is there."""
+    from prover.engine.leaf_lp import piece_minimum
+    rng = np.random.default_rng(seed)
+    w1, w2 = rng.normal(size=(4, 3)), rng.normal(size=(2, 4))
+    net = FloatNet((w1, w2), (np.abs(w1).sum(axis=1) + 1.0, rng.normal(size=2)))  # z > 0 on [-1, 1]^3
+    lo, hi = -np.ones(3), np.ones(3)
+    A = rng.normal(size=(1, 2))
+    row = lambda x, c: float((A @ net.forward(x[None])[0])[0] + c)
+    corner = np.where(A[0] @ w2 @ w1 > 0, lo, hi)
+    const = -row(corner, 0.0) - 0.01                    # least value of the row: -0.01
+    start = rng.uniform(lo, hi)
+    assert row(start, const) > 0
+    assert row(piece_minimum(net, lo, hi, A, np.array([const]), start), const) <= 0
+
+
+def test_rugged_attack_finds_acas_1_9_prop_7_at_the_root(benchmarks):
+    """ACAS Xu 1_9 prop_7 (sat): its counterexamples have margins of about -1e-5 among many local
+    minima just above 0. The polished root attack finds one, exactly unsafe, for the default
+    seed; without the polish the default seed's root attack misses it."""
+    import time
+
+    from apothem_check.network import load_network
+    from apothem_check.vnnlib import load_property
+    from prover.problem import Problem, exact_unsafe
+    from prover.search import Found, Search
+
+    class NoProof:
+        session = None
+
+    folder = benchmarks / "acasxu"
+    network = load_network(folder / "onnx/ACASXU_run2a_1_9_batch_2000.onnx")
+    prop = load_property(folder / "vnnlib/prop_7.vnnlib", network.n_inputs, network.n_outputs)
+    problem = Problem.of(network, prop)
+    search = Search(problem, NoProof(), time.monotonic() + 60)
+    with pytest.raises(Found) as found:
+        for d in problem.disjuncts:
+            search.attack(d)
+    assert exact_unsafe(network, problem.disjuncts[found.value.disjunct], found.value.xs)

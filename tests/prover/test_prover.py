@@ -183,6 +183,19 @@ def test_console_entry_point_runs_without_traceback(tmp_path):
     assert r.stdout.splitlines()[0] == "error" and "Traceback" not in r.stderr
 
 
+def test_reader_closing_stdout_early_gives_no_traceback(benchmarks, tmp_path):
+    """`apothem verify ... | head -1` on a sat query: the assignment after the verdict meets a
+    closed pipe."""
+    folder = benchmarks / "test"
+    p = subprocess.Popen([sys.executable, "-m", "prover.cli", "verify", str(folder / "test_prop.vnnlib"),
+                          "--network", str(folder / "test_sat.onnx"), "--proof", str(tmp_path / "p.apf")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                         env={"PYTHONPATH": f"{ROOT}:{ROOT / 'checker'}", "PATH": "/usr/bin:/bin"})
+    p.stdout.close()  # the reader is gone before the first line
+    err = p.stderr.read().decode()
+    assert p.wait() == 141 and "Traceback" not in err and "internal error" not in err
+
+
 def test_rejected_close_is_split_not_emitted(benchmarks, tmp_path, monkeypatch):
     """A close the in-process Session rejects is never written: the node is re-split from the
     Session's exact bounds and the proof is still complete and valid."""
