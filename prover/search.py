@@ -676,19 +676,19 @@ class Search:
         if not empty:
             return
         ix = np.array([i for i, _ in empty])
+        Li, Ui, Si = _at(L, ix), _at(U, ix), _at(SIG, ix)   # the empty leaves' rows, sliced once
         lam = np.stack([s.lambdas for _, s in empty])
         if d.A.shape[0] and np.any(lam.max(axis=1) <= 0):  # the splits alone are contradictory
             lam = np.maximum(lam, 1e-9 * np.max([np.max(np.concatenate(s.betas)) for _, s in empty]))
-        found = Certificate(np.array([s.t for _, s in empty]), lam, [np.zeros_like(v) for v in _at(L, ix)],
+        found = Certificate(np.array([s.t for _, s in empty]), lam, [np.zeros_like(v) for v in Li],
                             [np.stack([s.betas[h] for _, s in empty]) for h in range(H)], None, None, None)
         # full float precision: a leaf the LP shows empty by 1e-7 lost that much to 30-bit
         # hints (ppnn maximal-box boxes) and went to z3, which a float-only search cannot run
-        lam_r, al_r, be_r = round_certificate(found, _at(L, ix), _at(U, ix), _at(SIG, ix), bits=52)
-        got = evaluate(self.net, lo[ix], hi[ix], _at(L, ix), _at(U, ix), d.A, d.const, lam_r, al_r, _at(SIG, ix),
-                       be_r).bound[:, 0]
+        lam_r, al_r, be_r = round_certificate(found, Li, Ui, Si, bits=52)
+        got = evaluate(self.net, lo[ix], hi[ix], Li, Ui, d.A, d.const, lam_r, al_r, Si, be_r).bound[:, 0]
         for r, i in enumerate(ix):
             if got[r] > CLOSE_MARGIN:
-                batch[i].hints = {d.index: hints_of(r, lam_r, al_r, be_r, _at(L, ix), _at(U, ix))}
+                batch[i].hints = {d.index: hints_of(r, lam_r, al_r, be_r, Li, Ui)}
                 self.stats.lp_leaves += 1
 
     def _split_relu(self, d: DisjunctData, n: Node, cert, i: int, where) -> list[Node]:
