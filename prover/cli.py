@@ -106,7 +106,7 @@ def _verify(args) -> int:
         spec = args.network[0]
         path = spec.split("=", 1)[1] if "=" in spec and not os.path.exists(spec) else spec
         network = load_network(path)
-        prop = load_property(args.query, network.n_inputs, network.n_outputs)
+        prop = load_property(args.query, network.input_shape, network.output_shape)
     except InputError as err:
         print("error")
         sys.stderr.write(f"apothem: error: {err.code}: {err.message}\n")

@@ -6,11 +6,23 @@ from fractions import Fraction
 import z3
 
 from .exact import ONE
+from .kernel import CheckError
+
+
+MAX_Z3_DIGITS = 4000  # z3 takes numbers as decimal text; Python refuses ints beyond 4,300 digits
+
+
+def _int(v: int) -> int:
+    """An integer z3 can be given (as text): beyond MAX_Z3_DIGITS the leaf is refused, not crashed."""
+    if abs(v).bit_length() > MAX_Z3_DIGITS * 3.32:
+        raise CheckError("LIMIT", f"an exact value of about {int(abs(v).bit_length() / 3.32)} digits is too "
+                                  f"large for the z3 leaf (limit {MAX_Z3_DIGITS} digits)")
+    return v
 
 
 def _q(v) -> z3.ArithRef:
     v = Fraction(v)
-    return z3.RealVal(f"{v.numerator}/{v.denominator}")
+    return z3.RealVal(f"{_int(v.numerator)}/{_int(v.denominator)}")
 
 
 def node_is_empty(network, disjunct, node, timeout_ms: int, model: list | None = None) -> str:
@@ -30,7 +42,7 @@ def node_is_empty(network, disjunct, node, timeout_ms: int, model: list | None =
         z = []
         for j, (row, b) in enumerate(zip(layer.weight, layer.bias)):
             zj = z3.Real(f"z{k}_{j}")
-            solver.add(zj * layer.denominator == z3.Sum([int(w) * v for w, v in zip(row, h) if w != 0] + [_q(b)]))
+            solver.add(zj * _int(layer.denominator) == z3.Sum([_int(int(w)) * v for w, v in zip(row, h) if w != 0] + [_q(b)]))
             z.append(zj)
         if not layer.relu:
             h = z

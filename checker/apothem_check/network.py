@@ -279,6 +279,10 @@ def load_network(path) -> Network:
         onnx.checker.check_model(model)
     except Exception as e:  # protobuf, checker and OS errors alike: the file is unusable
         raise InputError("ONNX_MALFORMED", f"cannot read ONNX model {path}: {e}") from None
+    try:  # strict type and shape inference: a graph no runtime would load proves nothing about it
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as e:
+        raise InputError("ONNX_TYPE", f"the ONNX model {path} does not type-check: {str(e).strip()[:300]}") from None
     g = model.graph
     if any(t.data_location == onnx.TensorProto.EXTERNAL for t in g.initializer):
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "external tensor data (not covered by the file hash)")

@@ -53,7 +53,10 @@ def index(text) -> int:
 RULE_WORDS = {"split_input": ("split", "input"), "split_relu": ("split", "relu"),
               "bounds_layer": ("bounds", "layer"),
               "close_linear": ("close", "linear"), "close_z3": ("close", "z3")}
-_WORD = re.compile(r"[^\s\"]+")
+# A binary item is exactly one token of the text form: a number or a keyword (so no comment
+# character, no two tokens glued together, nothing the text lexer would read differently).
+_TOKEN = re.compile(r"-?(0x[0-9a-fA-F]+(\.[0-9a-fA-F]*)?p[+-]?[0-9]+|[0-9]+(\.[0-9]+|/[0-9]+)?)|[a-z][a-z0-9]*")
+_RULES = ("root", "bounds", "hole", "witness", "sat", "unsat", *RULE_WORDS)
 
 
 def record_line(record) -> str:
@@ -68,8 +71,9 @@ def record_line(record) -> str:
         for item in group:
             words.extend(item if isinstance(item, list) else [item])
     reason = words.pop() if rule == "hole" and len(words) == 2 and isinstance(words[1], str) else None
-    if not all(isinstance(w, str) and _WORD.fullmatch(w) for w in [sid, rule, *words]):
-        raise CheckError("PARSE", f"binary step {str(sid)[:20]}: every item must be a token of the text form")
+    if rule not in _RULES or not all(isinstance(w, str) and _TOKEN.fullmatch(w) for w in [sid, *words]):
+        raise CheckError("PARSE", f"binary step {str(sid)[:20]}: the rule must be one of {', '.join(_RULES)} "
+                                  "and every item one token of the text form (a number or a keyword)")
     verb, kind = RULE_WORDS.get(rule, (rule, None))
     if kind is not None:
         words = words[:1] + [kind] + words[1:]

@@ -14,7 +14,7 @@ import hashlib
 import itertools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from .errors import InputError
 MAX_DEPTH = 10_000        # parenthesis nesting (z3's parser recurses in C)
 MAX_DISJUNCTS = 100_000   # size of the DNF
 MAX_EXPONENT = 1_000      # |e| in 1.5e<e>: bounds the integers Fraction(text) builds
+MAX_DIGITS = 4_000        # of a number's exact numerator and denominator (z3 reads them as decimal text)
 SUPPORTED_VERSIONS = ("1", "2")
 _VAR = re.compile(r"([XY])_(0|[1-9][0-9]*)")
 
@@ -54,6 +55,7 @@ class Property:
     disjuncts: tuple[Disjunct, ...]
     sha256: str
     version: str
+    shapes: tuple | None = field(default=None, compare=False)  # (input, output): what a v2 header was checked against
 
 
 @functools.cache
@@ -106,7 +108,10 @@ def _number(tok: lark.Token) -> Fraction:
     try:
         if exp and abs(int(exp.group(1))) > MAX_EXPONENT:
             raise ValueError("exponent too large")
-        return Fraction(str(tok))  # exact: "0.1" is 1/10, "1.5E+3" is 1500
+        q = Fraction(str(tok))  # exact: "0.1" is 1/10, "1.5E+3" is 1500
+        if max(abs(q.numerator), q.denominator).bit_length() > MAX_DIGITS * 3.32:
+            raise ValueError(f"more than {MAX_DIGITS} digits")
+        return q
     except ValueError as e:
         raise InputError("VNNLIB_NUMBER", f"{_where(tok)}: number {str(tok)[:40]!r} not accepted: {e}") from None
 
@@ -223,9 +228,20 @@ def _head(cmd) -> str:
     return str(cmd.children[0]) if ok and isinstance(cmd.children[0], lark.Token) else ""
 
 
-def _header(cmds: list, sizes: tuple, text: str) -> tuple:
+def _squeezed(shape) -> tuple:
+    """A shape without its leading unit dimensions (the batch dimension of (1, 5) is not part of X);
+    a scalar is (1,)."""
+    shape = tuple(shape) or (1,)
+    while shape[:1] == (1,) and len(shape) > 1:
+        shape = shape[1:]
+    return shape
+
+
+def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
     """VNN-LIB 2: (vnnlib-version <2.x>) (declare-network N (declare-input X real [..]) (declare-output Y
-    real [..])) -> "2", env {X: ("X", shape, 0), Y: ...}, other commands. VNN-LIB 1: "1", {}, cmds."""
+    real [..])) -> "2", env {X: ("X", shape, 0), Y: ...}, other commands. VNN-LIB 1: "1", {}, cmds.
+    A declared shape must be the network's, up to leading unit dimensions ([5] for (1, 5); not [3, 2]
+    for (1, 2, 3)); `shapes` None: no network to compare with (a property built directly)."""
     if _head(cmds[0] if cmds else None) != "vnnlib-version":
         return "1", {}, cmds
     if len(cmds[0].children) != 2 or not re.fullmatch(r"<2\.(0|[1-9][0-9]*)>", str(cmds[0].children[1])):
@@ -236,14 +252,14 @@ def _header(cmds: list, sizes: tuple, text: str) -> tuple:
     if bad[0] is not net or len(decls) != 2:
         _fail("VNNLIB_UNSUPPORTED", bad[0], text, "VNN-LIB 2: only one network, declared first, with one "
               "declare-input and one declare-output (no equal-to, isomorphic-to, declare-hidden) is supported")
-    for d, kind, size in zip(decls, "XY", sizes):
+    for d, kind, size in zip(decls, "XY", shapes or (None, None)):
         ref = d.children[2] if len(d.children) == 3 else d
         if getattr(ref, "data", "") != "ref" or str(ref.children[0]) not in ("real", "Real"):
             _fail("VNNLIB_UNSUPPORTED", d, text, f"only ({_head(d)} <name> real [<dims>]) is supported, not "
                   "options or other element types (float32 etc.: floating-point semantics)")
         shape = tuple(int(v) for v in re.findall(r"[0-9]+", ref.children[1]))
-        if math.prod(shape) != size:
-            _fail("VNNLIB_SHAPE", d, text, f"{math.prod(shape)} elements, but the network has {size}")
+        if size is not None and _squeezed(shape) != _squeezed(size):
+            _fail("VNNLIB_SHAPE", d, text, f"shape {list(shape)}, but the network's is {list(size)}")
         env[str(d.children[1])] = (kind, shape, 0)
     names = [str(net.children[1]), *env]
     if len(set(names)) != 3 or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) for n in names) \
@@ -288,10 +304,13 @@ def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjun
                     tuple(s for _, s in hi), tuple(constraints))
 
 
-def load_property(path, n_inputs: int, n_outputs: int) -> Property:
-    """Parse and normalise a VNN-LIB 1 or 2 file for a network with the given input/output sizes."""
+def load_property(path, inputs, outputs) -> Property:
+    """Parse and normalise a VNN-LIB 1 or 2 file for a network with the given input/output shapes
+    (tuples; an int n stands for the flat shape (n,))."""
+    shapes = tuple((v,) if isinstance(v, int) else tuple(v) for v in (inputs, outputs))
+    n_inputs, n_outputs = (math.prod(v) for v in shapes)
     data, text = _read(path)
-    (version, env, cmds), asserts = _header(_parse(text).children, (n_inputs, n_outputs), text), []
+    (version, env, cmds), asserts = _header(_parse(text).children, shapes, text), []
     for cmd in cmds:
         if not (head := _head(cmd)):
             _fail("VNNLIB_SYNTAX", cmd, text, "expected a command (declare-const ...) or (assert ...)")
@@ -308,7 +327,7 @@ def load_property(path, n_inputs: int, n_outputs: int) -> Property:
                   "one declare-network, then assert with one formula)")
     disjuncts = tuple(_disjunct(atoms, n_inputs, n_outputs, d)
                       for d, atoms in enumerate(_join("and", asserts, "the conjunction of all asserts")))
-    return Property(n_inputs, n_outputs, disjuncts, hashlib.sha256(data).hexdigest(), version)
+    return Property(n_inputs, n_outputs, disjuncts, hashlib.sha256(data).hexdigest(), version, shapes)
 
 
 def _z3_num(q: Fraction) -> str:
@@ -324,7 +343,7 @@ def _z3_text(text: str, prop: Property) -> str:
     names, last, out = {}, 0, []
     if prop.version == "2":
         cmds, sizes = _parse(text).children, (prop.n_inputs, prop.n_outputs)
-        names = _header(cmds, sizes, text)[1]
+        names = _header(cmds, prop.shapes, text)[1]
         last = cmds[1].meta.end_pos if names else 0  # no names: not VNN-LIB 2, z3 will reject it
         out = [f"(declare-const {k}_{i} Real)\n" for k, n in zip("XY", sizes) for i in range(n)]
     elif not re.search(r"[0-9][eE]|(?<![0-9])\.|\.(?![0-9])|\+", re.sub(r";[^\n]*", "", text)):

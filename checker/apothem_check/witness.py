@@ -26,6 +26,13 @@ def _float32_note(network, disjunct, x) -> str:
 
     Not part of the verdict: the proof is about the real-valued network (semantics real).
     """
+    try:
+        return _float32_agrees(network, disjunct, x)
+    except OverflowError:  # a witness beyond the float range: float32 execution is not evaluated
+        return "float32 execution not evaluated: a value lies beyond the floating-point range"
+
+
+def _float32_agrees(network, disjunct, x) -> str:
     with np.errstate(all="ignore"):
         h = np.array([float(v) for v in x], dtype=np.float32)
         for layer in network.layers:

@@ -166,3 +166,47 @@ def test_timeout_during_model_loading(capsys, monkeypatch):
     _alarm_inside(monkeypatch, onnx.checker, "check_model")
     code, out, err = check(capsys, GOLDEN / "valid/root_close_linear.apf")
     assert (code, out) == (3, ["timed-out"]), err
+
+
+def test_version(capsys):
+    from apothem_check import __version__
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"apothem-check {__version__}\n"
+
+
+@pytest.mark.parametrize("value", ["-5", "nan", "inf"])
+def test_timeout_must_be_finite_and_not_negative(capsys, value):
+    code, out, err = check(capsys, GOLDEN / "valid" / "root_close_linear.apf", ABS, NEG, "--timeout", value)
+    assert code == 64 and out == [] and "--timeout must be a finite number" in err
+
+
+def test_interrupt_is_not_a_traceback(capsys, monkeypatch):
+    import apothem_check.cli as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "_run", interrupted)
+    code, out, err = check(capsys, GOLDEN / "valid" / "root_close_linear.apf")
+    assert (code, err) == (130, "interrupted\n")
+
+
+def test_an_unforeseen_error_is_invalid_not_a_traceback(capsys, monkeypatch):
+    import apothem_check.cli as cli
+
+    def bug(args):
+        raise ZeroDivisionError("a checker bug")
+    monkeypatch.setattr(cli, "_run", bug)
+    code, out, err = check(capsys, GOLDEN / "valid" / "root_close_linear.apf")
+    assert (code, out) == (70, ["invalid"]) and err == "internal error: ZeroDivisionError: a checker bug\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_stdout_on_a_full_device(tmp_path):
+    import subprocess
+    import sys
+    proof = GOLDEN / "valid" / "root_close_linear.apf"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "apothem_check.cli", "check", "--query", str(NEG), "--proof",
+                               str(proof), "--network", str(ABS)], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 74 and "cannot write the verdict to stdout" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -223,8 +223,23 @@ def test_two_inputs(tmp_path):
 
 def test_non_float_input(tmp_path):
     inputs = [helper.make_tensor_value_info("x", TensorProto.INT64, [1, 3])]
-    path = save(tmp_path, [helper.make_node("Identity", ["x"], ["y"])], {}, inputs=inputs)
+    path = save(tmp_path, [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT)], {}, inputs=inputs)
     expect("ONNX_UNSUPPORTED_GRAPH", path)
+
+
+@pytest.mark.parametrize("node, init", [
+    (helper.make_node("Mul", ["x", "K"], ["y"]), numpy_helper.from_array(np.array([2, 3, 4], dtype=np.int64), "K")),
+    (helper.make_node("Identity", ["x"], ["y"]), None)])  # declared int64 output of a float input
+def test_ill_typed_graph_is_refused(tmp_path, node, init):
+    """onnxruntime refuses to load these (issue 17): a float tensor times an int64 constant, an
+    output whose declared type is not the computed one. Nothing is proven about such a file."""
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT if init else TensorProto.INT64, [1, 3])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])], [out],
+                              [init] if init else [])
+    path = tmp_path / "typed.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    onnx.checker.check_model(onnx.load(str(path)))  # the plain check lets it through
+    expect("ONNX_TYPE", path)
 
 
 def test_nan_weight(tmp_path):

@@ -141,7 +141,7 @@ def mnist_pair(dims: list[int], label: int = 7, eps: int = 15) -> tuple[str, str
 @pytest.mark.parametrize("dims", [[28, 28], [1, 28, 28], [1, 1, 28, 28]])
 def test_mnist_like_v2_equals_v1(tmp_path, dims):
     t2, t1 = mnist_pair(dims)
-    p2 = load(tmp_path, t2, 784, 10, "v2.vnnlib")
+    p2 = load(tmp_path, t2, (1, 1, 28, 28), (1, 10), "v2.vnnlib")
     p1 = load(tmp_path, t1, 784, 10, "v1.vnnlib")
     assert p2.disjuncts == p1.disjuncts and p2.version == "2"
     assert len(p2.disjuncts) == 9
@@ -160,7 +160,7 @@ def test_c_order_and_roles_by_declaration(tmp_path):
     v1 = "".join(f"(declare-const X_{k} Real)\n" for k in range(6)) + "(declare-const Y_0 Real)\n" \
         + "".join(f"(assert (>= X_{3 * i + j} {10 * i + j})) (assert (<= X_{3 * i + j} {10 * i + j + 1}))\n"
                   for i in range(2) for j in range(3)) + "(assert (or (<= Y_0 -3.0) (>= Y_0 0.5)))\n"
-    p2, p1 = load(tmp_path, v2, 6, 1, "v2.vnnlib"), load(tmp_path, v1, 6, 1, "v1.vnnlib")
+    p2, p1 = load(tmp_path, v2, (2, 3), (), "v2.vnnlib"), load(tmp_path, v1, 6, 1, "v1.vnnlib")
     assert p2.disjuncts == p1.disjuncts
     assert p2.disjuncts[0].lower == (0, 1, 2, 10, 11, 12)
     # A reader that flattened the v2 file in Fortran order (X_(i+2j)) would be caught by the z3
@@ -170,7 +170,7 @@ def test_c_order_and_roles_by_declaration(tmp_path):
         for j in range(3):
             for end in " )":
                 fortran = fortran.replace(f"Z_{3 * i + j}{end}", f"X_{i + 2 * j}{end}")
-    bad = dataclasses.replace(load(tmp_path, fortran, 6, 1, "fortran.vnnlib"), version="2")
+    bad = dataclasses.replace(load(tmp_path, fortran, 6, 1, "fortran.vnnlib"), version="2", shapes=p2.shapes)
     assert bad.disjuncts != p2.disjuncts
     with pytest.raises(InputError) as e:
         cross_check_with_z3(tmp_path / "v2.vnnlib", bad, 30)
@@ -203,7 +203,7 @@ def test_z3_detects_misreadings_v2(tmp_path):
 
 
 def test_z3_detects_misreadings_mnist_v2(tmp_path):
-    prop = load(tmp_path, mnist_pair([1, 28, 28])[0], 784, 10)
+    prop = load(tmp_path, mnist_pair([1, 28, 28])[0], (1, 1, 28, 28), (1, 10))
     for bad in list(mutations(prop))[:3]:
         with pytest.raises(InputError) as e:
             cross_check_with_z3(tmp_path / "p.vnnlib", bad, 60)
@@ -273,9 +273,9 @@ IN, OUT = "(declare-input X real [1,2])", "(declare-output Y real [2])"
     ("VNNLIB_UNSUPPORTED", HEAD2 + BOX2 + "(assert (<= (* Y[0] Y[1]) 1))", "non-linear"),
     ("VNNLIB_UNSUPPORTED", HEAD2 + BOX2 + "(assert (<= (+ X[0,0] X[0,1]) 1))", "line 7"),
     # shapes and references
-    ("VNNLIB_SHAPE", net("(declare-input X real [1,3])", OUT), "line 3 column 3: 3 elements, but the network has 2"),
-    ("VNNLIB_SHAPE", net(IN, "(declare-output Y real [])"), "1 elements, but the network has 2"),
-    ("VNNLIB_SHAPE", net("(declare-input X real [2,0])", OUT), "0 elements"),
+    ("VNNLIB_SHAPE", net("(declare-input X real [1,3])", OUT), "line 3 column 3: shape [1, 3], but the network's is [2]"),
+    ("VNNLIB_SHAPE", net(IN, "(declare-output Y real [])"), "shape [], but the network's is [2]"),
+    ("VNNLIB_SHAPE", net("(declare-input X real [2,0])", OUT), "shape [2, 0], but the network's is [2]"),
     ("VNNLIB_VAR_RANGE", HEAD2 + BOX2 + "(assert (<= Y[2] 1))", "line 7 column 13: Y has shape [2]"),
     ("VNNLIB_VAR_RANGE", HEAD2 + "(assert (<= X[0,2] 1))", "X has shape [1, 2]"),
     ("VNNLIB_VAR_RANGE", HEAD2 + "(assert (<= X[1] 1))", "X has shape [1, 2]"),
@@ -332,3 +332,21 @@ def test_random_token_soup_gives_input_error_or_property(tmp_path_factory, prefi
     except InputError:
         return
     cross_check_with_z3(path, prop, 10)
+
+
+@pytest.mark.parametrize("declared, ok", [("[2,3]", True), ("[1,2,3]", True), ("[3,2]", False), ("[6]", False),
+                                          ("[2,3,1]", False)])
+def test_declared_shape_is_compared_as_a_shape(tmp_path, declared, ok):
+    """An ONNX input of shape (1, 2, 3) is X real [2,3] (the leading batch dimension aside), never
+    [3,2] or [6] although they have as many elements (issue 17)."""
+    text = (f"(vnnlib-version <2.0>)\n(declare-network f (declare-input X real {declared}) "
+            "(declare-output Y real [1,1]))\n(assert (<= Y[0,0] 0))\n")
+    path = write(tmp_path, text)
+    if ok:
+        with pytest.raises(InputError) as e:  # the shape is accepted; the missing input bounds are next
+            load_property(path, (1, 2, 3), (1, 1))
+        assert e.value.code == "VNNLIB_UNBOUNDED_INPUT"
+    else:
+        with pytest.raises(InputError) as e:
+            load_property(path, (1, 2, 3), (1, 1))
+        assert e.value.code == "VNNLIB_SHAPE" and f"shape {declared.replace(',', ', ')}" in e.value.message

@@ -1,0 +1,200 @@
+"""Hostile proofs in both forms, each pinned to its outcome (issue 17's classes and the spec's rules).
+
+The golden files (golden/invalid, golden/parse_error) hold the text attacks on each rule; this
+table adds the binary form's lexical rules (an item is one token of the text form), bounded
+number costs, inputs that used to crash the checker after it had decided (a witness beyond the
+float range, z3 handed integers of more than 4,300 digits), and `--expect`.
+"""
+from __future__ import annotations
+
+import time
+
+import msgpack
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import nets
+from apothem_check.cli import main
+from helpers import MODELS, check_text, outcome, proof_text, sha
+
+ABS, NEG, SAT = MODELS / "abs.onnx", MODELS / "abs_neg.vnnlib", MODELS / "abs_sat.vnnlib"
+
+
+def binary(records, head=None, model=ABS, prop=NEG) -> bytes:
+    head = {"format": "apothem-proof", "version": 1, "semantics": "real", "network": f"sha256:{sha(model)}",
+            "property": f"sha256:{sha(prop)}", **(head or {})}
+    return msgpack.packb(head) + b"".join(msgpack.packb(r, use_bin_type=True) for r in records)
+
+
+CLOSE = [["1", "root", "0"], ["2", "close_linear", "1", ["lambda", "1"]], ["3", "unsat"]]
+
+
+def close_with(*items):
+    return [["1", "root", "0"], ["2", "close_linear", "1", ["lambda", *items]], ["3", "unsat"]]
+
+
+BINARY = [  # (name, data, outcome)
+    ("the reference", binary(CLOSE), "valid unsat"),
+    ("comment character in a number", binary(close_with("1#", "-5")), "invalid PARSE"),
+    ("comment character alone", binary(close_with("1", "#")), "invalid PARSE"),
+    ("two tokens glued", binary(close_with("1lambda")), "invalid PARSE"),
+    ("space inside an item", binary(close_with("1 2")), "invalid PARSE"),
+    ("empty item", binary(close_with("")), "invalid PARSE"),
+    ("integer item", binary(close_with(1)), "invalid PARSE"),
+    ("boolean item", binary(close_with(True)), "invalid PARSE"),
+    ("nil item", binary(close_with(None)), "invalid PARSE"),
+    ("bytes item", binary(close_with(b"1")), "invalid PARSE"),
+    ("float item", binary(close_with(1.0)), "invalid PARSE"),
+    ("map item", binary(close_with({"1": "1"})), "invalid PARSE"),
+    ("nested three deep", binary(close_with([["1"]])), "invalid PARSE"),
+    ("decimal exponent", binary(close_with("1e5")), "invalid PARSE"),
+    ("inf", binary(close_with("inf")), "invalid PARSE"),
+    ("upper-case keyword", binary([["1", "root", "0"], ["2", "close_linear", "1", ["LAMBDA", "1"]], ["3", "unsat"]]),
+     "invalid PARSE"),
+    ("text verb as rule", binary([["1", "root", "0"], ["2", "close", "1", "linear", ["lambda", "1"]], ["3", "unsat"]]),
+     "invalid PARSE"),
+    ("unknown rule", binary([["1", "root", "0"], ["2", "close_magic", "1"], ["3", "unsat"]]), "invalid PARSE"),
+    ("rule with a space", binary([["1", "root", "0"], ["2", "close linear", "1", ["lambda", "1"]], ["3", "unsat"]]),
+     "invalid PARSE"),
+    ("id as integer", binary([[1, "root", "0"]]), "invalid PARSE"),
+    ("step not an array", binary([["1", "root", "0"], "2 close 1 linear lambda 1"]), "invalid PARSE"),
+    ("step of one item", binary([["1"]]), "invalid PARSE"),
+    ("quote in a hole reason", binary([["1", "root", "0"], ["2", "hole", "1", 'a"b'], ["3", "unsat"]]), "invalid PARSE"),
+    ("newline in a hole reason", binary([["1", "root", "0"], ["2", "hole", "1", "a\nb"], ["3", "unsat"]]),
+     "invalid PARSE"),
+    ("hole with a reason", binary([["1", "root", "0"], ["2", "hole", "1", "# not a comment"], ["3", "unsat"]]), "holey"),
+    ("number of 4001 characters", binary(close_with("1" * 4001)), "invalid LIMIT"),
+    ("hexadecimal exponent too large", binary(close_with("0x1p99999")), "invalid LIMIT"),
+    ("semantics float32", binary(CLOSE, {"semantics": "float32"}), "invalid SEMANTICS"),
+    ("version 2", binary(CLOSE, {"version": 2}), "invalid HEADER"),
+    ("no network hash", binary(CLOSE, {"network": None}), "invalid HASH_NETWORK"),
+    ("property hash of another file", binary(CLOSE, {"property": f"sha256:{sha(SAT)}"}), "invalid HASH_PROPERTY"),
+    ("not the apothem-proof map", msgpack.packb({"format": "apothem-certification"}) + msgpack.packb(CLOSE[0]),
+     "invalid HEADER"),
+    ("garbage after a step", binary(CLOSE[:1]) + b"\xc1", "invalid PARSE"),
+    ("truncated in a step", binary(CLOSE)[:-4], "invalid NO_VERDICT"),
+    ("negative multiplier", binary(close_with("-1")), "invalid step 2 BAD_LAMBDA"),
+    ("unknown node", binary([["1", "root", "0"], ["2", "close_linear", "9", ["lambda", "1"]], ["3", "unsat"]]),
+     "invalid step 2 UNKNOWN_NODE"),
+    ("decreasing ids", binary([["5", "root", "0"], ["2", "close_linear", "5", ["lambda", "1"]], ["3", "unsat"]]),
+     "invalid step 2 ID_ORDER"),
+    ("unsat with an open node", binary([["1", "root", "0"], ["3", "unsat"]]), "invalid step 3 OPEN_NODES"),
+]
+
+
+@pytest.mark.parametrize("name, data, expect", BINARY, ids=[b[0] for b in BINARY])
+def test_hostile_binary_proof(tmp_path, name, data, expect):
+    assert outcome(check_text(tmp_path, ABS, NEG, data, "proof.apb")) == expect
+
+
+TEXT = [  # (name, body, outcome): text proofs of abs_neg, the header right
+    ("decimal exponent", "1 root 0\n2 close 1 linear lambda 1e5\n3 unsat", "invalid PARSE"),
+    ("leading dot", "1 root 0\n2 close 1 linear lambda .5\n3 unsat", "invalid PARSE"),
+    ("nan", "1 root 0\n2 close 1 linear lambda nan\n3 unsat", "invalid PARSE"),
+    ("division by zero", "1 root 0\n2 split 1 input 0 1/0 3 4\n5 unsat", "invalid PARSE"),
+    ("NUL byte", "1 root 0\n2 close 1 linear lambda 1\x00\n3 unsat", "invalid PARSE"),
+    ("id of 31 digits", "1 root 0\n" + "9" * 31 + " close 1 linear lambda 1\n", "invalid PARSE"),
+    ("carriage return inside a line", "1 root 0\n2 close 1\rlinear lambda 1\n3 unsat", "invalid PARSE"),
+    ("tab separated", "1\troot\t0\n2\tclose\t1\tlinear\tlambda\t1\n3\tunsat", "valid unsat"),
+    ("unsat first", "1 unsat", "invalid step 1 MISSING_ROOT"),
+    ("witness of a safe point", "1 witness 0 0", "invalid step 1 WITNESS_SAFE"),
+]
+
+
+@pytest.mark.parametrize("name, body, expect", TEXT, ids=[t[0] for t in TEXT])
+def test_hostile_text_proof(tmp_path, name, body, expect):
+    assert outcome(check_text(tmp_path, ABS, NEG, proof_text(ABS, NEG, body))) == expect
+
+
+def test_binary_items_read_as_one_token(tmp_path):
+    """The review's case: ["lambda", "1#", "-5"] used to be checked as `lambda 1` (`#` began a comment)."""
+    result = check_text(tmp_path, ABS, NEG, binary(close_with("1#", "-5")), "p.apb")
+    assert result.error.code == "PARSE" and "one token of the text form" in result.error.message
+
+
+def test_witness_beyond_the_float_range(tmp_path):
+    """A witness of 10^400 is checked exactly; the float32 note says it was not evaluated (it used to
+    raise OverflowError after the exact check had accepted the witness)."""
+    prop = tmp_path / "huge.vnnlib"
+    prop.write_text(nets.vnnlib(1, 1, "(assert (>= X_0 0))\n(assert (<= X_0 1e401))\n(assert (>= Y_0 0))", "huge"))
+    result = check_text(tmp_path, ABS, prop, proof_text(ABS, prop, f"1 witness 0 1{'0' * 400}\n2 sat 1"))
+    assert outcome(result) == "valid sat"
+    assert result.notes == ["float32 execution not evaluated: a value lies beyond the floating-point range"]
+
+
+def _huge_weight_model(path, multiplications: int = 120):
+    """y = x * (2^127)^multiplications: exact weights of 4,588 digits."""
+    nodes = [helper.make_node("Mul", ["input" if i == 0 else f"m{i}", "K"], [f"m{i + 1}" if i + 1 < multiplications
+                                                                           else "output"]) for i in range(multiplications)]
+    graph = helper.make_graph(nodes, "huge", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1])],
+                              [numpy_helper.from_array(np.array([2.0 ** 127], dtype=np.float32), "K")])
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+    return path
+
+
+def test_z3_leaf_with_weights_of_thousands_of_digits(tmp_path):
+    """z3 takes integers as decimal text, which Python refuses beyond 4,300 digits: LIMIT, no ValueError.
+    The same leaf closes with `close linear` (integer arithmetic has no such limit)."""
+    model = _huge_weight_model(tmp_path / "huge.onnx")
+    prop = tmp_path / "p.vnnlib"
+    prop.write_text(nets.vnnlib(1, 1, nets.box([(0, 1)]) + "\n(assert (<= Y_0 -1))", "y <= -1 on [0, 1]"))
+    result = check_text(tmp_path, model, prop, proof_text(model, prop, "1 root 0\n2 close 1 z3\n3 unsat"))
+    assert outcome(result) == "invalid step 2 LIMIT" and "digits" in result.error.message
+    result = check_text(tmp_path, model, prop, proof_text(model, prop, "1 root 0\n2 close 1 linear lambda 1\n3 unsat"))
+    assert outcome(result) == "valid unsat"
+
+
+def test_numbers_cost_little_in_every_reader(tmp_path):
+    """A number such as 1e30000000 or a million digits is refused at once by each reader."""
+    start = time.perf_counter()
+    for number in ("1e30000000", "1" * 10 ** 6):
+        prop = tmp_path / "p.vnnlib"
+        prop.write_text(nets.vnnlib(1, 1, f"(assert (>= X_0 0))\n(assert (<= X_0 {number}))\n(assert (<= Y_0 0))", "n"))
+        code = main(["check", "--query", str(prop), "--proof", str(prop), "--network", str(ABS)])
+        assert code == 4
+        body = f"1 root 0\n2 close 1 linear lambda {number}\n3 unsat"
+        assert outcome(check_text(tmp_path, ABS, NEG, proof_text(ABS, NEG, body))) in ("invalid PARSE", "invalid LIMIT")
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("prop, body, expect, code, line", [
+    (NEG, "1 root 0\n2 close 1 linear lambda 1\n3 unsat", "unsat", 0, "valid"),
+    (NEG, "1 root 0\n2 close 1 linear lambda 1\n3 unsat", "sat", 1, "invalid"),
+    (SAT, "1 witness 0 0\n2 sat 1", "unsat", 1, "invalid"),
+    (SAT, "1 witness 0 0\n2 sat 1", "sat", 0, "valid"),
+    (NEG, "1 root 0\n2 hole 1 \"\"\n3 unsat", "unsat", 2, "holey"),
+    (NEG, "1 root 0\n2 hole 1 \"\"\n3 unsat", "sat", 1, "invalid")])
+def test_expect(capsys, tmp_path, prop, body, expect, code, line):
+    """`--expect` makes a valid proof of the other verdict invalid: a script reading `valid` never
+    takes a counterexample for a safety proof."""
+    path = tmp_path / "p.apf"
+    path.write_text(proof_text(ABS, prop, body))
+    got = main(["check", "--query", str(prop), "--proof", str(path), "--network", str(ABS), "--expect", expect])
+    out, err = capsys.readouterr()
+    assert (got, out) == (code, line + "\n"), err
+    assert ("EXPECT: the proof establishes" in err) == (line == "invalid")
+
+
+def test_ill_typed_onnx_is_an_input_error(capsys, tmp_path):
+    graph = helper.make_graph([helper.make_node("Mul", ["input", "K"], ["output"])], "g",
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1])],
+                              [numpy_helper.from_array(np.array([2], dtype=np.int64), "K")])
+    model = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(model))
+    code = main(["check", "--query", str(NEG), "--proof", str(NEG), "--network", str(model)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (4, "invalid\n") and "ONNX_TYPE" in err
+
+
+def test_a_vnnlib_number_too_long_for_z3_is_an_input_error(capsys, tmp_path):
+    """4,000 digits times 10^1000: within each reader limit alone, but 5,000 digits for z3's cross-check."""
+    prop = tmp_path / "p.vnnlib"
+    prop.write_text(nets.vnnlib(1, 1, f"(assert (>= X_0 0))\n(assert (<= X_0 {'1' * 4000}e1000))\n"
+                                      "(assert (<= Y_0 -1))", "big"))
+    code = main(["check", "--query", str(prop), "--proof", str(prop), "--network", str(ABS)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (4, "invalid\n") and "VNNLIB_NUMBER" in err and "more than 4000 digits" in err
