@@ -2,7 +2,7 @@
 
 Exit codes (documented in checker/README.md): 0 valid, 1 invalid, 2 holey, 3 timed-out,
 4 the network, property, proof or bundle file cannot be read (stdout: invalid), 5 out of memory
-(stdout: invalid), 64 usage error, 70 internal error (stdout: invalid), 130 interrupted,
+(stdout: invalid), 64 usage error, 70 internal error (stdout: invalid), 73 stdout cannot be written, 130 interrupted,
 141 stdout closed by its reader. No input makes it print a traceback: the outermost handler turns
 anything unforeseen into `invalid` with exit 70 and one line naming it.
 """
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     except OSError as err:  # stdout on a full device
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print(f"cannot write the verdict to stdout: {err}", file=sys.stderr)
-        return 74
+        return 73
 
 
 if __name__ == "__main__":

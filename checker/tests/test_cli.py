@@ -208,5 +208,5 @@ def test_stdout_on_a_full_device(tmp_path):
     with open("/dev/full", "w") as full:
         done = subprocess.run([sys.executable, "-m", "apothem_check.cli", "check", "--query", str(NEG), "--proof",
                                str(proof), "--network", str(ABS)], stdout=full, stderr=subprocess.PIPE, text=True)
-    assert done.returncode == 74 and "cannot write the verdict to stdout" in done.stderr
+    assert done.returncode == 73 and "cannot write the verdict to stdout" in done.stderr
     assert "Traceback" not in done.stderr
