@@ -12,11 +12,6 @@ from pathlib import Path
 _NET = {}
 
 
-def _init_worker():
-    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[v] = "1"
-
-
 def _network(path):
     if path not in _NET:
         from apothem_check.network import load_network
@@ -63,7 +58,6 @@ def run_batch(model_path, inputs: list, out_dir, opts, workers: int = 1, label=N
     if progress:
         progress_bar(0, len(jobs), t0)
     if workers <= 1:
-        _init_worker()
         results = (_one(*j) for j in jobs)
         for res in results:
             rows.append(res[0])
@@ -72,7 +66,7 @@ def run_batch(model_path, inputs: list, out_dir, opts, workers: int = 1, label=N
             if progress:
                 progress_bar(len(rows), len(jobs), t0, res[0]["input"])
     else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker) as ex:
+        with ProcessPoolExecutor(workers) as ex:
             futs = [ex.submit(_one, *j) for j in jobs]
             for fut in as_completed(futs):
                 res = fut.result()

@@ -13,7 +13,8 @@ from apothem_check.certification import check_certification
 from apothem_check.network import load_network
 
 from prover.certify.certify import Options, certify_one
-from prover.certify.inputs import CertifyError, Grid, classified
+from apothem_check.certification import classified
+from prover.certify.inputs import CertifyError, Grid
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "examples" / "tiny" / "model.onnx"
