@@ -9,19 +9,21 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from apothem_check.network import load_network
+
+from .certify import certify_one
+from .inputs import CertifyError
+
 _NET = {}
 
 
 def _network(path):
     if path not in _NET:
-        from apothem_check.network import load_network
         _NET[path] = load_network(path)
     return _NET[path]
 
 
 def _one(model_path, input_path, out_path, opts, label):
-    from .certify import certify_one
-    from .inputs import CertifyError
     name = os.path.basename(str(input_path))
     try:
         net = _network(str(model_path))

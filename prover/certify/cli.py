@@ -9,9 +9,18 @@ Robust means the predicted class is strictly greater than every other output, ex
 """
 from __future__ import annotations
 
+import statistics
 import sys
 from fractions import Fraction
 from pathlib import Path
+
+from apothem_check.network import load_network
+
+from .audit import audit
+from .batch import input_files, run_batch, write_csv
+from .certify import Options, certify_one
+from .inputs import CertifyError
+from .report import write_report
 
 
 def add_subcommands(sub) -> None:
@@ -49,13 +58,10 @@ def add_subcommands(sub) -> None:
 
 
 def _load(path):
-    from apothem_check.network import load_network
     return load_network(path)
 
 
 def run_certify(args) -> int:
-    from .certify import Options, certify_one
-    from .inputs import CertifyError
     lo, hi = Fraction(args.domain[0]), Fraction(args.domain[1])
     if not lo < hi or args.grid < 1:
         print("apothem: error: USAGE: need LO < HI and G >= 1", file=sys.stderr)
@@ -83,7 +89,6 @@ def run_certify(args) -> int:
             for line in r.check_lines:
                 print(f"  {line}", file=sys.stderr)
         return 0 if r.verdict in (None, "valid", "holey") else 1
-    from .batch import input_files, run_batch, write_csv
     files = input_files(args.inputs)
     if not files:
         print(f"apothem: error: INPUT: no *.csv files in {args.inputs}", file=sys.stderr)
@@ -93,14 +98,12 @@ def run_certify(args) -> int:
     write_csv(rows, args.csv or out / "certify.csv")
     _summary(rows)
     if args.report:
-        from .report import write_report
         p = write_report(rows, args.report, models={"model": args.network})
         print(f"report {p}")
     return 0 if all(r.get("check") in ("valid", "holey", "") for r in rows if "error" not in r) else 1
 
 
 def _summary(rows) -> None:
-    import statistics
     ok = [r for r in rows if "error" not in r]
     print(f"{len(rows)} inputs, {len(rows) - len(ok)} errors, "
           f"{sum(1 for r in ok if r.get('apothem_optimal'))} apothem-optimal, "
@@ -115,9 +118,6 @@ def _summary(rows) -> None:
 
 
 def run_audit(args) -> int:
-    from .audit import audit
-    from .batch import write_csv
-    from .inputs import CertifyError
     try:
         net = _load(args.network)
         rows = audit(net, args.claims, args.out, Fraction(args.domain[0]), Fraction(args.domain[1]), args.grid,
