@@ -46,7 +46,7 @@ def write_tree(out, net, prop, depth: int) -> int:
         for step in (S.Root(root, (d,)), S.Bounds(next(ids), root, "crown")):
             session.apply(step)
             emit(step)
-        node = session.open[root]
+        node = session.node(root)
         unstable = [(1, j) for j, (l, u) in enumerate(zip(node.lower[0], node.upper[0])) if l < 0 < u][:depth]
         if len(unstable) < depth:
             sys.exit(f"disjunct {d}: only {len(unstable)} unstable neurons (depth {depth} asked)")

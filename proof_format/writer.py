@@ -1,7 +1,6 @@
 """Streaming proof writer: typed steps (apothem_check.steps) to text lines or msgpack records."""
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import IO
 
 import msgpack
@@ -9,17 +8,7 @@ import msgpack
 from apothem_check import steps as S
 from apothem_check.reader import record_line
 
-
-def format_number(q) -> str:
-    """Exact text of a number: integer, hexadecimal float for other dyadics, else p/q."""
-    q = Fraction(q)
-    if q.denominator == 1:
-        return str(q.numerator)
-    d = q.denominator
-    if d & (d - 1) == 0:  # a power of two: m * 2^-e with m odd
-        sign = "-" if q < 0 else ""
-        return f"{sign}0x{abs(q.numerator):x}p-{d.bit_length() - 1}"
-    return f"{q.numerator}/{q.denominator}"
+from .numbers import format_number
 
 
 def _hints(word: str, hints) -> list:

@@ -56,8 +56,7 @@ def _measure(cmd: list[str], timeout: float) -> tuple[str, float, float, float]:
     """(stdout, wall s, user+sys s, peak RSS MB) of one child process, killed after `timeout`."""
     start = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL,
-                                env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)  # (apothem pins BLAS itself)
         deadline = start + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)

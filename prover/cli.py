@@ -14,39 +14,20 @@ import argparse
 import json
 import os
 import sys
-from fractions import Fraction
 
-# One BLAS thread: our matrices are small and batched; threads only contend (nnenum does the same).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from apothem_check import cli as checker_cli
+from apothem_check.errors import InputError
+from apothem_check.network import load_network
+from apothem_check.vnnlib import load_property
+from proof_format.numbers import exact_decimal
 
+from .certify.cli import add_subcommands
+from .tree import Settings
+from .verify import verify
+
+# the rules the prover writes: every rule of the checker's but `hole` (tests/test_layout.py)
 PROOF_RULES = ["root", "split input", "split relu", "bounds interval", "bounds crown", "bounds layer",
                "close linear", "close z3", "witness", "sat", "unsat"]
-ONNX_OPERATORS_FALLBACK = ["Add", "Constant", "Flatten", "Gemm", "Identity", "MatMul", "Relu", "Reshape", "Sub"]
-
-
-def exact_decimal(q: Fraction) -> str:
-    """Exact decimal text of a rational with a power-of-two (or five) denominator."""
-    q = Fraction(q)
-    sign = "-" if q < 0 else ""
-    q = abs(q)
-    n, den = q.numerator, q.denominator
-    digits = 0
-    while den % 10 and den != 1:
-        if den % 2 == 0:
-            n, den = n * 5, den // 2
-        elif den % 5 == 0:
-            n, den = n * 2, den // 5
-        else:
-            return f"{sign}{float(q)!r}"
-        digits += 1
-    while den % 10 == 0:
-        den //= 10
-        digits += 1
-    whole, frac = divmod(n, 10 ** digits)
-    if digits == 0:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{str(frac).rjust(digits, '0').rstrip('0') or '0'}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,46 +47,26 @@ def _parser() -> argparse.ArgumentParser:
                    help="processes for the exact replay of the proof (default: usable CPUs)")
     s = sub.add_parser("supports", help="list supported features")
     g = s.add_mutually_exclusive_group(required=True)
-    g.add_argument("--proof-rules", action="store_true")
-    g.add_argument("--onnx-operators", action="store_true")
-    g.add_argument("--vnnlib-versions", action="store_true")
-    g.add_argument("--onnx-element-types", action="store_true")
-    from .certify.cli import add_subcommands  # certify, audit
-    add_subcommands(sub)
+    for what in ("proof-rules", "onnx-operators", "vnnlib-versions", "onnx-element-types"):
+        g.add_argument(f"--{what}", action="store_const", const=what, dest="what")
+    add_subcommands(sub)  # certify, audit
     return p
 
 
 def _supports(args) -> int:
-    if args.proof_rules:
-        items = PROOF_RULES
-    elif args.onnx_operators:
-        try:
-            from apothem_check import network as N
-            items = sorted(getattr(N, "SUPPORTED_OPERATORS", ONNX_OPERATORS_FALLBACK))
-        except ImportError:
-            items = ONNX_OPERATORS_FALLBACK
-    elif args.vnnlib_versions:
-        items = ["1"]
-    else:
-        items = ["float32"]
-    print("\n".join(items))
-    return 0
+    """What the prover reads is what its checker reads: everything but the proof rules is the
+    checker's own answer."""
+    if args.what == "proof-rules":
+        print("\n".join(PROOF_RULES))
+        return 0
+    return checker_cli.main(["supports", f"--{args.what}"])
 
 
 def _verify(args) -> int:
-    from apothem_check.errors import InputError
-    from apothem_check.network import load_network
-    from apothem_check.vnnlib import load_property
-
-    from .search import Settings
-    from .verify import verify
-
     try:
         if len(args.network) != 1:
             raise InputError("NETWORK", "exactly one --network is supported")
-        spec = args.network[0]
-        path = spec.split("=", 1)[1] if "=" in spec and not os.path.exists(spec) else spec
-        network = load_network(path)
+        network = load_network(checker_cli.network_path(args.network[0]))
         prop = load_property(args.query, network.input_shape, network.output_shape)
     except InputError as err:
         print("error")

@@ -1,4 +1,5 @@
-"""The query as the prover sees it: float matrices per disjunct, plus exact witness checking."""
+"""The query as the prover sees it: float matrices per disjunct, and exact points near float
+ones (checked as counterexamples by the checker's own `check_witness`)."""
 from __future__ import annotations
 
 import math
@@ -6,6 +7,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from apothem_check.network import Network
+from apothem_check.vnnlib import Disjunct, Property
+from apothem_check.witness import check_witness
 
 from .engine.model import FloatNet
 
@@ -28,19 +32,20 @@ class DisjunctData:
     A: np.ndarray        # (m, n_out): unsafe iff A y + const <= 0 (row-wise)
     const: np.ndarray
     strict: np.ndarray
-    exact: object        # the property's Disjunct
+    exact: Disjunct      # the property's own
     box: int             # disjuncts with the same exact box have the same number
 
 
 @dataclass
 class Problem:
-    network: object
-    prop: object
-    net: FloatNet
-    disjuncts: list
+    network: Network     # exact (the checker's reading of the ONNX file)
+    prop: Property
+    net: FloatNet        # the same in float64
+    net32: FloatNet      # and in float32: attacks and the ranking of input splits (speed)
+    disjuncts: list[DisjunctData]
 
     @classmethod
-    def of(cls, network, prop) -> "Problem":
+    def of(cls, network: Network, prop: Property) -> "Problem":
         net = FloatNet.of(network)
         ds = []
         boxes = []  # disjuncts often share their box (a robustness query: one per other class);
@@ -58,7 +63,7 @@ class Problem:
             if len(d.constraints) == 0:  # empty conjunction: any point of the box is unsafe
                 A, const, strict = np.zeros((0, net.widths[-1])), np.zeros(0), np.zeros(0, bool)
             ds.append(DisjunctData(i, lo, hi, A, const, strict, d, number))
-        return cls(network, prop, net, ds)
+        return cls(network, prop, net, net.astype(np.float32), ds)
 
     def groups(self) -> list[list[DisjunctData]]:
         """The disjuncts grouped by their exact box (a shared root needs one box, spec 4.1), in
@@ -115,16 +120,8 @@ def snap_into_box(d, x: np.ndarray, dtype=np.float32) -> list[Fraction] | None:
     return out
 
 
-def exact_unsafe(network, d, xs: list[Fraction]) -> bool:
-    """Exactly: x in the unrounded box and every constraint true at N(x) (spec 4.8)."""
-    e = d.exact
-    for i, q in enumerate(xs):
-        lo, hi = Fraction(e.lower[i]), Fraction(e.upper[i])
-        if q < lo or q > hi or (e.lower_strict[i] and q == lo) or (e.upper_strict[i] and q == hi):
-            return False
-    y = network.evaluate(xs)
-    for c in e.constraints:
-        g = sum((Fraction(a) * v for a, v in zip(c.coeffs, y)), Fraction(0)) + Fraction(c.const)
-        if g > 0 or (c.strict and g == 0):
-            return False
-    return True
+def exact_unsafe(network: Network, d: DisjunctData, xs: list[Fraction]) -> bool:
+    """Exactly: x in the unrounded box and every constraint true at N(x) (spec 4.8), decided by
+    the checker's witness rule itself."""
+    problem, _ = check_witness(network, d.exact, xs)
+    return problem is None

@@ -12,6 +12,10 @@ import time
 from fractions import Fraction
 
 from apothem_check import steps as S
+from apothem_check.kernel import CheckError, Session
+from proof_format.writer import ProofWriter
+
+from .engine.certificate import Hints
 
 
 def dyadic(v: float) -> Fraction:
@@ -26,7 +30,6 @@ class ProofLog:
         self.stream = None
         self.temp = None
         if path is not None and verify:
-            from proof_format.writer import ProofWriter
             folder = os.path.dirname(os.path.abspath(path))
             fd, self.temp = tempfile.mkstemp(prefix=".apothem-", suffix=".part", dir=folder)
             self.stream = os.fdopen(fd, "w")
@@ -35,13 +38,13 @@ class ProofLog:
         self.exact_seconds = 0.0
         self.steps = 0
         self.rejected = 0
+        self.last_error: CheckError | None = None  # why the Session rejected the last step it rejected
 
     @property
     def session(self):
         """The exact replay Session, None without verification. Built on first use: a query
         decided by the first attack never needs one."""
         if self._session is None and self.verify:
-            from apothem_check.kernel import Session
             self._session = Session(self.network, self.prop)
         return self._session
 
@@ -55,20 +58,17 @@ class ProofLog:
         fork, so dropping this process's copy of it writes nothing."""
         self.next_id, self.steps, self.exact_seconds = first_id, 0, 0.0
         if self.stream is not None:
-            from proof_format.writer import ProofWriter
             self.stream = open(steps_path, "w")
             self.writer = ProofWriter(self.stream, self.network.sha256, self.prop.sha256)
             self.writer.started = True  # the header is the parent's
 
     def adopt(self, steps_path: str, closed: list[int], status: dict) -> None:
         """Take over a forked replay's steps, which its own Session copy accepted: append them,
-        and close its subtree roots in this Session."""
+        and merge its work into this Session."""
         if self.stream is not None:
             with open(steps_path) as f:
                 shutil.copyfileobj(f, self.stream)
-        for node in closed:
-            del self.session.open[node]
-        self.session.last_id = status["last_id"]
+        self.session.merge(closed, status["last_id"])
         self.next_id = status["next_id"]
         self.steps += status["steps"]
         self.exact_seconds += status["exact_seconds"]
@@ -82,7 +82,6 @@ class ProofLog:
         """Replay `step` exactly; write it if accepted. Returns False if rejected."""
         t = time.perf_counter()  # before the first use builds the Session: its cost is exact work too
         if self.session is not None:
-            from apothem_check.kernel import CheckError
             try:
                 self.session.apply(step)
             except CheckError as err:
@@ -125,30 +124,24 @@ class ProofLog:
         (i,) = self.ids()
         self.must(S.BoundsLayer(i, node, layer, tuple((k, j, dyadic(v)) for k, j, v in alphas)))
 
-    def close_linear(self, node: int, disjunct: int | None, lambdas, alphas, betas) -> bool:
+    def close_linear(self, node: int, disjunct: int | None, hints: Hints) -> bool:
         """Close `disjunct` on the node (None: the node's only open disjunct)."""
         (i,) = self.ids()
-        step = S.CloseLinear(i, node, tuple(dyadic(v) for v in lambdas),
-                             tuple((k, j, dyadic(v)) for k, j, v in alphas),
-                             tuple((k, j, dyadic(v)) for k, j, v in betas), disjunct)
+        step = S.CloseLinear(i, node, tuple(dyadic(v) for v in hints.lambdas),
+                             tuple((k, j, dyadic(v)) for k, j, v in hints.alphas),
+                             tuple((k, j, dyadic(v)) for k, j, v in hints.betas), disjunct)
         return self.apply(step)
 
-    def close_z3(self, node: int, model: list, seconds: float) -> bool:
-        """Close a leaf open for one disjunct by z3 (exact LRA), giving z3 at most `seconds` (the caller's deadline);
-        when z3 finds an unsafe point instead, put it into `model` (exact inputs inside the
-        property's box). Without exact replay (--no-proof) nothing decides such a leaf, so it
-        is never counted as closed there."""
+    def close_z3(self, node: int, seconds: float) -> bool:
+        """Close a leaf open for one disjunct by z3 (exact LRA), giving z3 at most `seconds` (the
+        caller's deadline); when z3 finds an unsafe point instead, the rejection's error
+        (`last_error.model`) holds it (exact inputs inside the property's box). Without exact
+        replay (--no-proof) nothing decides such a leaf, so it is never counted as closed there."""
         if self.session is None:
             return False
         self.session.z3_timeout_ms = max(1, int(seconds * 1000))
         (i,) = self.ids()
-        if self.apply(S.CloseZ3(i, node)):
-            return True
-        if self.last_error.code == "Z3_SAT":
-            from apothem_check.leaf_z3 import node_is_empty
-            kn = self.session.open[node]
-            node_is_empty(self.network, self.prop.disjuncts[kn.disjuncts[0]], kn, self.session.z3_timeout_ms, model)
-        return False
+        return self.apply(S.CloseZ3(i, node))
 
     def finish_unsat(self) -> bool:
         (i,) = self.ids()

@@ -4,9 +4,12 @@ Why: once the float search has built the tree, replaying it exactly (chiefly the
 steps of the leaves) is most of the prover's time, and subtrees are independent. Each forked
 process replays some subtrees through its own copy of the in-process checker Session, with ids
 from its own range, into its own step file. The parent replays the first group itself, then
-takes over each child's steps in order (ids stay increasing in the final proof) and removes the
-child's subtree roots from its Session's open set. No step is written that a Session did not
-accept; a child's counterexample, give-up or timeout becomes the parent's.
+takes over each child's steps in order (ids stay increasing in the final proof) and merges the
+child's work into its Session. No step is written that a Session did not accept; a child's
+counterexample, give-up or timeout becomes the parent's.
+
+What a process does with its subtrees is the caller's `work` (prover/verify.py: replay, and
+search again where the Session rejects a close); this module only forks and joins.
 """
 from __future__ import annotations
 
@@ -16,10 +19,13 @@ import select
 import signal
 import tempfile
 import time
+from typing import Callable
 
-from .search import Found, GiveUp, Stats, Timeout, subtree_size
+from .proof import ProofLog
+from .tree import Clock, Found, GiveUp, Node, Stats, Timeout, subtree_size
 
 ID_STRIDE = 10 ** 12  # ids per process; a replay needing more would fail loudly (RuntimeError)
+SELECT_WAIT = 3600.0  # seconds per select() call while waiting for a replay process
 
 
 def balance(nodes: list, jobs: int) -> list[list]:
@@ -35,24 +41,22 @@ def balance(nodes: list, jobs: int) -> list[list]:
     return [sorted(g, key=lambda n: order[id(n)]) for g in groups if g]
 
 
-SELECT_WAIT = 3600.0  # seconds per select() call while waiting for a replay process
-
-
 class Child:
     """A forked process replaying `nodes`; its result comes back pickled through a pipe."""
 
-    def __init__(self, search, group, nodes: list, first_id: int):
+    def __init__(self, work: Callable[[list[Node]], None], log: ProofLog, clock: Clock, stats: Stats,
+                 nodes: list[Node], first_id: int):
         self.nodes = nodes
-        folder = os.path.dirname(search.log.temp) if search.log.temp else None
+        folder = os.path.dirname(log.temp) if log.temp else None
         fd, self.steps_path = tempfile.mkstemp(prefix=".apothem-replay-", suffix=".part", dir=folder)
         os.close(fd)
-        search.log.flush()  # an unflushed buffer would be written twice (once by the child)
+        log.flush()  # an unflushed buffer would be written twice (once by the child)
         read, write = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
             try:
                 os.close(read)
-                status = _replay_here(search, group, nodes, first_id, self.steps_path)
+                status = _replay_here(work, log, clock, stats, nodes, first_id, self.steps_path)
                 with os.fdopen(write, "wb") as pipe:
                     pickle.dump(status, pipe)
             finally:
@@ -88,13 +92,13 @@ class Child:
             os.unlink(self.steps_path)
 
 
-def _replay_here(search, group, nodes, first_id, steps_path) -> dict:
+def _replay_here(work, log: ProofLog, clock: Clock, stats: Stats, nodes, first_id, steps_path) -> dict:
     """In the child: replay `nodes` and describe the outcome (never raises)."""
-    search.progress = False
-    search.stats = Stats()  # only this process's work goes back to the parent
-    search.log.redirect(steps_path, first_id)
+    clock.progress = False
+    stats.clear()  # only this process's work goes back to the parent
+    log.redirect(steps_path, first_id)
     try:
-        search.replay(group, nodes)
+        work(nodes)
     except Found as f:
         return {"found": (f.disjunct, list(f.xs))}
     except GiveUp as g:
@@ -103,26 +107,28 @@ def _replay_here(search, group, nodes, first_id, steps_path) -> dict:
         return {"timeout": True}
     except BaseException as err:  # reported by the parent; a child must not unwind into its code
         return {"error": f"{type(err).__name__}: {err}"}
-    search.log.flush()
-    if search.log.next_id > first_id + ID_STRIDE:
+    log.flush()
+    if log.next_id > first_id + ID_STRIDE:
         return {"error": "replay ran out of its id range"}
-    return {"last_id": search.log.session.last_id, "next_id": search.log.next_id,
-            "steps": search.log.steps, "exact_seconds": search.log.exact_seconds, "stats": search.stats}
+    return {"last_id": log.session.last_id, "next_id": log.next_id,
+            "steps": log.steps, "exact_seconds": log.exact_seconds, "stats": stats}
 
 
-def replay_in_parallel(search, group, frontier: list) -> None:
-    groups = balance(frontier, search.s.jobs)
-    log = search.log
+def replay_in_parallel(work: Callable[[list[Node]], None], log: ProofLog, clock: Clock, stats: Stats,
+                       frontier: list[Node], jobs: int) -> None:
+    """`work` on the frontier's subtrees in `jobs` processes (this one included), then every
+    child's steps appended in order."""
+    groups = balance(frontier, jobs)
     start = log.next_id
     children = []
     try:
         for g, nodes in enumerate(groups[1:], 1):
-            children.append(Child(search, group, nodes, start + g * ID_STRIDE))
-        search.replay(group, groups[0])
+            children.append(Child(work, log, clock, stats, nodes, start + g * ID_STRIDE))
+        work(groups[0])
         if log.next_id > start + ID_STRIDE:
             raise RuntimeError("replay ran out of its id range")
         for child in children:
-            status = child.result(search.deadline)
+            status = child.result(clock.deadline)
             if "found" in status:
                 raise Found(*status["found"])
             if "giveup" in status:
@@ -132,15 +138,7 @@ def replay_in_parallel(search, group, frontier: list) -> None:
             if "error" in status:
                 raise RuntimeError(f"replay process: {status['error']}")
             log.adopt(child.steps_path, [n.id for n in child.nodes], status)
-            _merge(search.stats, status["stats"])
+            stats.merge(status["stats"])
     finally:
         for child in children:
             child.cleanup()
-
-
-def _merge(stats, other) -> None:
-    stats.closed += other.closed
-    stats.rejected += other.rejected
-    stats.float_seconds += other.float_seconds
-    for k, v in other.bounds_steps.items():
-        stats.bounds_steps[k] += v

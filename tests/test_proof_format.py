@@ -1,8 +1,10 @@
-"""The writer (proof_format) against the checker's reader and grammar: lossless round trips."""
+"""The writer (proof_format) against the checker's reader and grammar: lossless round trips, and
+the binary form of the golden proofs checked like the text form (moved here from the checker's
+suite, which must not need proof_format)."""
 from __future__ import annotations
 
 import io
-import sys
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,9 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apothem_check import steps as S
+from apothem_check.cli import main as checker_main
 from apothem_check.reader import _convert, _parser, read_proof
 from proof_format.convert import convert
-from proof_format.writer import ProofWriter, format_number, format_step
+from helpers import check_file, golden_param, outcome, read_steps  # the checker's (tests/conftest.py)
+from proof_format.numbers import exact_decimal, format_number
+from proof_format.writer import ProofWriter, format_step
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "checker" / "tests" / "golden"
@@ -113,3 +118,37 @@ def test_step_sequences_round_trip_both_forms(steps):
     header = [("version", "1"), ("semantics", "real"), ("network_hash", f"sha256:{net}"),
               ("property_hash", f"sha256:{prop}")]
     assert from_text == from_binary == header + steps
+
+
+BINARY = [p for p in READABLE if not re.search(r"header|hash|semantics|no_verdict_no_steps", p.stem)]
+
+
+@pytest.mark.parametrize("path, meta", [golden_param(p) for p in BINARY])
+def test_golden_binary_same_verdict(path: Path, meta: dict, tmp_path: Path):
+    """The msgpack form, written by ProofWriter(binary=True) from the text steps, gives the same verdict."""
+    head, steps = read_steps(path)
+    target = tmp_path / (path.stem + ".apb")
+    with open(target, "wb") as out:
+        writer = ProofWriter(out, head["network_hash"].removeprefix("sha256:"),
+                             head["property_hash"].removeprefix("sha256:"), binary=True)
+        writer.start()
+        for step in steps:
+            writer.write(step)
+    assert target.read_bytes()[0] >= 0x80
+    result = check_file(target, GOLDEN / meta["model"], GOLDEN / meta["property"])
+    assert outcome(result) == meta["expect"], str(result.error)
+
+
+def test_binary_proof_through_cli(capsys, tmp_path):
+    target = tmp_path / "p.apb"
+    convert(GOLDEN / "valid/root_close_linear.apf", target, binary=True)
+    models = GOLDEN / "models"
+    code = checker_main(["check", "--query", str(models / "abs_neg.vnnlib"), "--proof", str(target),
+                         "--network", str(models / "abs.onnx")])
+    assert (code, capsys.readouterr().out.splitlines()) == (0, ["valid"])
+
+
+def test_exact_decimal():
+    assert exact_decimal(Fraction(-3, 8)) == "-0.375"
+    assert exact_decimal(Fraction(5)) == "5"
+    assert Fraction(exact_decimal(Fraction(1, 2 ** 40))) == Fraction(1, 2 ** 40)

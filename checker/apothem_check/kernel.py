@@ -13,24 +13,11 @@ from math import lcm
 import numpy as np
 
 from . import steps as S
+from .errors import CheckError  # noqa: F401  (re-exported: readers and provers catch it from here)
 from .exact import ExactLayer, backward_bound, describe, grid_down, grid_up, ints, interval_layer
 from .witness import check_witness
 
 MAX_OPEN_NODES = 100_000
-
-
-class CheckError(Exception):
-    """A step that does not follow from the rules; carries what the user needs to find it."""
-
-    def __init__(self, code: str, message: str, step=None):
-        super().__init__(f"{code}: {message}")
-        self.code, self.message, self.step = code, message, step
-
-    def __str__(self) -> str:
-        if self.step is None:
-            return f"{self.code}: {self.message}"
-        return (f"step {self.step.id} (rule {self.step.rule}) line {self.step.line}: "
-                f"{self.code}: {self.message}")
 
 
 @dataclass(frozen=True)
@@ -45,12 +32,16 @@ class Node:
     upper: tuple
 
 
-def _fail(code: str, message: str):
-    raise CheckError(code, message)
+def _fail(code: str, message: str, model=None):
+    raise CheckError(code, message, model=model)
 
 
 class Session:
-    """Replays steps against one network and one property (both read by the checker)."""
+    """Replays steps against one network and one property (both read by the checker).
+
+    Interface for provers replaying in-process: `apply` (a CheckError leaves the state as it was;
+    a Z3_SAT one carries z3's point as `model`), `node`, `merge`, `z3_timeout_ms` (settable),
+    `verdict` and `last_id` (read only)."""
 
     def __init__(self, network, prop, z3_timeout_ms: int = 60_000):
         self.network, self.prop = network, prop
@@ -83,6 +74,21 @@ class Session:
         except CheckError as err:
             err.step = step
             raise
+
+    def node(self, node_id: int) -> Node | None:
+        """The exact state (box, phases, bounds, open disjuncts) of an open node, else None."""
+        return self.open.get(node_id)
+
+    def merge(self, closed, last_id: int) -> None:
+        """Adopt a forked copy's work: it closed all below the open nodes `closed`, ids up to
+        `last_id` (a prover's parallel replay vouches for its fork; proof files never come here)."""
+        for node_id in closed:
+            self._node(node_id)
+        if last_id < self.last_id:
+            _fail("ID_ORDER", f"the fork's last id {last_id} is below {self.last_id}")
+        for node_id in set(closed):
+            del self.open[node_id]
+        self.last_id = last_id
 
     def _node(self, node_id: int) -> Node:
         if node_id not in self.open:
@@ -260,9 +266,9 @@ class Session:
         from .leaf_z3 import node_is_empty  # z3 is loaded only when a proof uses it
         node = self._node(st.node)
         d = self._pending(node, st)
-        verdict = node_is_empty(self.network, self.prop.disjuncts[d], node, self.z3_timeout_ms)
+        verdict, model = node_is_empty(self.network, self.prop.disjuncts[d], node, self.z3_timeout_ms)
         if verdict != "unsat":
-            _fail("Z3_SAT" if verdict == "sat" else "Z3_UNKNOWN", f"z3 answered {verdict} on node {st.node}")
+            _fail("Z3_SAT" if verdict == "sat" else "Z3_UNKNOWN", f"z3 answered {verdict} on node {st.node}", model)
         self._discharge(st.node, node, d)
 
     def _hole(self, st: S.Hole) -> None:

@@ -5,9 +5,8 @@ from fractions import Fraction
 
 import z3
 
+from .errors import CheckError
 from .exact import ONE
-from .kernel import CheckError
-
 
 MAX_Z3_DIGITS = 4000  # z3 takes numbers as decimal text; Python refuses ints beyond 4,300 digits
 
@@ -25,11 +24,12 @@ def _q(v) -> z3.ArithRef:
     return z3.RealVal(f"{_int(v.numerator)}/{_int(v.denominator)}")
 
 
-def node_is_empty(network, disjunct, node, timeout_ms: int, model: list | None = None) -> str:
-    """z3's answer ('unsat', 'sat' or 'unknown') for: a point of the node that is unsafe.
+def node_is_empty(network, disjunct, node, timeout_ms: int) -> tuple[str, list | None]:
+    """z3's answer ('unsat', 'sat' or 'unknown') for: a point of the node that is unsafe, and on
+    `sat` that point (exact inputs, for provers; None otherwise).
 
-    The node's grid box is intersected with the property's exact box, so that on `sat` the point
-    put into `model` (exact inputs, for provers) is a counterexample to the property itself.
+    The node's grid box is intersected with the property's exact box, so that the point is a
+    counterexample to the property itself.
     """
     solver = z3.Solver()
     solver.set("timeout", int(timeout_ms))
@@ -61,6 +61,6 @@ def node_is_empty(network, disjunct, node, timeout_ms: int, model: list | None =
         lhs = z3.Sum([_q(a) * yj for a, yj in zip(c.coeffs, h) if a != 0] + [_q(c.const)])
         solver.add(lhs < 0 if c.strict else lhs <= 0)
     verdict = str(solver.check())
-    if verdict == "sat" and model is not None:
-        model.extend(solver.model().eval(v, model_completion=True).as_fraction() for v in xs)
-    return verdict
+    if verdict != "sat":
+        return verdict, None
+    return verdict, [solver.model().eval(v, model_completion=True).as_fraction() for v in xs]

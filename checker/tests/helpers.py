@@ -8,6 +8,8 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
+
 from apothem_check.check import check_proof
 from apothem_check.network import load_network
 from apothem_check.reader import read_proof
@@ -83,6 +85,16 @@ def parse_expect(path: Path) -> dict:
                 if line.startswith(f"# {key}: "):
                     meta[key] = line[len(f"# {key}: "):].strip()
     return meta
+
+
+def golden_param(path: Path):
+    """A golden file as a pytest parameter (path, its `# expect:` lines), marked by `# xfail:`."""
+    meta = parse_expect(path)
+    marks = []
+    xfail = re.search(rb"^# xfail: (.*)$", path.read_bytes(), re.M)
+    if xfail:
+        marks.append(pytest.mark.xfail(strict=True, reason=xfail.group(1).decode()))
+    return pytest.param(path, meta, id=f"{path.parent.name}/{path.stem}", marks=marks)
 
 
 def read_steps(path: Path) -> tuple[dict, list]:

@@ -127,13 +127,6 @@ def test_malformed_vnnlib(capsys, tmp_path, text):
     assert "VNNLIB" in _unreadable(capsys, tmp_path, query=bad)
 
 
-def test_binary_proof_through_cli(capsys, tmp_path):
-    from proof_format.convert import convert
-    target = tmp_path / "p.apb"
-    convert(GOLDEN / "valid/root_close_linear.apf", target, binary=True)
-    assert check(capsys, target)[:2] == (0, ["valid"])
-
-
 def test_timeout(capsys, tmp_path):
     """A proof that takes a minute (200,000 crown steps), with --timeout 1: timed-out, exit 3."""
     body = ["1 root 0"] + [f"{i} bounds 1 crown" for i in range(2, 200_000)]

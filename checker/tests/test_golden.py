@@ -10,7 +10,6 @@ reproducible byte for byte (so the SHA-256 header lines stay right).
 """
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -19,8 +18,7 @@ import pytest
 import golden_cases
 import nets
 from apothem_check.check import check_proof
-from helpers import EXPECT, GOLDEN, check_file, load, outcome, parse_expect, read_steps
-from proof_format.writer import ProofWriter
+from helpers import EXPECT, GOLDEN, check_file, golden_param, load, outcome, parse_expect
 
 FOLDERS = ("valid", "invalid", "parse_error")
 FILES = sorted(p for f in FOLDERS for p in (GOLDEN / f).glob("*.apf"))
@@ -30,22 +28,13 @@ ALL_CODES = {"ID_ORDER", "UNKNOWN_NODE", "BAD_INDEX", "DUPLICATE_ROOT", "ALREADY
              "NO_VERDICT", "HEADER", "HASH_NETWORK", "HASH_PROPERTY", "SEMANTICS", "PARSE", "LIMIT"}
 
 
-def _param(path: Path):
-    meta = parse_expect(path)
-    marks = []
-    xfail = re.search(rb"^# xfail: (.*)$", path.read_bytes(), re.M)
-    if xfail:
-        marks.append(pytest.mark.xfail(strict=True, reason=xfail.group(1).decode()))
-    return pytest.param(path, meta, id=f"{path.parent.name}/{path.stem}", marks=marks)
-
-
 def _expected(meta) -> str:
     m = EXPECT.match(f"# expect: {meta['expect']}")
     assert m, f"bad expect line {meta['expect']!r}"
     return meta["expect"]
 
 
-@pytest.mark.parametrize("path, meta", [_param(p) for p in FILES])
+@pytest.mark.parametrize("path, meta", [golden_param(p) for p in FILES])
 def test_golden(path: Path, meta: dict):
     expect = _expected(meta)
     result = check_file(path, GOLDEN / meta["model"], GOLDEN / meta["property"])
@@ -55,26 +44,6 @@ def test_golden(path: Path, meta: dict):
         # the message format of spec section 4
         assert re.fullmatch(rf"step {result.error.step.id} \(rule [a-z]+\) line \d+: {result.error.code}: .+",
                             str(result.error)), str(result.error)
-
-
-BINARY = [p for p in FILES if p.parent.name in ("valid", "invalid")
-          and not re.search(r"header|hash|semantics|no_verdict_no_steps", p.stem)]
-
-
-@pytest.mark.parametrize("path, meta", [_param(p) for p in BINARY])
-def test_golden_binary_same_verdict(path: Path, meta: dict, tmp_path: Path):
-    """The msgpack form, written by ProofWriter(binary=True) from the text steps, gives the same verdict."""
-    head, steps = read_steps(path)
-    target = tmp_path / (path.stem + ".apb")
-    with open(target, "wb") as out:
-        writer = ProofWriter(out, head["network_hash"].removeprefix("sha256:"),
-                             head["property_hash"].removeprefix("sha256:"), binary=True)
-        writer.start()
-        for step in steps:
-            writer.write(step)
-    assert target.read_bytes()[0] >= 0x80
-    result = check_file(target, GOLDEN / meta["model"], GOLDEN / meta["property"])
-    assert outcome(result) == meta["expect"], str(result.error)
 
 
 def test_every_folder_matches_its_expectations():
@@ -141,4 +110,4 @@ def test_valid_unsat_proofs_agree_with_z3_on_each_disjunct():
         for d in range(len(prop.disjuncts)):
             session = Session(net, prop)
             session.apply(S.Root(1, (d,)))
-            assert node_is_empty(net, prop.disjuncts[d], session.open[1], 60_000) == "unsat", path
+            assert node_is_empty(net, prop.disjuncts[d], session.node(1), 60_000)[0] == "unsat", path

@@ -28,8 +28,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from apothem_check.certification import query_text
+from proof_format.numbers import ratio
 
-from .bundle import text
 from .inputs import CertifyError, prediction, read_input
 from .oracle import Oracle
 
@@ -105,7 +105,7 @@ def audit(network, claims_path, out_dir, lo=Fraction(0), hi=Fraction(1), grid=25
                 row["flips_to"] = flip
                 row["margin"] = float(y[label] - y[flip])
                 p = out_dir / f"{stem}.counterexample.txt"
-                p.write_text(" ".join(text(v) for v in ans.point) + "\n")
+                p.write_text(" ".join(ratio(v) for v in ans.point) + "\n")
                 row["counterexample"] = str(p)
             elif call.get("reason"):
                 row["reason"] = call["reason"]

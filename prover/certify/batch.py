@@ -9,24 +9,21 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from apothem_check.network import load_network
+
+from .certify import certify_one
+from .inputs import CertifyError
+
 _NET = {}
-
-
-def _init_worker():
-    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[v] = "1"
 
 
 def _network(path):
     if path not in _NET:
-        from apothem_check.network import load_network
         _NET[path] = load_network(path)
     return _NET[path]
 
 
 def _one(model_path, input_path, out_path, opts, label):
-    from .certify import certify_one
-    from .inputs import CertifyError
     name = os.path.basename(str(input_path))
     try:
         net = _network(str(model_path))
@@ -63,7 +60,6 @@ def run_batch(model_path, inputs: list, out_dir, opts, workers: int = 1, label=N
     if progress:
         progress_bar(0, len(jobs), t0)
     if workers <= 1:
-        _init_worker()
         results = (_one(*j) for j in jobs)
         for res in results:
             rows.append(res[0])
@@ -72,7 +68,7 @@ def run_batch(model_path, inputs: list, out_dir, opts, workers: int = 1, label=N
             if progress:
                 progress_bar(len(rows), len(jobs), t0, res[0]["input"])
     else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker) as ex:
+        with ProcessPoolExecutor(workers) as ex:
             futs = [ex.submit(_one, *j) for j in jobs]
             for fut in as_completed(futs):
                 res = fut.result()

@@ -9,16 +9,14 @@ from fractions import Fraction
 
 import msgpack
 
+from apothem_check.certification import check_certification
+from proof_format.numbers import ratio
+
 from . import TOOL
 
 
-def text(q) -> str:
-    q = Fraction(q)
-    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
-
-
 def _texts(v):
-    return [text(q) for q in v]
+    return [ratio(q) for q in v]
 
 
 def file_sha256(path) -> str:
@@ -50,14 +48,14 @@ def build(model_sha256: str, x, input_sha256: str, lo, hi, G: int, label: int, c
           claims: dict, timings: dict, extra: dict | None = None) -> dict:
     def fix(obj):  # Fractions in claims (box bounds) become text
         if isinstance(obj, Fraction):
-            return text(obj)
+            return ratio(obj)
         if isinstance(obj, dict):
             return {k: fix(v) for k, v in obj.items()}
         if isinstance(obj, (list, tuple)):
             return [fix(v) for v in obj]
         return obj
     b = {"format": "apothem-certification", "version": 1, "model_sha256": model_sha256,
-         "input": _texts(x), "input_sha256": input_sha256, "domain": [text(lo), text(hi)], "grid": int(G),
+         "input": _texts(x), "input_sha256": input_sha256, "domain": [ratio(lo), ratio(hi)], "grid": int(G),
          "label": int(label), "calls": [call_record(c) for c in calls], "claims": fix(claims),
          "tool": {"name": TOOL, "python": platform.python_version(), "platform": platform.platform()},
          "timings": timings}
@@ -84,5 +82,4 @@ def read(path) -> dict:
 
 def self_check(path, network) -> tuple[str, list[str]]:
     """The independent checker's verdict (apothem_check.certification), run in-process."""
-    from apothem_check.certification import check_certification
     return check_certification(path, network)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import apothem as AP
+from . import dual as DU
 from . import maximal as MX
 from .bundle import build, self_check, write
 from .inputs import CertifyError, Grid, prediction, read_input
@@ -87,10 +88,6 @@ def certify_one(network, model_path, input_path, out_path, opts: Options, label:
             row.update({"box_apothem": m["apothem"], "box_min_edge": m["min_edge"], "box_log_volume": m["log_volume"],
                         "box_mean_edge": m["mean_edge"]})
         if opts.dual:
-            try:
-                from . import dual as DU
-            except ImportError:
-                raise CertifyError("--dual is not implemented yet") from None
             d = DU.search(oracle, grid, budget=opts.dual_budget, timeout=opts.dual_timeout)
             claims.update(d.claims(grid))
             timings["dual"] = round(d.seconds, 3)

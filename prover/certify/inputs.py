@@ -61,11 +61,6 @@ def prediction(network, x) -> tuple[int | None, list]:
     return (winners[0] if len(winners) == 1 else None), y
 
 
-def classified(network, x, label: int) -> bool:
-    y = network.evaluate(list(x))
-    return all(y[label] > v for j, v in enumerate(y) if j != label)
-
-
 @dataclass
 class Grid:
     """Boxes around x* whose faces lie on the grid x*_i + k delta, clipped to D = [lo, hi]^n.

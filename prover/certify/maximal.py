@@ -44,8 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import attack as AT
-from .attack import objective
+from .faces import Faces, allocate
 from .inputs import Grid
 from .oracle import Oracle, exact_point
 
@@ -101,288 +100,136 @@ THETA = 0.5         # share of each model's margin a proposal may spend
 THETA_BACKOFF = 0.75
 
 
-class _Search:
-    def __init__(self, oracle: Oracle, grid: Grid, restarts: int, steps: int):
-        self.o, self.g, self.n = oracle, grid, grid.n
-        self.cap = np.concatenate([grid.cap_lo, grid.cap_hi]).astype(np.int64)
-        self.sign = np.concatenate([-np.ones(self.n), np.ones(self.n)])
-        self.restarts, self.steps = restarts, steps
-        self.lo_f, self.hi_f = float(grid.lo), float(grid.hi)
-        self.ev: dict[int, np.ndarray] = {}      # frozen face -> float evidence point
-        self.attack_cex = self.verifier_cex = 0
-        self.others = np.array([j for j in range(oracle.n_out) if j != oracle.label])
+class _Growth:
+    """The state of one search (module docstring): the box P, each face's status and trust
+    step, theta, the critical points, and the counts for the result."""
 
-    def fbox(self, P):
-        n = self.n
-        return self.g.float_box(P[:n], P[n:])
+    def __init__(self, S: Faces, grid: Grid, k: int, timeout: float | None, deadline: float, log):
+        self.S, self.g, self.n, self.cap = S, grid, grid.n, S.cap
+        self.timeout, self.deadline, self.log = timeout, deadline, log
+        self.P = np.concatenate(grid.ball_steps(k)).astype(np.int64)
+        n2 = 2 * grid.n
+        self.trust = np.full(n2, 8, dtype=np.int64)
+        self.status = np.full(n2, ACTIVE)
+        self.swept = np.full(n2, -1)
+        self.theta, self.group, self.version = THETA, None, 0
+        self.rounds = self.plans = 0
+        self.reserve = 0.0   # time kept for the final box's proof
+        self.points = S.attack(self.P)[1] or [grid.xf]
 
-    def values(self, X):
-        return objective(self.o.net, np.atleast_2d(X), self.o.label, 1, False)[0]
+    def live(self) -> np.ndarray:
+        return (self.status == ACTIVE) & (self.P < self.cap)
 
-    def pos(self, x):
-        """Face positions (2n,) of a float point: grid steps beyond x* on each side."""
-        d = (x - self.g.xf) / self.g.df
-        return np.minimum(np.concatenate([np.ceil(np.maximum(-d, 0) - 1e-6), np.ceil(np.maximum(d, 0) - 1e-6)]),
-                          self.cap).astype(np.int64)
-
-    def at(self, P, f, p):
-        """The float value of face f's coordinate at face position p (clipped to D)."""
-        i = f % self.n
-        return float(np.clip(self.g.xf[i] + self.sign[f] * p * self.g.df, self.lo_f, self.hi_f))
-
-    def snap(self, x, lo, hi):
-        """Nearest grid point inside the float box [lo, hi]."""
-        k = np.rint((x - self.g.xf) / self.g.df)
-        return np.clip(self.g.xf + k * self.g.df, lo, hi)
-
-    def class_models(self, X):
-        """Per row of X and other class j: margin y_c - y_j and its gradient on X's ReLU pattern,
-        shapes (B, J) and (B, J, n)."""
-        net, c = self.o.net, self.o.label
-        y, masks = AT.forward(net, X)
-        J = len(self.others)
-        gy = np.zeros((len(X), J, y.shape[1]))
-        gy[:, :, c] = 1.0
-        gy[:, np.arange(J), self.others] = -1.0
-        return y[:, [c]] - y[:, self.others], AT.input_gradient(net, gy, masks)
-
-    def pair_models(self, X, js):
-        """Per row of X, the margin y_c - y_j for its own class js[row] and its gradient on the
-        row's ReLU pattern: shapes (B,) and (B, n) (class_models' work for one class only)."""
-        y, masks = AT.forward(self.o.net, X)
-        r = np.arange(len(X))
-        gy = np.zeros_like(y)
-        gy[:, self.o.label] = 1.0
-        gy[r, js] -= 1.0
-        return y[:, self.o.label] - y[r, js], AT.input_gradient(self.o.net, gy, masks)
-
-    def margin_models(self, P, points):
-        """The linear margin models of the module docstring on the box P: margins m (R,) >= 0,
-        per-step face costs (R, 2n) and each model's point (R, n). Per critical point and other
-        class two models: at the corner of P its linearisation prefers, and at the point itself
-        pulled into P, where only the faces it lies on are charged (a counterexample beyond
-        many faces by a step each, which no corner model foresaw, charges exactly those)."""
-        lo, hi = self.fbox(P)
-        X = np.clip(np.asarray(points), lo, hi)
-        _, G = self.class_models(X)
-        J = len(self.others)
-        corners = np.where(G > 0, lo, hi).reshape(-1, self.n)      # row = (point, class j)
-        anchors = np.concatenate([corners, np.repeat(X, J, axis=0)])
-        m, g = self.pair_models(anchors, self.others[np.arange(len(anchors)) % J])
-        on = np.concatenate([np.isclose(anchors, lo), np.isclose(anchors, hi)], axis=1)
-        cost = np.concatenate([np.maximum(g, 0), np.maximum(-g, 0)], axis=1) * self.g.df * on
-        return np.maximum(m, 0.0), cost, anchors
-
-    def attack(self, P, models=None):
-        """Exact-checked counterexamples in P (float points, most violating first) and the two
-        lowest-margin points found (critical points for the margin models). `models` (costs,
-        anchors) of margin_models: each anchor with its charged coordinates moved onto P's faces
-        is a candidate too, and the best one starts the descent; that is where a proposal that
-        spent too much of a model's margin fails first."""
-        lo, hi = self.fbox(P)
-        x0, C = None, np.empty((0, self.n))
-        if models is not None:
-            cost, anchors = models
-            n = self.n
-            C = np.where(cost[:, :n] > 0, lo, np.where(cost[:, n:] > 0, hi, np.clip(anchors, lo, hi)))
-            x0 = C[int(np.argmin(self.values(C)))]
-        X, v = AT.pgd_all(self.o.net, lo, hi, self.o.label, 1, self.o.rng, self.restarts, self.steps, x0)
-        X, v = np.concatenate([X, C]), np.concatenate([v, self.values(C)]) if len(C) else v
-        self.o.stats.attack_runs += 1
-        order = np.argsort(v)
-        out = []
-        for r in order:
-            if v[r] > 1e-7:
-                break
-            x = self.snap(X[r], lo, hi)
-            if self.values(x)[0] <= -1e-9:
-                out.append(x)
-        return out, [X[r] for r in order[:2]]
-
-    def minimise(self, x, P):
-        """Pull coordinates beyond P back into P (least contribution first) while x stays a
-        counterexample; then set each remaining one to exactly one step beyond P if possible."""
-        S = self.pos(x)
-        crossed = np.nonzero(S > P)[0]
-        if len(crossed) == 0:
-            return x, crossed
-        _, g = objective(self.o.net, x[None], self.o.label, 1)
-        lo, hi = self.fbox(P)
-        inside = np.clip(x, lo, hi)
-        idx = crossed % self.n
-        contrib = np.abs(g[0][idx] * (x[idx] - inside[idx]))
-        order = crossed[np.argsort(contrib)]
-        for _ in range(2):
-            m = len(order)
-            X = np.repeat(x[None], m + 1, 0)
-            for t in range(1, m + 1):      # row t: the first t of the order clipped into P
-                i = order[t - 1] % self.n
-                X[t:, i] = inside[i]
-            ok = np.nonzero(self.values(X) <= -1e-9)[0]
-            t = int(ok.max()) if len(ok) else 0     # row 0 is x itself (its float margin may be
-                                                    # above -1e-9: exact points near a tie)
-            x, order = X[t], order[t:]
-            if t == 0 or len(order) <= 1:
-                break
-        y = x.copy()
-        for f in order:
-            y[f % self.n] = self.at(P, f, P[f] + 1)
-        if self.values(y)[0] <= -1e-9:
-            x = y
-        return x, order
-
-    def face_sweep(self, P, faces, starts):
-        """Attack, in one batch, P with each face moved one step alone, each from its start point
-        (moved onto the face); returns the faces frozen (their evidence goes to self.ev)."""
-        lo, hi = self.fbox(P)
-        m = len(faces)
-        LO, HI = np.repeat(lo[None], m, 0), np.repeat(hi[None], m, 0)
-        x0 = np.array(starts, dtype=float)
-        for r, f in enumerate(faces):
-            v, i = self.at(P, f, P[f] + 1), f % self.n
-            if f < self.n:
-                LO[r, i] = v
-            else:
-                HI[r, i] = v
-            x0[r, i] = v
-        X, v = AT.pgd(self.o.net, LO, HI, self.o.label, 1, self.o.rng, 2, 15, x0)
-        self.o.stats.attack_runs += m
-        frozen = []
-        for r in np.nonzero(v <= 1e-7)[0]:
-            f = int(faces[r])
-            x = self.snap(X[r], LO[r], HI[r])
-            if self.values(x)[0] <= -1e-9 and self.pos(x)[f] == P[f] + 1:
-                self.ev[f] = x
-                frozen.append(f)
-        return frozen
-
-
-def allocate(cost, m, theta, room):
-    """Steps per face (module docstring): free faces take their whole room, charged faces share
-    theta * m equally per model, the leftover goes one step at a time to the cheapest faces."""
-    budget = theta * m
-    charged = (cost > 0) & (room > 0)
-    n_charged = np.maximum(charged.sum(axis=1), 1)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(charged, budget[:, None] / (n_charged * cost), np.inf)
-        s = np.minimum(room, np.floor(share.min(axis=0))).astype(np.int64)
-        left = budget - cost @ s
-        price = np.where(charged, cost / np.maximum(budget, 1e-300)[:, None], 0).max(axis=0)
-    for f in np.argsort(price):
-        if s[f] < room[f] and np.all(cost[:, f] <= left):
-            s[f] += 1
-            left -= cost[:, f]
-    return s
-
-
-def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0,
-           timeout: float | None = None, restarts: int = 24, steps: int = 40, log=None, **_) -> MaximalResult:
-    t0 = time.perf_counter()
-    deadline = t0 + budget
-    v0, at0 = oracle.stats.verifier_calls, oracle.stats.attack_runs
-    S = _Search(oracle, grid, restarts, steps)
-    n, n2, cap = grid.n, 2 * grid.n, S.cap
-    P = np.concatenate(grid.ball_steps(k)).astype(np.int64)
-    start = P.copy()
-    trust = np.full(n2, 8, dtype=np.int64)
-    status = np.full(n2, ACTIVE)
-    swept = np.full(n2, -1)
-    theta, group, version = THETA, None, 0
-    rounds = plans = 0
-    budget_hit = False
-    points = S.attack(P)[1] or [grid.xf]
-    proven, reserve = P.copy(), 0.0     # the last box with a proof (call `proof`)
-    while True:
-        if time.perf_counter() > deadline - reserve:
-            budget_hit = True
-            break
-        live = (status == ACTIVE) & (P < cap)
-        if not live.any():
-            break
-        rounds += 1
-        m, cost, anchors = S.margin_models(P, points)
-        # once per box P, attack every open face moved one step alone, each from the model
-        # point that one step hurts most
-        over = cost - m[:, None]
-        todo = np.nonzero(live & (swept != version))[0]
-        if len(todo):
-            swept[todo] = version
-            starts = anchors[np.argmax(over[:, todo], axis=0)]
-            status[S.face_sweep(P, todo, starts)] = FROZEN
-            live = (status == ACTIVE) & (P < cap)
-            if not live.any():
+    def grow(self) -> bool:
+        """Rounds until no face can move or the budget is spent (True: the budget ran out)."""
+        while True:
+            if time.perf_counter() > self.deadline - self.reserve:
+                return True
+            if not self.live().any():
+                return False
+            self.rounds += 1
+            m, cost, anchors = self.S.margin_models(self.P, self.points)
+            if self.sweep(m, cost, anchors):
                 continue
-        room = np.where(live, np.minimum(trust, cap - P), 0)
-        s = allocate(cost, m, theta, room)
+            s, single = self.propose(m, cost)
+            cex = self.attempt(s, single, cost, anchors)
+            if cex is not None:
+                self.learn(cex, s, single)
+
+    def sweep(self, m, cost, anchors) -> bool:
+        """Once per box P, attack every open face moved one step alone, each from the model point
+        that one step hurts most. True when that froze the last open face."""
+        live = self.live()
+        todo = np.nonzero(live & (self.swept != self.version))[0]
+        if not len(todo):
+            return False
+        self.swept[todo] = self.version
+        starts = anchors[np.argmax((cost - m[:, None])[:, todo], axis=0)]
+        self.status[self.S.face_sweep(self.P, todo, starts)] = FROZEN
+        return not self.live().any()
+
+    def propose(self, m, cost):
+        """Steps per face for the next box; when the budget allows none, single steps for a
+        group of faces, cheapest first (then `single` is True)."""
+        live = self.live()
+        room = np.where(live, np.minimum(self.trust, self.cap - self.P), 0)
+        s = allocate(cost, m, self.theta, room)
         single = not s.any()
-        if single:      # the budget allows no step: single steps for a group, cheapest first
+        if single:
             cand = np.nonzero(live)[0]
             cand = cand[np.argsort((cost[:, cand] / np.maximum(m, 1e-300)[:, None]).max(axis=0))]
-            group = min(group or len(cand), len(cand))
-            s[cand[:group]] = 1
-        Q = P + s
+            self.group = min(self.group or len(cand), len(cand))
+            s[cand[:self.group]] = 1
+        return s, single
+
+    def attempt(self, s, single: bool, cost, anchors):
+        """Attack the proposal Q = P + s, then ask the float-only verifier. Returns the
+        counterexamples that refute Q, or None when Q became P or the verifier gave no answer."""
+        S, n, Q = self.S, self.n, self.P + s
         cex, worst = S.attack(Q, (cost, anchors))
-        points = (worst + points)[:MAX_POINTS]
+        self.points = (worst + self.points)[:MAX_POINTS]
         if cex:
             S.attack_cex += 1
-        else:
-            plans += 1
-            left = deadline - reserve - time.perf_counter()
-            t = time.perf_counter()
-            ans = oracle.verify("flip", *grid.box(Q[:n], Q[n:]), timeout=max(1.0, min(timeout or 20.0, left)),
-                                proof=False)
-            if ans.verdict == "unsat":     # the final proof is of P: its float call sets the reserve
-                reserve = FINAL_COST * (time.perf_counter() - t)   # (the slowest call of any kind
-                # did, and one 15 s call then ended the search 60 s before its budget)
-                grown = s == trust
-                P, version = Q, version + 1
-                trust[grown] = np.minimum(trust[grown] * 2, MAX_TRUST)
-                theta, group = min(THETA, theta * 2), None
-                if log:
-                    log(f"round {rounds}: proven +{int(s.sum())} steps ({int((s > 0).sum())} faces), "
-                        f"frozen {int((status == FROZEN).sum())}, open {int(live.sum())}")
-                continue
-            if ans.verdict != "sat":
-                theta /= 2
-                trust[s > 0] = np.maximum(trust[s > 0] // 2, 1)
-                if single:
-                    if group == 1:
-                        status[s > 0] = DEAD
-                    group = max(1, group // 2)
-                continue
-            S.verifier_cex += 1
-            cex = [np.array([float(v) for v in ans.point])]
-        frozen_any = False
+            return cex
+        self.plans += 1
+        left = self.deadline - self.reserve - time.perf_counter()
+        t = time.perf_counter()
+        ans = S.o.verify("flip", *self.g.box(Q[:n], Q[n:]), timeout=max(1.0, min(self.timeout or 20.0, left)),
+                         proof=False)
+        if ans.verdict == "unsat":     # the final proof is of P: its float call sets the reserve
+            self.reserve = FINAL_COST * (time.perf_counter() - t)   # (the slowest call of any kind
+            # did, and one 15 s call then ended the search 60 s before its budget)
+            was_open = int(self.live().sum())
+            grown = s == self.trust
+            self.P, self.version = Q, self.version + 1
+            self.trust[grown] = np.minimum(self.trust[grown] * 2, MAX_TRUST)
+            self.theta, self.group = min(THETA, self.theta * 2), None
+            if self.log:
+                self.log(f"round {self.rounds}: proven +{int(s.sum())} steps ({int((s > 0).sum())} faces), "
+                         f"frozen {int((self.status == FROZEN).sum())}, open {was_open}")
+            return None
+        if ans.verdict != "sat":
+            self.theta /= 2
+            self.trust[s > 0] = np.maximum(self.trust[s > 0] // 2, 1)
+            if single:
+                if self.group == 1:
+                    self.status[s > 0] = DEAD
+                self.group = max(1, self.group // 2)
+            return None
+        S.verifier_cex += 1
+        return [np.array([float(v) for v in ans.point])]
+
+    def learn(self, cex, s, single: bool) -> None:
+        """Each counterexample, minimised, joins the critical points and freezes its face (one
+        step beyond one face) or limits the trust steps of the faces it lies beyond."""
+        S, P, frozen_any = self.S, self.P, False
         for x in cex:
             x, R = S.minimise(x, P)
-            points = ([x] + points)[:MAX_POINTS]
+            self.points = ([x] + self.points)[:MAX_POINTS]
             if len(R) != 1:
-                trust[R] = np.maximum(np.minimum(trust[R], s[R]) // 2, 1)
+                self.trust[R] = np.maximum(np.minimum(self.trust[R], s[R]) // 2, 1)
                 continue
             f = int(R[0])
             beyond = S.pos(x)[f] - P[f]
-            if beyond == 1 and status[f] == ACTIVE:
-                status[f], S.ev[f], frozen_any = FROZEN, x, True
+            if beyond == 1 and self.status[f] == ACTIVE:
+                self.status[f], S.ev[f], frozen_any = FROZEN, x, True
             elif beyond > 1:
-                trust[f] = min(trust[f], beyond - 1)
+                self.trust[f] = min(self.trust[f], beyond - 1)
         if not frozen_any:     # the new critical point corrects the models; theta only shrinks
-            theta *= THETA_BACKOFF   # for what the linearisation misses between corners
+            self.theta *= THETA_BACKOFF   # for what the linearisation misses between corners
             if single:
-                group = max(1, group // 2)
-        if log:
-            log(f"round {rounds}: refuted ({len(cex)} cex), frozen {int((status == FROZEN).sum())}, "
-                f"theta {theta:.3g}, open {int(((status == ACTIVE) & (P < cap)).sum())}")
-    if (P != proven).any():     # the float verdicts guided the search; the final box needs its proof
-        left = max(1.0, deadline - time.perf_counter())
-        ans = oracle.verify("flip", *grid.box(P[:n], P[n:]), timeout=max(left, 2 * reserve, timeout or 20.0))
-        if ans.verdict == "unsat":
-            proof = ans.index
-        else:       # (float and exact disagree, or out of time) fall back; evidence is re-checked below
-            P = proven
-    # evidence against the final box
-    faces, unknown = [], 0
-    for f in range(n2):
-        if P[f] >= cap[f]:
+                self.group = max(1, self.group // 2)
+        if self.log:
+            self.log(f"round {self.rounds}: refuted ({len(cex)} cex), frozen {int((self.status == FROZEN).sum())}, "
+                     f"theta {self.theta:.3g}, open {int(self.live().sum())}")
+
+
+def _evidence(oracle: Oracle, grid: Grid, S: Faces, status, P, proof: int) -> tuple[list, int]:
+    """Per face off the boundary of D, a `flip` sat call one step beyond it (frozen faces, from
+    their evidence point), else None; and how many faces have none."""
+    n, faces, unknown = grid.n, [], 0
+    for f in range(2 * n):
+        if P[f] >= S.cap[f]:
             continue
         i, side = (f, "lower") if f < n else (f - n, "upper")
         j = None
@@ -397,10 +244,33 @@ def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0
         if j is None:
             unknown += 1
         faces.append([int(i), side, j])
+    return faces, unknown
+
+
+def search(oracle: Oracle, grid: Grid, k: int, proof: int, budget: float = 110.0,
+           timeout: float | None = None, restarts: int = 24, steps: int = 40, log=None, **_) -> MaximalResult:
+    """Grow the apothem ball (proof `proof`) into a maximal box: rounds of float search, one
+    proof of the final box, and the evidence of its faces."""
+    t0 = time.perf_counter()
+    deadline = t0 + budget
+    v0, at0 = oracle.stats.verifier_calls, oracle.stats.attack_runs
+    S = Faces(oracle, grid, restarts, steps)
+    run = _Growth(S, grid, k, timeout, deadline, log)
+    start = proven = run.P.copy()     # the last box with a proof (call `proof`)
+    budget_hit = run.grow()
+    n, P, status = grid.n, run.P, run.status
+    if (P != proven).any():     # the float verdicts guided the search; the final box needs its proof
+        left = max(1.0, deadline - time.perf_counter())
+        ans = oracle.verify("flip", *grid.box(P[:n], P[n:]), timeout=max(left, 2 * run.reserve, timeout or 20.0))
+        if ans.verdict == "unsat":
+            proof = ans.index
+        else:       # (float and exact disagree, or out of time) fall back; evidence is re-checked below
+            P = proven
+    faces, unknown = _evidence(oracle, grid, S, status, P, proof)
     r = MaximalResult(P[:n].copy(), P[n:].copy(), proof, faces, unknown == 0, k, oracle.stats.verifier_calls - v0,
-                      oracle.stats.attack_runs - at0, rounds, plans, time.perf_counter() - t0, unknown,
+                      oracle.stats.attack_runs - at0, run.rounds, run.plans, time.perf_counter() - t0, unknown,
                       int(np.sum(P > start)), budget_hit)
-    r.stats = {"frozen": int((status == FROZEN).sum()), "dead": int((status == DEAD).sum()), "open": int(((status == ACTIVE) & (P < cap)).sum()),
+    r.stats = {"frozen": int((status == FROZEN).sum()), "dead": int((status == DEAD).sum()),
+               "open": int(((status == ACTIVE) & (P < S.cap)).sum()),
                "attack_refuted_rounds": S.attack_cex, "verifier_refuted_rounds": S.verifier_cex}
     return r
-

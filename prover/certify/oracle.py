@@ -16,10 +16,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from apothem_check.certification import query_property
+from apothem_check.certification import classified, query_property
 
+from ..engine.model import FloatNet
+from ..tree import Settings
+from ..verify import verify
 from . import attack as A
-from .inputs import classified
 
 
 @dataclass
@@ -52,7 +54,6 @@ def exact_point(lower, upper, xf: np.ndarray, snap=None):
 class Oracle:
     def __init__(self, network, label: int, timeout: float = 30.0, seed: int = 0, restarts: int = 16,
                  steps: int = 40, settings=None, verifier: bool = True):
-        from prover.engine.model import FloatNet
         self.network, self.label = network, int(label)
         self.net = FloatNet.of(network)
         self.n_out = network.n_outputs
@@ -60,7 +61,6 @@ class Oracle:
         self.rng = np.random.default_rng(seed)
         self.use_verifier = verifier
         if settings is None:
-            from prover.search import Settings
             settings = Settings(attack_restarts=8, attack_steps=20)
         self.settings = settings
         self.calls: list[dict] = []
@@ -166,7 +166,6 @@ class Oracle:
         """The verifier's answer, recorded as a call. With proof=False (a search's intermediate
         boxes, which no claim rests on) the float search alone decides: its `unsat` is only a
         hint to the caller and is not recorded; a `sat` point is still checked exactly."""
-        from prover.verify import verify
         t0 = time.perf_counter() if t0 is None else t0
         t1 = time.perf_counter()
         prop = query_property(kind, list(lower), list(upper), self.label, self.n_out)

@@ -4,12 +4,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import importlib.metadata as md
 import io
 import platform
 import time
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+
 from . import TOOL
+from .bundle import read
 
 
 def _sha(path) -> str:
@@ -23,7 +28,7 @@ def figures(rows, out_dir, per_input_limit: int | None = None) -> list[Path]:
     """Histogram of apothems per dataset; per input the image beside its box faces (every input
     with a bundle, or the first `per_input_limit`). Earlier versions stopped after 12 figures in
     total, so a batch run wrote figures for the first 12 inputs of the first dataset only."""
-    try:
+    try:  # optional (the `report` extra): without it a report has tables and no figures
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -49,9 +54,6 @@ def figures(rows, out_dir, per_input_limit: int | None = None) -> list[Path]:
         plt.close(fig)
         paths.append(p)
     # per input: image, lower face, upper face of its box (from the bundle)
-    from .bundle import read
-    from fractions import Fraction
-    import numpy as np
     shown = 0
     for r in rows:
         b = r.get("bundle")
@@ -116,7 +118,6 @@ def write_report(rows, out_dir, title="Apothem certification", models=None) -> P
             f"<li>{html.escape(str(k))}: <code>{html.escape(str(v))}</code> sha256 <code>{_sha(v)}</code></li>"
             for k, v in models.items()) + "</ul>")
     try:
-        import importlib.metadata as md
         vers = {p: md.version(p) for p in ("apothem", "apothem-check", "numpy", "msgpack")}
         parts.append("<p>Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + "</p>")
     except Exception:

@@ -26,6 +26,14 @@ class Certificate:
     x_star: np.ndarray    # (B, n_0) minimiser of the relaxed problem (a falsification candidate)
 
 
+@dataclass
+class Hints:
+    """The hints of one `close linear` step (spec 4.5), as floats the proof log writes exactly."""
+    lambdas: list         # one multiplier per output constraint
+    alphas: list          # (k, j, slope) for unstable neurons off the default slope
+    betas: list           # (k, j, multiplier) for split neurons with a positive one
+
+
 def default_alphas(lower, upper):
     return [relaxation(l, u, None)[0] for l, u in zip(lower, upper)]
 
@@ -139,9 +147,8 @@ def round_certificate(cert: Certificate, lower, upper, sigmas=None, bits: int = 
     return lam, alphas, (betas if sigmas is not None else None)
 
 
-def hints_of(i: int, lam, alphas, betas, lower, upper):
-    """Hint lists of node i: lambdas, [(k, j, alpha)] for unstable neurons off the default
-    slope, [(k, j, beta)] for positive betas."""
+def hints_of(i: int, lam, alphas, betas, lower, upper) -> Hints:
+    """The hints of node i (row i of rounded, batched lambdas, alphas and betas)."""
     ah, bh = [], []
     for h in range(len(lower)):
         l, u = lower[h][i], upper[h][i]
@@ -152,4 +159,4 @@ def hints_of(i: int, lam, alphas, betas, lower, upper):
         if betas is not None:
             for j in np.nonzero(betas[h][i] > 0)[0]:
                 bh.append((h + 1, int(j), float(betas[h][i][j])))
-    return [float(v) for v in lam[i]], ah, bh
+    return Hints([float(v) for v in lam[i]], ah, bh)

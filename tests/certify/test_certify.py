@@ -13,7 +13,8 @@ from apothem_check.certification import check_certification
 from apothem_check.network import load_network
 
 from prover.certify.certify import Options, certify_one
-from prover.certify.inputs import CertifyError, Grid, classified
+from apothem_check.certification import classified
+from prover.certify.inputs import CertifyError, Grid
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "examples" / "tiny" / "model.onnx"
@@ -223,7 +224,7 @@ def test_allocate_shares_margin_among_faces_that_can_move():
     and 2 share the budget 0.5 (0.25 each: 2 and 0 steps; face 3 has no room and takes no
     share); the leftover 0.3 buys the cheapest face one more step, not face 2's 0.3 after it."""
     import numpy as np
-    from prover.certify.maximal import allocate
+    from prover.certify.faces import allocate
     cost = np.array([[0.0, 0.1, 0.3, 0.05]])
     s = allocate(cost, np.array([1.0]), 0.5, np.array([10, 10, 10, 0]))
     assert list(s) == [10, 3, 0, 0]
@@ -233,11 +234,11 @@ def test_pair_models_are_class_models_for_one_class(net):
     """The maximal search's per-row single-class margin model equals the all-class one's entry."""
     import numpy as np
 
-    from prover.certify.maximal import _Search
+    from prover.certify.faces import Faces
     from prover.certify.oracle import Oracle
     grid = Grid([Fraction(v, 255) for v in (64, 128, 191, 128)], Fraction(0), Fraction(1), 255)
     oracle = Oracle(net, 0)
-    S = _Search(oracle, grid, 2, 5)
+    S = Faces(oracle, grid, 2, 5)
     X = np.random.default_rng(0).random((7, 4))
     js = S.others[np.arange(7) % len(S.others)]
     M, G = S.class_models(X)

@@ -1,4 +1,4 @@
-"""Input splitting's choice of dimension (`Search._choose_dims`).
+"""Input splitting's choice of dimension (`InputSplitting._choose_dims`).
 
 ACAS Xu 1_1 prop_2 (unsat) is the regression case: while the lookahead scored the halves of a
 box with fresh default slopes and bounds, a split that changed nothing outscored the useful
@@ -14,10 +14,7 @@ from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
 from prover.problem import Problem
 from prover.search import Search
-
-
-class _NoProof:
-    session = None  # the float search alone: nothing is replayed or written
+from prover.tree import Clock, Stats
 
 
 def _float_search(benchmarks, prop: str, seconds: float):
@@ -27,7 +24,7 @@ def _float_search(benchmarks, prop: str, seconds: float):
     network = load_network(folder / "onnx/ACASXU_run2a_1_1_batch_2000.onnx")
     prop = load_property(folder / f"vnnlib/{prop}.vnnlib", network.n_inputs, network.n_outputs)
     problem = Problem.of(network, prop)
-    return problem, Search(problem, _NoProof(), time.monotonic() + seconds)
+    return problem, Search(problem, Clock(time.monotonic() + seconds), Stats())
 
 
 def test_acas_1_1_prop_2_closes_in_few_nodes(benchmarks):

@@ -13,7 +13,7 @@ from apothem_check.vnnlib import load_property
 from prover.engine.bounds import compute_bounds
 from prover.engine.intermediate import optimised_layer_bounds
 from prover.engine.model import FloatNet
-from prover.search import Settings
+from prover.tree import Settings
 from prover.verify import verify
 
 MODELS = Path(__file__).resolve().parents[2] / "checker" / "tests" / "golden" / "models"

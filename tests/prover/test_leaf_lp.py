@@ -142,17 +142,15 @@ def test_rugged_attack_finds_acas_1_9_prop_7_at_the_root(benchmarks):
     from apothem_check.network import load_network
     from apothem_check.vnnlib import load_property
     from prover.problem import Problem, exact_unsafe
-    from prover.search import Found, Search
-
-    class NoProof:
-        session = None
+    from prover.search import Search
+    from prover.tree import Clock, Found, Stats
 
     folder = benchmarks / "acasxu"
     network = load_network(folder / "onnx/ACASXU_run2a_1_9_batch_2000.onnx")
     prop = load_property(folder / "vnnlib/prop_7.vnnlib", network.n_inputs, network.n_outputs)
     problem = Problem.of(network, prop)
-    search = Search(problem, NoProof(), time.monotonic() + 60)
+    search = Search(problem, Clock(time.monotonic() + 60), Stats())
     with pytest.raises(Found) as found:
         for d in problem.disjuncts:
-            search.attack(d)
+            search.falsifier.attack(d)
     assert exact_unsafe(network, problem.disjuncts[found.value.disjunct], found.value.xs)

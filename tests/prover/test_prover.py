@@ -17,7 +17,7 @@ import pytest
 from apothem_check.check import check_proof
 from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
-from prover.cli import exact_decimal, main
+from prover.cli import main
 from prover.verify import verify
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,13 +97,13 @@ def test_rejected_close_in_a_shared_root_resplits_the_rest(benchmarks, tmp_path,
     real = ProofLog.close_linear
     calls = {"n": 0, "node": None}
 
-    def reject_second(self, node, disjunct, lambdas, alphas, betas):
+    def reject_second(self, node, disjunct, hints):
         calls["n"] += 1
         if calls["n"] == 2:
             calls["node"] = node
             self.rejected += 1
             return False
-        return real(self, node, disjunct, lambdas, alphas, betas)
+        return real(self, node, disjunct, hints)
 
     monkeypatch.setattr(ProofLog, "close_linear", reject_second)
     out = assert_agrees(benchmarks / "acasxu", "onnx/ACASXU_run2a_4_5_batch_2000.onnx", "vnnlib/prop_10.vnnlib",
@@ -159,7 +159,7 @@ def test_cli_supports(capsys):
     assert main(["supports", "--proof-rules"]) == 0
     assert "close linear" in capsys.readouterr().out.splitlines()
     assert main(["supports", "--vnnlib-versions"]) == 0
-    assert capsys.readouterr().out.split() == ["1"]
+    assert capsys.readouterr().out.split() == ["1", "2"]
 
 
 def test_no_proof_mode(benchmarks, tmp_path):
@@ -168,12 +168,6 @@ def test_no_proof_mode(benchmarks, tmp_path):
     prop = load_property(folder / "test_prop.vnnlib", network.n_inputs, network.n_outputs)
     out = verify(network, prop, None, timeout=60, proof=False)
     assert out.verdict == "unsat" and out.stats["exact_seconds"] == 0
-
-
-def test_exact_decimal():
-    assert exact_decimal(Fraction(-3, 8)) == "-0.375"
-    assert exact_decimal(Fraction(5)) == "5"
-    assert Fraction(exact_decimal(Fraction(1, 2 ** 40))) == Fraction(1, 2 ** 40)
 
 
 def test_console_entry_point_runs_without_traceback(tmp_path):
@@ -203,12 +197,12 @@ def test_rejected_close_is_split_not_emitted(benchmarks, tmp_path, monkeypatch):
     real = ProofLog.close_linear
     calls = {"n": 0}
 
-    def reject_first(self, node, disjunct, lambdas, alphas, betas):
+    def reject_first(self, node, disjunct, hints):
         calls["n"] += 1
         if calls["n"] == 1:  # behave as the kernel does on NOT_POSITIVE: state unchanged, False
             self.rejected += 1
             return False
-        return real(self, node, disjunct, lambdas, alphas, betas)
+        return real(self, node, disjunct, hints)
 
     monkeypatch.setattr(ProofLog, "close_linear", reject_first)
     out = assert_agrees(benchmarks / "test", "test_unsat.onnx", "test_prop.vnnlib", tmp_path)

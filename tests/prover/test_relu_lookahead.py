@@ -1,4 +1,4 @@
-"""ReLU branching by one-step lookahead (Search._choose_relus): among the candidates it picks the
+"""ReLU branching by one-step lookahead (ReluSplitting._choose_relus): among the candidates it picks the
 neuron whose two children, bounded with the parent's certificate, have the least summed
 violation; computed here child by child, independently of its batching."""
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 
 from prover.engine.certificate import evaluate, optimise
 from prover.engine.model import FloatNet
-from prover.search import Search, Settings
+from prover.relu_split import ReluSplitting
+from prover.tree import Settings
 
 
 def _node(seed):
@@ -38,7 +39,7 @@ def test_the_chosen_split_has_the_least_summed_violation(seed):
     net, lo, hi, L, U, SIG, A, const, cert = _node(seed)
     d = SimpleNamespace(A=A, const=const)
     me = SimpleNamespace(net=net, s=Settings(relu_candidates=100))   # every unstable neuron looked at
-    (h, j) = Search._choose_relus(me, d, [0], cert, lo, hi, L, U, SIG)[0]
+    (h, j) = ReluSplitting._choose_relus(me, d, [0], cert, lo, hi, L, U, SIG)[0]
 
     def children_score(h, j):
         total = 0.0
@@ -62,4 +63,4 @@ def test_no_unstable_neuron_gives_none():
     net, lo, hi, L, U, SIG, A, const, cert = _node(0)
     L = [np.maximum(v, 0.0) for v in L]     # every neuron active
     me = SimpleNamespace(net=net, s=Settings())
-    assert Search._choose_relus(me, SimpleNamespace(A=A, const=const), [0], cert, lo, hi, L, U, SIG) == {0: None}
+    assert ReluSplitting._choose_relus(me, SimpleNamespace(A=A, const=const), [0], cert, lo, hi, L, U, SIG) == {0: None}

@@ -12,7 +12,7 @@ from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
 from prover.proof import ProofLog
 from prover.replay import ID_STRIDE, balance
-from prover.search import Node, Settings, Timeout
+from prover.tree import Node, Settings, Timeout
 from prover.verify import verify
 
 NET, PROP = "onnx/ACASXU_run2a_1_1_batch_2000.onnx", "vnnlib/prop_3.vnnlib"  # unsat, ~60 nodes
@@ -49,12 +49,12 @@ def test_a_close_rejected_in_a_child_is_resplit_there(benchmarks, tmp_path, monk
     real = ProofLog.close_linear
     seen = {"n": 0}
 
-    def reject_first_child_close(self, node, disjunct, lambdas, alphas, betas):
+    def reject_first_child_close(self, node, disjunct, hints):
         if node > ID_STRIDE and seen["n"] == 0:  # the fork copies this state: once per child
             seen["n"] += 1
             self.rejected += 1
             return False
-        return real(self, node, disjunct, lambdas, alphas, betas)
+        return real(self, node, disjunct, hints)
 
     monkeypatch.setattr(ProofLog, "close_linear", reject_first_child_close)
     network, prop, proof, out = _run(benchmarks, tmp_path, 2)

@@ -8,7 +8,7 @@ from pathlib import Path
 from apothem_check.check import check_proof
 from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
-from prover.search import Settings
+from prover.tree import Settings
 from prover.verify import verify
 
 ABS = Path(__file__).resolve().parents[2] / "checker" / "tests" / "golden" / "models" / "abs.onnx"  # y = |x|
@@ -48,10 +48,10 @@ def test_a_z3_leaf_gets_only_the_query_time_left(tmp_path, monkeypatch):
     import apothem_check.leaf_z3 as leaf_z3
     given = []
 
-    def slow_unknown(network, disjunct, node, timeout_ms, model=None):
+    def slow_unknown(network, disjunct, node, timeout_ms):
         given.append(timeout_ms)
         time.sleep(timeout_ms / 1000)
-        return "unknown"
+        return "unknown", None
 
     monkeypatch.setattr(leaf_z3, "node_is_empty", slow_unknown)
     prop_path = tmp_path / "p.vnnlib"

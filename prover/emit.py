@@ -1,0 +1,89 @@
+"""Phase 2 of the prover: the finished float tree replayed through the ProofLog, where the
+checker's Session checks every step exactly before it is written.
+
+The replay only replays: a close the Session rejects ends `replay` with a request (`Again`) for
+the search (phase 1), whose new subtree the caller puts back on the stack (prover/verify.py).
+"""
+from __future__ import annotations
+
+from .proof import ProofLog
+from .problem import DisjunctData
+from .tree import Again, Clock, Found, GiveUp, Node, Stats, Timeout, subtree_size
+
+Z3_LEAF_SECONDS = 60.0  # z3's budget per leaf (less when the query's deadline is nearer)
+
+
+class Emitter:
+    def __init__(self, log: ProofLog, clock: Clock, stats: Stats):
+        self.log, self.clock, self.stats = log, clock, stats
+
+    def root(self, group: list[DisjunctData], root: Node) -> None:
+        root.id = self.log.root([d.index for d in group])
+
+    def replay(self, group: list[DisjunctData], stack: list[Node]) -> Again | None:
+        """Replay the nodes on `stack` (the last first) and their subtrees, depth first (the
+        kernel's open set stays small), until the stack is empty (None) or the Session rejects a
+        close: then the request to search that node again (the rest stays on the stack)."""
+        while stack:
+            n = stack.pop()
+            self.clock.tick(self.stats, len(stack))
+            self._bounds(n)
+            if n.hints is not None:
+                if not self._closes(group, n):
+                    self.stats.rejected += 1  # the disjuncts still open on the node are searched again
+                    return Again(n.id, self.log.session.node(n.id))
+                self.stats.closed += 1
+            elif n.z3_leaf:
+                self._z3(n)
+            else:
+                stack.extend(reversed(self._split(n)))  # first child replayed first
+        return None
+
+    def frontier(self, root: Node, want: int) -> list[Node]:
+        """Replay the top of the tree, largest subtree first, until `want` subtrees are open
+        (for parallel replay). Only splits are replayed here: a leaf's subtree has size 1."""
+        frontier = [root]
+        while len(frontier) < want:
+            big = max(frontier, key=subtree_size)
+            if subtree_size(big) == 1:
+                break
+            frontier.remove(big)
+            self._bounds(big)
+            frontier.extend(self._split(big))
+        return frontier
+
+    def _bounds(self, n: Node) -> None:
+        if n.method is not None:
+            self.log.bounds(n.id, n.method)
+            self.stats.bounds_steps[n.method] += 1
+        for K, hint_lists in (n.layer_steps or {}).items():
+            for hints in hint_lists:
+                self.log.bounds_layer(n.id, K, hints)
+                self.stats.bounds_steps["layer"] += 1
+
+    def _closes(self, group: list[DisjunctData], n: Node) -> bool:
+        """One close per open disjunct, named when the root is shared; False at the first the
+        Session rejects (the ones before it stay closed)."""
+        named = len(group) > 1
+        return all(self.log.close_linear(n.id, d if named else None, h) for d, h in n.hints.items())
+
+    def _z3(self, n: Node) -> None:
+        if self.log.session is None:
+            raise GiveUp("a leaf without unstable neurons that only z3 decides (no exact replay)")
+        left = self.clock.left()
+        if self.log.close_z3(n.id, min(left, Z3_LEAF_SECONDS)):
+            self.stats.closed += 1
+            return
+        if self.log.last_error.model is not None:
+            raise Found(n.open[0], self.log.last_error.model)  # z3's exact point; verify() re-checks it exactly
+        if left < Z3_LEAF_SECONDS:
+            raise Timeout()  # z3 had all the query's remaining time: timed-out, not unknown
+        raise GiveUp("a leaf without unstable neurons that z3 could not decide")
+
+    def _split(self, n: Node) -> list[Node]:
+        kind, a, b = n.split
+        ids = self.log.split_input(n.id, a, b) if kind == "input" else self.log.split_relu(n.id, a, b)
+        for child, cid in zip(n.children, ids):
+            child.id = cid
+        children, n.children = n.children, None
+        return children
