@@ -25,8 +25,11 @@ def _q(v) -> z3.ArithRef:
     return z3.RealVal(f"{_int(v.numerator)}/{_int(v.denominator)}")
 
 
-def node_is_empty(network, disjunct, node, timeout_ms: int, model: list | None = None) -> str:
+def node_is_empty(network, disjunct, node, timeout_ms: int, model: list | None = None, errors=None) -> str:
     """z3's answer ('unsat', 'sat' or 'unknown') for: a point of the node that is unsafe.
+
+    Under float32, `errors[k-1]` (grid) bounds each z(k)_j's distance from its affine value: z3
+    may choose any rounding within it (spec 4.11).
 
     The node's grid box is intersected with the property's exact box, so that on `sat` the point
     put into `model` (exact inputs, for provers) is a counterexample to the property itself.
@@ -42,7 +45,9 @@ def node_is_empty(network, disjunct, node, timeout_ms: int, model: list | None =
         z = []
         for j, (row, b) in enumerate(zip(layer.weight, layer.bias)):
             zj = z3.Real(f"z{k}_{j}")
-            solver.add(zj * _int(layer.denominator) == z3.Sum([_int(int(w)) * v for w, v in zip(row, h) if w != 0] + [_q(b)]))
+            gap = zj * _int(layer.denominator) - z3.Sum([_int(int(w)) * v for w, v in zip(row, h) if w != 0] + [_q(b)])
+            slack = 0 if errors is None else _q(Fraction(int(errors[k - 1][j]) * layer.denominator, ONE))
+            solver.add(gap <= slack, -gap <= slack)
             z.append(zj)
         if not layer.relu:
             h = z

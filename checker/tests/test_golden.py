@@ -27,7 +27,8 @@ FILES = sorted(p for f in FOLDERS for p in (GOLDEN / f).glob("*.apf"))
 ALL_CODES = {"ID_ORDER", "UNKNOWN_NODE", "BAD_INDEX", "DUPLICATE_ROOT", "ALREADY_SPLIT", "BAD_LAMBDA", "BAD_ALPHA",
              "BAD_BETA", "BETA_NOT_SPLIT", "DUPLICATE_HINT", "NOT_POSITIVE", "Z3_SAT", "WITNESS_ARITY",
              "WITNESS_OUTSIDE", "WITNESS_SAFE", "UNKNOWN_WITNESS", "MISSING_ROOT", "OPEN_NODES", "AFTER_VERDICT",
-             "NO_VERDICT", "HEADER", "HASH_NETWORK", "HASH_PROPERTY", "SEMANTICS", "PARSE", "LIMIT"}
+             "NO_VERDICT", "HEADER", "HASH_NETWORK", "HASH_PROPERTY", "PARSE", "LIMIT",
+             "WITNESS_NOT_FLOAT32", "FLOAT32_OVERFLOW"}  # SEMANTICS: binary headers only (test_hostile_proofs)
 
 
 def _param(path: Path):
@@ -68,7 +69,7 @@ def test_golden_binary_same_verdict(path: Path, meta: dict, tmp_path: Path):
     target = tmp_path / (path.stem + ".apb")
     with open(target, "wb") as out:
         writer = ProofWriter(out, head["network_hash"].removeprefix("sha256:"),
-                             head["property_hash"].removeprefix("sha256:"), binary=True)
+                             head["property_hash"].removeprefix("sha256:"), binary=True, semantics=head["semantics"])
         writer.start()
         for step in steps:
             writer.write(step)
