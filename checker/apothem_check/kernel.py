@@ -281,8 +281,8 @@ class Session:
         from .leaf_z3 import node_is_empty  # z3 is loaded only when a proof uses it
         node = self._node(st.node)
         d = self._pending(node, st)
-        verdict = node_is_empty(self.network, self.prop.disjuncts[d], node, self.z3_timeout_ms,
-                                errors=self._errors(node.lo, node.hi, node.upper))
+        errors = {"errors": self._errors(node.lo, node.hi, node.upper)} if self.float32 else {}  # real: as before
+        verdict = node_is_empty(self.network, self.prop.disjuncts[d], node, self.z3_timeout_ms, **errors)
         if verdict != "unsat":
             _fail("Z3_SAT" if verdict == "sat" else "Z3_UNKNOWN", f"z3 answered {verdict} on node {st.node}")
         self._discharge(st.node, node, d)
