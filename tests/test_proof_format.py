@@ -130,7 +130,7 @@ def test_golden_binary_same_verdict(path: Path, meta: dict, tmp_path: Path):
     target = tmp_path / (path.stem + ".apb")
     with open(target, "wb") as out:
         writer = ProofWriter(out, head["network_hash"].removeprefix("sha256:"),
-                             head["property_hash"].removeprefix("sha256:"), binary=True)
+                             head["property_hash"].removeprefix("sha256:"), binary=True, semantics=head["semantics"])
         writer.start()
         for step in steps:
             writer.write(step)

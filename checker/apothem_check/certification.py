@@ -243,7 +243,7 @@ class BundleChecker:
             return
         if verdict == "unsat":
             result = check_proof(c.evidence, self.net, query_property(kind, lower, upper, self.b.label,
-                                                                      self.net.n_outputs))
+                                                                      self.net.n_outputs), semantics=("real",))
             require("proof checks", result.verdict != "invalid" and result.conclusion == "unsat", "PROOF",
                     f"{what}: call {i}: proof rejected: {result.error or 'it does not conclude unsat'}")
             self.holey |= result.verdict == "holey"

@@ -38,7 +38,7 @@ def _supports(what: str) -> list[str]:
                             "bounds layer", "close linear", "close z3", "hole", "witness", "sat", "unsat"],
             "onnx-operators": list(network.SUPPORTED_OPERATORS),
             "vnnlib-versions": list(vnnlib.SUPPORTED_VERSIONS),
-            "onnx-element-types": ["real"]}[what]
+            "onnx-element-types": ["real", "float32"]}[what]
 
 
 def _file(path: str, code: str, what: str) -> Path:

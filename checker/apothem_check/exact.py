@@ -91,14 +91,30 @@ def limb_product(a_limbs: list[np.ndarray], b_limbs: list[np.ndarray], bits: int
 @dataclass(frozen=True)
 class ExactLayer:
     """One affine layer z = (weight @ h + bias) / denominator, with what the products reuse
-    computed on first use (a proof with only a witness needs neither)."""
+    computed on first use (a proof with only a witness needs neither); under float32 also the
+    grid bound |z - exact| <= err_weight @ |h| + err_bias of its rounding (spec 4.11)."""
     weight: np.ndarray
     bias: np.ndarray
     denominator: int
+    err_weight: np.ndarray | None = None
+    err_bias: np.ndarray | None = None
 
     @classmethod
     def of(cls, affine) -> "ExactLayer":
-        return cls(affine.weight, affine.bias, affine.denominator)
+        errors = (getattr(affine, "err_weight", None), getattr(affine, "err_bias", None))  # real: none
+        return cls(affine.weight, affine.bias, affine.denominator, *errors)
+
+    @cached_property
+    def err_limbs(self) -> list[np.ndarray]:
+        return to_limbs(self.err_weight, limb_bits(self.err_weight.shape[1]))
+
+    def error(self, h_abs: np.ndarray) -> np.ndarray | None:
+        """Grid bound E on the rounding error of z for inputs with |h| <= h_abs (grid), rounded up;
+        None under semantics real."""
+        if self.err_weight is None:
+            return None
+        bits = limb_bits(self.err_weight.shape[1])
+        return ceil_div(limb_product(self.err_limbs, to_limbs(h_abs[:, None], bits), bits)[:, 0], ONE) + self.err_bias
 
     @cached_property
     def sign_bits(self) -> int:
@@ -142,10 +158,12 @@ def floor_divmod(a: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
 def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Grid bounds of z = (W h + b) / D for h in [h_lo, h_hi] (grid), rounded outward.
 
-    Both ends in one product: [W+ | W-] @ [[h_lo, h_hi], [h_hi, h_lo]]."""
+    Both ends in one product: [W+ | W-] @ [[h_lo, h_hi], [h_hi, h_lo]]; under float32 widened by
+    the rounding bound E (spec 4.11)."""
     ends = np.stack([np.concatenate([h_lo, h_hi]), np.concatenate([h_hi, h_lo])], axis=1)
     lo, hi = limb_product(layer.sign_limbs, to_limbs(ends, layer.sign_bits), layer.sign_bits).T + layer.bias * ONE
-    return lo // layer.denominator, ceil_div(hi, layer.denominator)
+    lo, hi, err = lo // layer.denominator, ceil_div(hi, layer.denominator), layer.error(np.maximum(-h_lo, h_hi))
+    return (lo, hi) if err is None else (lo - err, hi + err)
 
 
 def relaxation(l: np.ndarray, u: np.ndarray, alpha: np.ndarray | None):
@@ -169,12 +187,13 @@ def relaxation(l: np.ndarray, u: np.ndarray, alpha: np.ndarray | None):
 
 
 def backward_bound(layers, start: int, coeffs: np.ndarray, const: np.ndarray, lower, upper,
-                   lo: np.ndarray, hi: np.ndarray, alphas=None, betas=None) -> list[Fraction]:
+                   lo: np.ndarray, hi: np.ndarray, alphas=None, betas=None, errors=None) -> list[Fraction]:
     """Exact lower bounds of rows of `coeffs . z(start) + const` over a node (spec 4.5).
 
     coeffs: (rows, n_start) ints; const: (rows,) ints; both over the common denominator 1.
     lower/upper: grid bounds per hidden layer (index k-1); lo/hi: grid box.
     alphas[k-1]: per-neuron grid slopes (None = default); betas: {(k, j): (sigma, grid value)}.
+    errors[k-1]: float32 grid bounds E of z(k)'s rounding on the node (spec 4.11), or None.
     Returns one exact Fraction per row.
 
     Only the columns of c that can be nonzero are carried (`cols`, neuron indices): an inactive
@@ -185,8 +204,12 @@ def backward_bound(layers, start: int, coeffs: np.ndarray, const: np.ndarray, lo
     """
     cols = np.flatnonzero((coeffs != 0).any(axis=0))
     c, e, den = coeffs[:, cols], const, 1
+    if errors is not None:  # on the grid from the start, so that rounding the error terms down costs < 2^-64
+        c, e, den = c * ONE, e * ONE, ONE
     for k in range(start, 0, -1):
         layer = layers[k - 1]
+        if errors is not None:  # c . z >= c . (W h + b) - |c| . E; the floor only lowers the bound
+            e = (e * ONE - np.abs(c).dot(errors[k - 1][cols])) // ONE
         keep = np.arange(layer.weight.shape[1])  # on x, every column
         if k > 1:
             low, up, offset = relaxation(lower[k - 2], upper[k - 2], alphas[k - 2] if alphas else None)

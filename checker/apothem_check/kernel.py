@@ -14,7 +14,8 @@ import numpy as np
 
 from . import steps as S
 from .errors import CheckError  # noqa: F401  (re-exported: readers and provers catch it from here)
-from .exact import ExactLayer, backward_bound, describe, grid_down, grid_up, ints, interval_layer
+from .exact import ONE, ExactLayer, backward_bound, describe, grid_down, grid_up, ints, interval_layer
+from .network import OVERFLOW
 from .witness import check_witness
 
 MAX_OPEN_NODES = 100_000
@@ -44,8 +45,11 @@ class Session:
     `verdict` and `last_id` (read only)."""
 
     def __init__(self, network, prop, z3_timeout_ms: int = 60_000):
+        """`network` is folded for the proof's semantics: under float32 its layers carry rounding
+        bounds (spec 4.11), which every rule below takes into account."""
         self.network, self.prop = network, prop
         self.layers = [ExactLayer.of(a) for a in network.layers]
+        self.float32 = network.layers[0].err_weight is not None
         self.hidden = [len(a.bias) for a in network.layers[:-1]]
         self.z3_timeout_ms = z3_timeout_ms
         self.open: dict[int, Node] = {}
@@ -121,6 +125,11 @@ class Session:
                     and np.array_equal(hi, ints(map(grid_up, other.upper)))):
                 _fail("BOX_MISMATCH", f"disjuncts {st.disjuncts[0]} and {d} do not share one box")
         lower, upper = self._interval(lo, hi, (), ())
+        for k, (layer, h) in enumerate(zip(self.network.layers, self._h_abs(lo, hi, upper)), start=1):
+            peak = self.float32 and layer.peak[0] * Fraction(int(h.max()), ONE) + layer.peak[1]
+            if peak >= OVERFLOW:  # every node lies in a root's region: checked once, at its root
+                _fail("FLOAT32_OVERFLOW", f"a value computed in layer {k} may reach {describe(peak)}, "
+                                          "where binary32 overflows (2^128 - 2^103)")
         self._room(1)
         self.roots.update(st.disjuncts)
         self.open[st.id] = Node(tuple(sorted(st.disjuncts)), lo, hi, {}, lower, upper)
@@ -164,6 +173,16 @@ class Session:
             h_lo, h_hi = np.maximum(l, 0), np.maximum(u, 0)
         return tuple(new_l), tuple(new_u)
 
+    def _h_abs(self, lo, hi, upper) -> list:
+        """Grid bounds of |h(k-1)| for every layer k, from a node's box and bounds."""
+        return [np.maximum(-lo, hi)] + [np.maximum(u, 0) for u in upper]
+
+    def _errors(self, lo, hi, upper):
+        """Per layer k, the grid bound E_k of z(k)'s rounding on a node (spec 4.11); None under real."""
+        if not self.float32:
+            return None
+        return [layer.error(h) for layer, h in zip(self.layers, self._h_abs(lo, hi, upper))]
+
     def _bounds(self, st: S.Bounds) -> None:
         node = self._node(st.node)
         lower, upper = self._interval(node.lo, node.hi, node.lower, node.upper)
@@ -196,7 +215,8 @@ class Session:
         rows = ints([0] * (2 * n * self.hidden[k - 1])).reshape(2 * n, -1)
         for r, j in enumerate(unstable):
             rows[r, j], rows[n + r, j] = 1, -1
-        got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi, alphas)
+        got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi, alphas,
+                             errors=self._errors(node.lo, node.hi, upper))
         l, u = lower[k - 1].copy(), upper[k - 1].copy()
         for r, j in enumerate(unstable):
             l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
@@ -257,7 +277,8 @@ class Session:
             betas[(k, j)] = (node.phases[(k, j)], grid_down(v) * den)
         row = ints(int(q * den) for q in coeffs).reshape(1, -1)
         (bound,) = backward_bound(self.layers, len(self.layers), row, ints([int(const * den)]),
-                                  node.lower, node.upper, node.lo, node.hi, alphas, betas)
+                                  node.lower, node.upper, node.lo, node.hi, alphas, betas,
+                                  self._errors(node.lo, node.hi, node.upper))
         if bound / den <= 0:
             _fail("NOT_POSITIVE", f"the certified lower bound is {describe(bound / den)}, not > 0")
         self._discharge(st.node, node, d)
@@ -266,7 +287,8 @@ class Session:
         from .leaf_z3 import node_is_empty  # z3 is loaded only when a proof uses it
         node = self._node(st.node)
         d = self._pending(node, st)
-        verdict, model = node_is_empty(self.network, self.prop.disjuncts[d], node, self.z3_timeout_ms)
+        verdict, model = node_is_empty(self.network, self.prop.disjuncts[d], node, self.z3_timeout_ms,
+                                       self._errors(node.lo, node.hi, node.upper))
         if verdict != "unsat":
             _fail("Z3_SAT" if verdict == "sat" else "Z3_UNKNOWN", f"z3 answered {verdict} on node {st.node}", model)
         self._discharge(st.node, node, d)
@@ -281,7 +303,8 @@ class Session:
             _fail("BAD_INDEX", f"no disjunct {st.disjunct}")
         if len(st.values) != self.network.n_inputs:
             _fail("WITNESS_ARITY", f"{len(st.values)} values for {self.network.n_inputs} inputs")
-        problem, self.float32_note = check_witness(self.network, self.prop.disjuncts[st.disjunct], st.values)
+        problem, self.float32_note = check_witness(self.network, self.prop.disjuncts[st.disjunct], st.values,
+                                                   self.float32)
         if problem:
             _fail(*problem)
         self.witnesses.add(st.id)

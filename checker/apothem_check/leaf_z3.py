@@ -24,12 +24,13 @@ def _q(v) -> z3.ArithRef:
     return z3.RealVal(f"{_int(v.numerator)}/{_int(v.denominator)}")
 
 
-def node_is_empty(network, disjunct, node, timeout_ms: int) -> tuple[str, list | None]:
+def node_is_empty(network, disjunct, node, timeout_ms: int, errors=None) -> tuple[str, list | None]:
     """z3's answer ('unsat', 'sat' or 'unknown') for: a point of the node that is unsafe, and on
     `sat` that point (exact inputs, for provers; None otherwise).
 
     The node's grid box is intersected with the property's exact box, so that the point is a
-    counterexample to the property itself.
+    counterexample to the property itself. Under float32, `errors[k-1]` (grid) bounds each
+    z(k)_j's distance from its affine value: z3 may choose any rounding within it (spec 4.11).
     """
     solver = z3.Solver()
     solver.set("timeout", int(timeout_ms))
@@ -42,7 +43,9 @@ def node_is_empty(network, disjunct, node, timeout_ms: int) -> tuple[str, list |
         z = []
         for j, (row, b) in enumerate(zip(layer.weight, layer.bias)):
             zj = z3.Real(f"z{k}_{j}")
-            solver.add(zj * _int(layer.denominator) == z3.Sum([_int(int(w)) * v for w, v in zip(row, h) if w != 0] + [_q(b)]))
+            gap = zj * _int(layer.denominator) - z3.Sum([_int(int(w)) * v for w, v in zip(row, h) if w != 0] + [_q(b)])
+            slack = 0 if errors is None else _q(Fraction(int(errors[k - 1][j]) * layer.denominator, ONE))
+            solver.add(gap <= slack, -gap <= slack)
             z.append(zj)
         if not layer.relu:
             h = z

@@ -8,12 +8,16 @@ topological order. Each tensor is either a constant (object array of Fractions) 
 `_Lin`: affine in h, the input of the layer being built (the network input, or the
 output of the last ReLU). Affine ops fold into that map; a Relu closes the layer. Any
 graph that does not fit this mould is rejected with an `InputError`, never guessed at.
+
+Under `semantics float32` (spec 4.11) the same dataflow also carries, per tensor, a bound on how far
+its binary32 value can be from the exact map (`_Err`), composed op by op from lemma 4.11.1; and the
+same dataflow, with the input a constant of binary32 values, is the reference execution of witnesses.
 """
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Sequence
 
@@ -22,6 +26,7 @@ import onnx
 from onnx import numpy_helper
 
 from .errors import InputError
+from .exact import ONE
 
 SUPPORTED_OPERATORS = ("Add", "Constant", "Div", "Flatten", "Gemm", "Identity", "MatMul", "Mul",
                        "Relu", "Reshape", "Sub", "Transpose")
@@ -30,6 +35,36 @@ _ATTRS = {"Gemm": {"alpha", "beta", "transA", "transB"}, "Flatten": {"axis"}, "R
           "Constant": {"value", "value_float", "value_floats", "value_int", "value_ints"},
           "Transpose": {"perm"}}
 _FLOAT_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
+U = Fraction(1, 1 << 24)     # unit roundoff of binary32 (round to nearest)
+ETA = Fraction(1, 1 << 150)  # half the least subnormal: the absolute error of a product or quotient
+OVERFLOW = Fraction((1 << 128) - (1 << 103))  # the least magnitude that rounds to infinity
+
+
+def gamma(n: int) -> Fraction:
+    """Higham's gamma_n = n u / (1 - n u): |prod of n factors (1 + d_i), |d_i| <= u, minus 1| <= gamma_n."""
+    return n * U / (1 - n * U)
+
+
+def f32(q: Fraction) -> Fraction:
+    """q rounded to binary32, ties to even (subnormals included), exactly; OverflowError at infinity."""
+    if q == 0:
+        return Fraction(0)
+    e = q.numerator.bit_length() - q.denominator.bit_length()  # 2^(e-1) < |q| < 2^(e+1)
+    e = max((e if abs(q) >= Fraction(2) ** e else e - 1) - 23, -149)  # exponent of q's ulp
+    r = round(q / Fraction(2) ** e) * Fraction(2) ** e  # Fraction.__round__ ties to even
+    if abs(r) >= 1 << 128:
+        raise OverflowError(f"{float(q):.3g} rounds to infinity in binary32")
+    return r
+
+
+class F32(Fraction):
+    """A binary32 value whose + and * round like one IEEE operation each, for the reference MatMul
+    of the witness check (spec 4.11): numpy's object matmul adds the products in index order."""
+    def __add__(a, b):
+        return F32(f32(Fraction(a) + Fraction(b)))
+
+    def __mul__(a, b):
+        return F32(f32(Fraction(a) * Fraction(b)))
 
 
 @dataclass(frozen=True)
@@ -39,6 +74,9 @@ class Affine:
     bias: np.ndarray    # dtype=object, Python ints, shape (out,)
     denominator: int    # > 0, the smallest common denominator of the exact layer
     relu: bool
+    err_weight: np.ndarray | None = None  # float32: |z - exact| <= (err_weight @ |h| + err_bias) / 2^64,
+    err_bias: np.ndarray | None = None    # grid ints rounded up (spec 4.11)
+    peak: tuple | None = None  # float32: every value computed in the layer is <= peak[0] max|h| + peak[1]
 
 
 @dataclass(frozen=True)
@@ -48,6 +86,7 @@ class Network:
     output_shape: tuple[int, ...]
     layers: tuple[Affine, ...]  # the last one has relu=False
     sha256: str                 # of the exact file bytes, binds proofs to this file
+    source: bytes = field(default=b"", repr=False, compare=False)  # the file, for float32() and reference()
 
     @property
     def n_inputs(self) -> int:
@@ -71,6 +110,26 @@ class Network:
                 h = [max(v, Fraction(0)) for v in h]
         return h
 
+    def float32(self) -> "Network":
+        """The same graph folded with its binary32 rounding bounds (spec 4.11)."""
+        return _load(self.source, "float32")
+
+    def reference(self, x: Sequence[Fraction]) -> list[Fraction]:
+        """The reference binary32 execution (spec 4.11) at a binary32 point x: every op of the graph
+        rounded to nearest even, sums in index order, no FMA."""
+        return list(_load(self.source, "reference", x))
+
+
+@dataclass(frozen=True)
+class _Err:
+    """float32 only: |binary32 value - (T h + c)| <= A |h| + a (A laid out like T); every value
+    computed since h is at most peak[0] max|h| + peak[1]; `terms` = n when the tensor is the result
+    of n-term dot products, into which a runtime may fuse a following Add (spec 4.11)."""
+    A: np.ndarray
+    a: np.ndarray
+    terms: int = 0
+    peak: tuple = (0, 0)
+
 
 @dataclass(frozen=True)
 class _Lin:
@@ -79,11 +138,28 @@ class _Lin:
     T: np.ndarray
     c: np.ndarray
     epoch: int  # which layer's input h this is affine in (number of ReLUs passed)
+    err: _Err | None = None  # None: semantics real
 
 
-def _identity(shape: tuple, epoch: int) -> _Lin:
+def _identity(shape: tuple, epoch: int, f32: bool) -> _Lin:
     n = math.prod(shape)
-    return _Lin(tuple(shape), _objs([1] * n), np.zeros(n, dtype=object), epoch)
+    zero = np.zeros(n, dtype=object)
+    return _Lin(tuple(shape), _objs([1] * n), zero, epoch, _Err(zero, zero) if f32 else None)
+
+
+def _rounded(out: _Lin, v: _Lin, spread, g: Fraction, k=0, products: int = 0, terms: int = 0) -> _Lin:
+    """`out` = an op on v, with its float32 error: the op's linear part with absolute values
+    (`spread`) applied to v's error and magnitude, plus the op's own rounding (lemma 4.11.1:
+    gamma g on the magnitude of its terms, incl. the constant k, and ETA per product)."""
+    if v.err is None:
+        return out
+    e = v.err
+    pre = spread(_Lin(v.shape, (1 + g) * e.A + g * abs(v.T), (1 + g) * e.a + g * abs(v.c), v.epoch))
+    fused = gamma(max(e.terms, 1))  # an added constant may pass through every rounding of v's sum
+    A, a = pre.T, pre.c + fused * np.abs(np.broadcast_to(k, pre.c.shape)) + products * ETA * (1 + g)
+    rows = A if A.ndim == 1 else A.sum(axis=1)  # |value| <= (1 + 1/g) (A |h| + a): see lemma 4.11.1
+    peak = tuple(max(p, (1 + 1 / g) * max(m, default=0)) for p, m in zip(e.peak, (rows, a)))
+    return replace(out, err=_Err(A, a, terms, peak))
 
 
 def _objs(values) -> np.ndarray:
@@ -92,8 +168,10 @@ def _objs(values) -> np.ndarray:
     return out
 
 
-def _exact(arr: np.ndarray, what: str) -> np.ndarray:
+def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
     """Exact Fractions of a numeric array (float16/32/64 widen to float64 exactly)."""
+    if arr.dtype.kind == "f" and arr.dtype != np.float32 and mode != "real":
+        raise InputError("ONNX_FLOAT32", f"{what}: element type {arr.dtype} under semantics float32")
     if arr.dtype.kind == "f":
         with np.errstate(invalid="ignore"):  # a NaN widens to NaN, rejected just below
             flat = arr.astype(np.float64).ravel().tolist()
@@ -120,12 +198,16 @@ def _dense(t: np.ndarray) -> np.ndarray:
 def _rows(a: _Lin, idx: np.ndarray, shape: tuple) -> _Lin:
     """Entry i of the result is entry idx[i] of `a` (reshape, transpose, broadcast)."""
     if np.array_equal(idx, np.arange(len(a.c))):
-        return _Lin(tuple(shape), a.T, a.c, a.epoch)
-    return _Lin(tuple(shape), _dense(a.T)[idx], a.c[idx], a.epoch)
+        return replace(a, shape=tuple(shape))
+    err = a.err and replace(a.err, A=_dense(a.err.A)[idx], a=a.err.a[idx])  # the errors move along
+    return _Lin(tuple(shape), _dense(a.T)[idx], a.c[idx], a.epoch, err)
 
 
 def _scale(a: _Lin, s: np.ndarray) -> _Lin:
-    return _Lin(a.shape, a.T * (s if a.T.ndim == 1 else s[:, None]), a.c * s, a.epoch)
+    """Entry i times s[i]; exact for s = -1 (the only use not followed by _rounded)."""
+    col = s if a.T.ndim == 1 else s[:, None]
+    err = a.err and replace(a.err, A=a.err.A * np.abs(col), a=a.err.a * np.abs(s))
+    return _Lin(a.shape, a.T * col, a.c * s, a.epoch, err)
 
 
 def _apply(a: _Lin, m: np.ndarray, shape: tuple) -> _Lin:
@@ -145,7 +227,7 @@ def _reshape(a, shape: tuple):
         return a.reshape(shape)
     if math.prod(shape) != math.prod(a.shape):
         raise ValueError(f"cannot reshape {a.shape} to {shape}")
-    return _Lin(tuple(shape), a.T, a.c, a.epoch)
+    return replace(a, shape=tuple(shape))
 
 
 def _transpose(a, perm):
@@ -155,27 +237,27 @@ def _transpose(a, perm):
     return _rows(a, idx.ravel(), idx.shape)
 
 
-def _elementwise(op: str, a, b):
-    """Add/Sub/Mul/Div with numpy broadcasting; affine only if linear in h."""
+def _elementwise(op: str, a, b, mode: str):
+    """Add/Sub/Mul/Div with numpy broadcasting; affine only if linear in h. Under float32 a
+    constant result is rounded (one IEEE operation), a linear one carries its rounding bound."""
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
         div = np.frompyfunc(lambda p, q: Fraction(p) / Fraction(q), 2, 1)  # never int / int
-        return {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": div}[op](a, b)
+        out = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": div}[op](a, b)
+        return out if mode == "real" else np.frompyfunc(f32, 1, 1)(out)
     if isinstance(a, _Lin) and isinstance(b, _Lin):  # x*x is not affine; x+x is, but rare: refuse
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{op} of two input-dependent tensors")
     lin, k, lin_first = (a, b, True) if isinstance(a, _Lin) else (b, a, False)
     shape = np.broadcast_shapes(lin.shape, k.shape)
     lin = _rows(lin, np.broadcast_to(np.arange(math.prod(lin.shape)).reshape(lin.shape), shape).ravel(), shape)
     k = np.broadcast_to(k, shape).ravel()
-    if op == "Add":
-        return _Lin(lin.shape, lin.T, lin.c + k, lin.epoch)
-    if op == "Sub":
-        neg = lin if lin_first else _scale(lin, _objs([-1] * len(k)))
-        return _Lin(lin.shape, neg.T, neg.c - k if lin_first else neg.c + k, lin.epoch)
-    if op == "Mul":
-        return _scale(lin, k)
-    if not lin_first:
+    if op in ("Add", "Sub"):
+        neg = lin if lin_first or op == "Add" else _scale(lin, _objs([-1] * len(k)))
+        out = replace(neg, c=neg.c - k if op == "Sub" and lin_first else neg.c + k)
+        return _rounded(out, neg, lambda p: p, gamma(1), k)
+    if op == "Div" and not lin_first:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "division by an input-dependent tensor is not affine")
-    return _scale(lin, _objs([Fraction(1) / v for v in k]))  # ZeroDivisionError is reported by the caller
+    s = k if op == "Mul" else _objs([Fraction(1) / v for v in k])  # ZeroDivisionError: the caller reports it
+    return _rounded(_scale(lin, s), lin, lambda p: _scale(p, np.abs(s)), gamma(1), products=1)
 
 
 def _kron_eye(n: int, m: np.ndarray) -> np.ndarray:
@@ -183,9 +265,14 @@ def _kron_eye(n: int, m: np.ndarray) -> np.ndarray:
     return m if n == 1 else np.kron(np.identity(n, dtype=object), m)
 
 
-def _matmul(a, b):
-    """numpy.matmul semantics; the constant operand must be a matrix."""
+def _matmul(a, b, mode: str):
+    """numpy.matmul semantics; the constant operand must be a matrix. Under float32 a dot product
+    of n terms is bounded as one of n + 1 (a runtime may fuse the next Add: lemma 4.11.1)."""
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        if mode == "float32":  # in any summation order a constant would be a set of values
+            raise InputError("ONNX_FLOAT32", "MatMul of two constants under semantics float32")
+        if mode == "reference":
+            return np.frompyfunc(Fraction, 1, 1)(np.matmul(*(np.frompyfunc(F32, 1, 1)(v) for v in (a, b))))
         return np.matmul(a, b)
     if isinstance(a, _Lin) and isinstance(b, _Lin):
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "MatMul of two input-dependent tensors is not affine")
@@ -195,14 +282,16 @@ def _matmul(a, b):
     if isinstance(a, _Lin):  # a: (*batch, k) -> (*batch, n): each row is multiplied by k
         if a.shape[-1] != k.shape[0]:
             raise ValueError(f"shapes {a.shape} and {k.shape} do not match")
-        return _apply(a, _kron_eye(math.prod(a.shape[:-1]), k.T), a.shape[:-1] + (k.shape[1],))
-    vec = len(b.shape) == 1  # b: (k,) or (*batch, k, p)
-    shape = (k.shape[0],) if vec else b.shape[:-2] + (k.shape[0], b.shape[-1])
-    if (b.shape[0] if vec else b.shape[-2]) != k.shape[1]:
-        raise ValueError(f"shapes {k.shape} and {b.shape} do not match")
-    p = 1 if vec else b.shape[-1]
-    m = k if p == 1 else np.kron(k, np.identity(p, dtype=object))  # acts on each of the p columns
-    return _apply(b, _kron_eye(math.prod(b.shape[:-2]), m), shape)
+        v, m, shape, n = a, _kron_eye(math.prod(a.shape[:-1]), k.T), a.shape[:-1] + (k.shape[1],), k.shape[0]
+    else:
+        vec = len(b.shape) == 1  # b: (k,) or (*batch, k, p)
+        shape = (k.shape[0],) if vec else b.shape[:-2] + (k.shape[0], b.shape[-1])
+        if (b.shape[0] if vec else b.shape[-2]) != k.shape[1]:
+            raise ValueError(f"shapes {k.shape} and {b.shape} do not match")
+        p = 1 if vec else b.shape[-1]
+        m = k if p == 1 else np.kron(k, np.identity(p, dtype=object))  # acts on each of the p columns
+        v, m, n = b, _kron_eye(math.prod(b.shape[:-2]), m), k.shape[1]
+    return _rounded(_apply(v, m, shape), v, lambda q: _apply(q, np.abs(m), shape), gamma(n + 1), products=n, terms=n)
 
 
 def _affine(a: _Lin, relu: bool) -> Affine:
@@ -210,7 +299,10 @@ def _affine(a: _Lin, relu: bool) -> Affine:
     w, c = _dense(a.T), a.c
     d = math.lcm(*(v.denominator for v in w.ravel()), *(v.denominator for v in c))
     ints = lambda m: _objs([int(v.numerator * (d // v.denominator)) for v in m.ravel()]).reshape(m.shape)
-    return Affine(ints(w), ints(c), d, relu)
+    if a.err is None:
+        return Affine(ints(w), ints(c), d, relu)
+    up = lambda m: _objs([math.ceil(v * ONE) for v in m.ravel()]).reshape(m.shape)  # onto the grid, up
+    return Affine(ints(w), ints(c), d, relu, up(_dense(a.err.A)), up(a.err.a), a.err.peak)
 
 
 def _node(node, op: str, ins: list, attrs: dict, state: dict):
@@ -220,13 +312,13 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         return x
     if op == "Constant":
         if "value" in attrs:
-            return _exact(numpy_helper.to_array(attrs["value"]), f"constant {node.name}")
+            return _exact(numpy_helper.to_array(attrs["value"]), f"constant {node.name}", state["mode"])
         (key, v), = attrs.items()
-        return _exact(np.array(v), f"constant {node.name}")
+        return _exact(np.array(v, dtype=np.float32 if "float" in key else None), f"constant {node.name}", state["mode"])
     if op in ("Add", "Sub", "Mul", "Div"):
-        return _elementwise(op, x, ins[1])
+        return _elementwise(op, x, ins[1], state["mode"])
     if op == "MatMul":
-        return _matmul(x, ins[1])
+        return _matmul(x, ins[1], state["mode"])
     shape = x.shape
     if op == "Flatten":
         axis = attrs.get("axis", 1)
@@ -245,18 +337,20 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         a, b = ins[0], ins[1]
         a = _transpose(a, (1, 0)) if attrs.get("transA", 0) else a
         b = _transpose(b, (1, 0)) if attrs.get("transB", 0) else b
-        alpha, beta = Fraction(attrs.get("alpha", 1.0)), Fraction(attrs.get("beta", 1.0))
-        y = _matmul(a, b)
-        y = y if alpha == 1 else _elementwise("Mul", y, _objs([alpha]))
+        alpha, beta, mode = Fraction(attrs.get("alpha", 1.0)), Fraction(attrs.get("beta", 1.0)), state["mode"]
+        if mode != "real" and (alpha != 1 or beta != 1):  # where a runtime scales inside its blocked sums
+            raise InputError("ONNX_FLOAT32", f"Gemm {node.name!r} with alpha or beta other than 1 under semantics float32")
+        y = _matmul(a, b, mode)
+        y = y if alpha == 1 else _elementwise("Mul", y, _objs([alpha]), mode)
         if len(ins) > 2 and ins[2] is not None:
-            y = _elementwise("Add", y, ins[2] if beta == 1 else _elementwise("Mul", ins[2], _objs([beta])))
+            y = _elementwise("Add", y, ins[2] if beta == 1 else _elementwise("Mul", ins[2], _objs([beta]), mode), mode)
         return y
     if op == "Relu":
         if isinstance(x, np.ndarray):
             return _objs([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)
         state["layers"].append(_affine(x, relu=True))
         state["epoch"] += 1
-        return _identity(shape, state["epoch"])
+        return _identity(shape, state["epoch"], state["mode"] != "real")
     raise AssertionError(op)  # unreachable: filtered against SUPPORTED_OPERATORS
 
 
@@ -275,6 +369,15 @@ def load_network(path) -> Network:
     try:
         with open(path, "rb") as f:
             data = f.read()
+    except OSError as e:
+        raise InputError("ONNX_MALFORMED", f"cannot read ONNX model {path}: {e}") from None
+    return _load(data, "real", path=path)
+
+
+def _load(data: bytes, mode: str, x=None, path="the network"):
+    """Fold the graph (mode "real" or "float32") into a Network, or evaluate it at the constant input
+    x (mode "reference": the binary32 reference execution, spec 4.11)."""
+    try:
         model = onnx.load_model_from_string(data)
         onnx.checker.check_model(model)
     except Exception as e:  # protobuf, checker and OS errors alike: the file is unusable
@@ -290,19 +393,21 @@ def load_network(path) -> Network:
         arrays = {t.name: numpy_helper.to_array(t) for t in g.initializer}
     except Exception as e:  # inconsistent tensor data that the checker let through
         raise InputError("ONNX_MALFORMED", f"cannot decode an initializer: {e}") from None
-    consts = {name: _exact(a, f"initializer {name}") for name, a in arrays.items()}
+    consts = {name: _exact(a, f"initializer {name}", mode) for name, a in arrays.items()}
     inputs = [vi for vi in g.input if vi.name not in consts]
     if len(inputs) != 1 or len(g.output) != 1:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"need exactly one input and one output, got "
                          f"{len(inputs)} input(s) {[vi.name for vi in inputs]} and {len(g.output)} output(s)")
     shape = _input_shape(inputs[0])
+    if mode != "real" and inputs[0].type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+        raise InputError("ONNX_FLOAT32", "semantics float32 needs a float32 input")
     values = dict(consts)
-    values[inputs[0].name] = _identity(shape, 0)
+    values[inputs[0].name] = _identity(shape, 0, mode == "float32") if x is None else _objs(list(x)).reshape(shape)
     needed = {g.output[0].name}  # prune nodes the output does not depend on (dead branches)
     for node in reversed(g.node):
         if needed & set(node.output):
             needed |= set(node.input)
-    state = {"layers": [], "epoch": 0}
+    state = {"layers": [], "epoch": 0, "mode": mode}
     for node in g.node:
         if not needed & set(node.output):
             continue
@@ -320,10 +425,14 @@ def load_network(path) -> Network:
                              "last Relu: only a plain chain of affine+ReLU layers is supported")
         try:
             values[node.output[0]] = _node(node, op, ins, attrs, state)
+        except OverflowError as e:  # a binary32 constant or reference value reaches infinity
+            raise InputError("FLOAT32_OVERFLOW", f"{op} {where}: {e}") from None
         except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, AttributeError) as e:
             raise InputError("ONNX_MALFORMED", f"{op} {where}: {e}") from None
     out = values.get(g.output[0].name)
+    if x is not None:
+        return out.ravel()
     if not isinstance(out, _Lin) or out.epoch != state["epoch"]:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "the output is not the end of the affine+ReLU chain")
     layers = tuple(state["layers"]) + (_affine(out, relu=False),)
-    return Network(inputs[0].name, shape, out.shape, layers, hashlib.sha256(data).hexdigest())
+    return Network(inputs[0].name, shape, out.shape, layers, hashlib.sha256(data).hexdigest(), data)

@@ -1,19 +1,35 @@
-"""Counterexample checking (spec 4.8): exact, zero tolerance; float32 agreement only reported."""
+"""Counterexample checking (spec 4.8, 4.11): exact, zero tolerance; numpy float32 agreement only reported."""
 from __future__ import annotations
 
 from fractions import Fraction
 
 import numpy as np
 
+from .errors import InputError
+from .network import f32
 
-def check_witness(network, disjunct, x: tuple[Fraction, ...]):
-    """Return ((code, reason) or None, float32 note). The exact check alone decides."""
+
+def _binary32(v: Fraction) -> bool:
+    try:
+        return f32(v) == v
+    except OverflowError:
+        return False
+
+
+def check_witness(network, disjunct, x: tuple[Fraction, ...], float32: bool = False):
+    """Return ((code, reason) or None, float32 note). The exact check alone decides: of the real
+    network, or under float32 of the bit-exact reference execution (spec 4.11)."""
     for i, (v, lo, hi) in enumerate(zip(x, disjunct.lower, disjunct.upper)):
         below = v < lo or (v == lo and disjunct.lower_strict[i])
         above = v > hi or (v == hi and disjunct.upper_strict[i])
         if below or above:
             return ("WITNESS_OUTSIDE", f"X_{i} = {v} is outside [{lo}, {hi}]"), ""
-    y = network.evaluate(list(x))
+        if float32 and not _binary32(v):
+            return ("WITNESS_NOT_FLOAT32", f"X_{i} = {v} is not a binary32 value"), ""
+    try:
+        y = network.reference(list(x)) if float32 else network.evaluate(list(x))
+    except InputError as err:  # FLOAT32_OVERFLOW: the reference execution reaches infinity
+        return (err.code, err.message), ""
     for i, c in enumerate(disjunct.constraints):
         value = sum((a * yj for a, yj in zip(c.coeffs, y)), c.const)
         if value > 0 or (value == 0 and c.strict):
@@ -24,7 +40,7 @@ def check_witness(network, disjunct, x: tuple[Fraction, ...]):
 def _float32_note(network, disjunct, x) -> str:
     """Informational: does IEEE float32 execution (numpy, one summation order) agree?
 
-    Not part of the verdict: the proof is about the real-valued network (semantics real).
+    Not part of the verdict: the proof is about the real network or the reference execution.
     """
     try:
         return _float32_agrees(network, disjunct, x)

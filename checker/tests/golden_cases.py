@@ -15,6 +15,7 @@ from pathlib import Path
 GOLDEN = Path(__file__).resolve().parent / "golden"
 HEADER = "apothem-proof 1\nsemantics real\nnetwork sha256:{net}\nproperty sha256:{prop}\n"
 ZERO = "0" * 64
+F32 = {"header": "apothem-proof 1\nsemantics float32\nnetwork sha256:{net}\nproperty sha256:{prop}\n"}
 
 BETA_PROOF = """1 root 0
 2 split 1 relu 1 0 3 4
@@ -286,8 +287,18 @@ CASES = [
     ("invalid", "hash_property", A, "abs_neg", "invalid HASH_PROPERTY", ABS_CLOSE,
      {"header": f"apothem-proof 1\nsemantics real\nnetwork sha256:{{net}}\nproperty sha256:{ZERO}\n"}),
     ("invalid", "hash_property_of_other_property", A, "abs_neg", "invalid HASH_PROPERTY", ABS_CLOSE, {"header_prop": "abs_one"}),
-    ("invalid", "semantics_float32", A, "abs_neg", "invalid SEMANTICS", ABS_CLOSE,
-     {"header": "apothem-proof 1\nsemantics float32\nnetwork sha256:{net}\nproperty sha256:{prop}\n"}),
+    ("valid", "float32_abs_neg", A, "abs_neg", "valid unsat", ABS_CLOSE, F32),
+    ("valid", "shift_real_unsat", "shift", "shift_ge", "valid unsat", ABS_CLOSE),
+    ("invalid", "shift_float32_unsat", "shift", "shift_ge", "invalid step 2 NOT_POSITIVE", ABS_CLOSE, F32),
+    ("invalid", "shift_float32_unsat_z3", "shift", "shift_ge", "invalid step 2 Z3_SAT", "1 root 0\n2 close 1 z3\n3 unsat", F32),
+    ("valid", "shift_float32_witness", "shift", "shift_ge", "valid sat", "1 witness 0 0x1.8p0\n2 sat 1", F32),
+    ("valid", "shift_real_witness", "shift", "shift_le", "valid sat", "1 witness 0 0x1.8p0\n2 sat 1"),
+    ("invalid", "shift_float32_witness_safe", "shift", "shift_le", "invalid step 1 WITNESS_SAFE",
+     "1 witness 0 0x1.8p0\n2 sat 1", F32),
+    ("invalid", "shift_float32_witness_not_binary32", "shift", "shift_ge", "invalid step 1 WITNESS_NOT_FLOAT32",
+     "1 witness 0 1.3\n2 sat 1", F32),
+    ("invalid", "shift_float32_overflow", "shift", "shift_huge", "invalid step 1 FLOAT32_OVERFLOW", ABS_CLOSE, F32),
+    ("valid", "shift_real_no_overflow", "shift", "shift_huge", "valid unsat", ABS_CLOSE),
     ("invalid", "header_version_2", A, "abs_neg", "invalid HEADER", ABS_CLOSE,
      {"header": "apothem-proof 2\nsemantics real\nnetwork sha256:{net}\nproperty sha256:{prop}\n"}),
     ("invalid", "header_missing_semantics", A, "abs_neg", "invalid HEADER", ABS_CLOSE,

@@ -15,6 +15,8 @@ Networks (the real-valued functions):
 - `layer`: 2 inputs -> 2 -> 2 -> 1, where optimised layer-2 slopes matter (`bounds N layer 2`).
 - `ops`:  input of shape (1, 1, 2), Flatten, Sub, Div, MatMul, Add, Relu, MatMul, Mul:
           x' = (x - (1/2, -1/2)) / (2, 1/2);  h = relu(W x' + b);  y = 2 (v . h).
+- `shift`: 1 input -> 1 -> 1, y = relu(x + 2^24) - 2^24 = x for x > -2^24 (issue 19's example:
+          in binary32, x + 2^24 rounds to a multiple of 2, so y = 2 on all of [1.25, 1.75]).
 """
 from __future__ import annotations
 
@@ -165,12 +167,16 @@ PROPERTIES = {
                 "y <= -3/4 on [-1,1]^2 (min y is -1/4; needs layer 2's optimised slopes)"),
     # ops network (2 inputs, 1 output)
     "ops_a": (2, 1, box([(0, 1), (-1, 0)]) + "\n(assert (<= Y_0 -1))", "y <= -1 on [0,1] x [-1,0]"),
+    # shift network (1 input, 1 output)
+    "shift_ge": (1, 1, box([(1.25, 1.75)]) + "\n(assert (>= Y_0 1.9))", "unsat in real arithmetic, sat in binary32"),
+    "shift_le": (1, 1, box([(1.25, 1.75)]) + "\n(assert (<= Y_0 1.6))", "sat in real arithmetic (x = 1.5), unsat in binary32"),
+    "shift_huge": (1, 1, box([(0, 2 ** 127)]) + "\n(assert (<= Y_0 -1))", "unsat, but values near 2^127 may overflow"),
 }
 
 
 def models() -> dict[str, onnx.ModelProto]:
     return {"abs": abs_net(), "abs_eps": abs_net(b2=(float(EPS),)), "net2": net2(), "ops": ops_net(),
-            "layer": layer_net()}
+            "layer": layer_net(), "shift": abs_net(((1.0,),), (2.0 ** 24,), ((1.0,),), (-2.0 ** 24,))}
 
 
 def model_bytes(model: onnx.ModelProto) -> bytes:

@@ -25,7 +25,8 @@ FILES = sorted(p for f in FOLDERS for p in (GOLDEN / f).glob("*.apf"))
 ALL_CODES = {"ID_ORDER", "UNKNOWN_NODE", "BAD_INDEX", "DUPLICATE_ROOT", "ALREADY_SPLIT", "BAD_LAMBDA", "BAD_ALPHA",
              "BAD_BETA", "BETA_NOT_SPLIT", "DUPLICATE_HINT", "NOT_POSITIVE", "Z3_SAT", "WITNESS_ARITY",
              "WITNESS_OUTSIDE", "WITNESS_SAFE", "UNKNOWN_WITNESS", "MISSING_ROOT", "OPEN_NODES", "AFTER_VERDICT",
-             "NO_VERDICT", "HEADER", "HASH_NETWORK", "HASH_PROPERTY", "SEMANTICS", "PARSE", "LIMIT"}
+             "NO_VERDICT", "HEADER", "HASH_NETWORK", "HASH_PROPERTY", "PARSE", "LIMIT",
+             "WITNESS_NOT_FLOAT32", "FLOAT32_OVERFLOW"}  # SEMANTICS: binary headers only (test_hostile_proofs)
 
 
 def _expected(meta) -> str:

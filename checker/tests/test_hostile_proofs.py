@@ -67,7 +67,8 @@ BINARY = [  # (name, data, outcome)
     ("hole with a reason", binary([["1", "root", "0"], ["2", "hole", "1", "# not a comment"], ["3", "unsat"]]), "holey"),
     ("number of 4001 characters", binary(close_with("1" * 4001)), "invalid LIMIT"),
     ("hexadecimal exponent too large", binary(close_with("0x1p99999")), "invalid LIMIT"),
-    ("semantics float32", binary(CLOSE, {"semantics": "float32"}), "invalid SEMANTICS"),
+    ("semantics float32", binary(CLOSE, {"semantics": "float32"}), "valid unsat"),  # |x| >= 0 in binary32 too
+    ("semantics float64", binary(CLOSE, {"semantics": "float64"}), "invalid SEMANTICS"),
     ("version 2", binary(CLOSE, {"version": 2}), "invalid HEADER"),
     ("no network hash", binary(CLOSE, {"network": None}), "invalid HASH_NETWORK"),
     ("property hash of another file", binary(CLOSE, {"property": f"sha256:{sha(SAT)}"}), "invalid HASH_PROPERTY"),

@@ -48,7 +48,7 @@ def test_a_z3_leaf_gets_only_the_query_time_left(tmp_path, monkeypatch):
     import apothem_check.leaf_z3 as leaf_z3
     given = []
 
-    def slow_unknown(network, disjunct, node, timeout_ms):
+    def slow_unknown(network, disjunct, node, timeout_ms, errors=None):
         given.append(timeout_ms)
         time.sleep(timeout_ms / 1000)
         return "unknown", None
