@@ -1,17 +1,19 @@
-"""Command line: `apothem verify QUERY --network [NAME=]MODEL.onnx [--proof OUT] [--timeout S]
-[--progress] [--no-proof]` and `apothem supports --proof-rules|--onnx-operators|...`.
+"""Command line: `apothem verify | inspect | certify | audit | supports` (README, "Commands").
 
-stdout, first line: `sat`, `unsat`, `unknown` or `timed-out`; after `sat` the counterexample
-`((X_0 v) ... (Y_0 v) ...)`: inputs as exact decimals (they are dyadic), outputs as the
-nearest float64 (repr). Exit status 0 for any of these answers.
-Bad input (unreadable network or property, unsupported operator): stdout `error`, one line
-`apothem: error: CODE: message` on stderr, exit status 2. An internal failure: stdout
-`unknown`, one line on stderr, exit status 3. Never a traceback unless APOTHEM_DEBUG is set.
+`apothem verify`, stdout, first line: `sat`, `unsat`, `unknown` or `timed-out` (VNN-LIB 2
+convention), always, whatever happened; after `sat` the counterexample `((X_0 v) ... (Y_0 v)
+...)`: inputs as exact decimals (they are dyadic), outputs as the nearest float64 (repr).
+Diagnostics go to stderr as one line `apothem: error: CODE: message` (or `apothem: warning:
+...`). Never a traceback unless APOTHEM_DEBUG is set.
+
+Exit status, one convention for every subcommand (the codes the two tools share mean the same
+in `apothem-check`: 4 unreadable input, 5 out of memory, 64 usage):
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from fractions import Fraction
@@ -20,9 +22,26 @@ from fractions import Fraction
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+# name -> (code, meaning); the --help epilog and the README table are this table
+EXIT = {
+    "ok": (0, "an answer was given (verify: sat, unsat, unknown or timed-out; certify/audit: every input done)"),
+    "failed": (1, "certify/audit finished, but a bundle was not valid or a row ended in an error (see stderr, CSV)"),
+    "input": (4, "a network, query, input or claims file cannot be read or is not supported"),
+    "memory": (5, "out of memory"),
+    "usage": (64, "usage error: bad option or value, or options that exclude each other"),
+    "internal": (70, "internal error (a bug: please report the stderr line)"),
+    "output": (73, "an output target is refused or cannot be written (checked before any work starts)"),
+    "signal": (128, "128 + N: ended by signal N (130 SIGINT, 143 SIGTERM); no temporary file is left"),
+    "pipe": (141, "stdout was closed by its reader"),
+}
+__doc__ += "".join(f"\n    {code:3d}  {meaning}" for code, meaning in EXIT.values()) + "\n"
+
 PROOF_RULES = ["root", "split input", "split relu", "bounds interval", "bounds crown", "bounds layer",
                "close linear", "close z3", "witness", "sat", "unsat"]
-ONNX_OPERATORS_FALLBACK = ["Add", "Constant", "Flatten", "Gemm", "Identity", "MatMul", "Relu", "Reshape", "Sub"]
+
+
+class UsageError(Exception):
+    """A command-line value that parses but makes no sense (e.g. --domain 1 0)."""
 
 
 def exact_decimal(q: Fraction) -> str:
@@ -49,79 +68,157 @@ def exact_decimal(q: Fraction) -> str:
     return f"{sign}{whole}.{str(frac).rjust(digits, '0').rstrip('0') or '0'}"
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="apothem", description="proof-producing verifier for ReLU networks")
-    sub = p.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("verify", help="decide a VNN-LIB query")
-    v.add_argument("query")
-    v.add_argument("--network", required=True, action="append", help="[NAME=]MODEL.onnx")
-    v.add_argument("--proof", help="write the proof here (written atomically at the end)")
-    v.add_argument("--timeout", type=float, default=None, help="seconds")
-    v.add_argument("--progress", action="store_true", help="live progress line on stderr")
-    v.add_argument("--no-proof", action="store_true",
-                   help="timing only: no proof and no exact re-verification; an unsat is then a float "
-                        "claim, flagged on stderr")
-    v.add_argument("--stats", action="store_true", help="print search statistics (JSON) on stderr")
-    v.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
-                   help="processes for the exact replay of the proof (default: usable CPUs)")
+# -- argument types: a bad value is a usage error (exit 64) with the reason, before any work
+def seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number of seconds, not {text!r} "
+                                         "(leave the option out for no limit where that is allowed)")
+    return v
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {v}")
+    return v
+
+
+def exact_number(text: str) -> Fraction:
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not an exact number (e.g. 0, 0.5, 1/255): {text!r}") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors exiting 64 (sysexits EX_USAGE, as apothem-check does) rather
+    than argparse's 2."""
+
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: USAGE: {message}\n")  # the reason first, then the usage
+        self.print_usage(sys.stderr)
+        self.exit(EXIT["usage"][0])
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return f"apothem {version('apothem')} (apothem-check {version('apothem-check')})"
+    except PackageNotFoundError:  # run from a source tree without installing
+        return "apothem (not installed: version unknown)"
+
+
+def parser() -> argparse.ArgumentParser:
+    epilog = "exit status:\n" + "\n".join(f"  {c:3d}  {m}" for c, m in EXIT.values())
+    p = _Parser(prog="apothem", description="Proof-producing robustness verifier for ReLU networks. Every "
+                "proof and bundle it writes is checked by the independent `apothem-check`.",
+                epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=_version())
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    v = sub.add_parser("verify", help="decide a VNN-LIB query", epilog=epilog,
+                       description="Decide a VNN-LIB query. stdout, first line: sat, unsat, unknown or "
+                       "timed-out; after sat the counterexample ((X_0 v) ... (Y_0 v) ...).",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    v.add_argument("query", help="VNN-LIB 1 or 2 query file")
+    _network_option(v, many=True)
+    out = v.add_mutually_exclusive_group()
+    out.add_argument("--proof", metavar="FILE", help="write the proof here, atomically, once the checker's kernel "
+                     "has replayed every step (default: no proof file; the proof is still replayed)")
+    out.add_argument("--no-proof", action="store_true",
+                     help="timing only: no proof and no exact replay; an unsat is then a float claim, flagged "
+                          "on stderr (default: off)")
+    v.add_argument("--timeout", type=seconds, default=None, metavar="S",
+                   help="wall-clock limit in seconds, > 0 (default: no limit)")
+    v.add_argument("--progress", action="store_true",
+                   help="progress on stderr: redrawn in place on a terminal, a line every 10 s otherwise "
+                        "(default: off)")
+    v.add_argument("--stats", action="store_true", help="search statistics as one JSON line on stderr (default: off)")
+    v.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help=f"processes for the exact replay of the proof (default: the usable CPUs, here "
+                        f"{len(os.sched_getaffinity(0))})")
+    v.set_defaults(handler=_verify)
+    i = sub.add_parser("inspect", help="read a network and a query as verify would, and say whether Apothem "
+                       "takes them (exit 0) or why not (exit 4)")
+    i.add_argument("query", help="VNN-LIB 1 or 2 query file")
+    _network_option(i, many=True)
+    i.set_defaults(handler=_inspect)
     s = sub.add_parser("supports", help="list supported features")
     g = s.add_mutually_exclusive_group(required=True)
-    g.add_argument("--proof-rules", action="store_true")
-    g.add_argument("--onnx-operators", action="store_true")
-    g.add_argument("--vnnlib-versions", action="store_true")
-    g.add_argument("--onnx-element-types", action="store_true")
+    g.add_argument("--proof-rules", action="store_true", help="proof rules the prover writes")
+    g.add_argument("--onnx-operators", action="store_true", help="ONNX operators the network reader takes")
+    g.add_argument("--vnnlib-versions", action="store_true", help="VNN-LIB versions the query reader takes")
+    g.add_argument("--onnx-element-types", action="store_true", help="semantics of the network's numbers")
+    s.set_defaults(handler=_supports)
     from .certify.cli import add_subcommands  # certify, audit
-    add_subcommands(sub)
+    add_subcommands(sub, epilog)
     return p
 
 
+def _network_option(p, many: bool = False) -> None:
+    p.add_argument("--network", required=True, action="append" if many else "store", metavar="[NAME=]MODEL.onnx",
+                   help="the ONNX network (VNN-LIB 2 style NAME= prefix allowed; exactly one)")
+
+
 def _supports(args) -> int:
+    """The checker's own lists (it is the one that must accept the proof), except the rules,
+    which are those this prover writes."""
+    from apothem_check import network as N
+    from apothem_check import vnnlib as V
     if args.proof_rules:
         items = PROOF_RULES
     elif args.onnx_operators:
-        try:
-            from apothem_check import network as N
-            items = sorted(getattr(N, "SUPPORTED_OPERATORS", ONNX_OPERATORS_FALLBACK))
-        except ImportError:
-            items = ONNX_OPERATORS_FALLBACK
+        items = list(N.SUPPORTED_OPERATORS)
     elif args.vnnlib_versions:
-        items = ["1"]
+        items = list(V.SUPPORTED_VERSIONS)
     else:
-        items = ["float32"]
+        items = ["real"]
     print("\n".join(items))
     return 0
 
 
-def _verify(args) -> int:
-    from apothem_check.errors import InputError
-    from apothem_check.network import load_network
-    from apothem_check.vnnlib import load_property
+def _one_network(args) -> str:
+    if len(args.network) != 1:
+        raise UsageError("exactly one --network is supported")
+    return args.network[0]
 
+
+def _inspect(args) -> int:
+    from .api import load_query
+    from .verify import empty_boxes
+    net, prop = load_query(args.query, _one_network(args))
+    relus = sum(1 for layer in net.layers if getattr(layer, "relu", False))
+    print(f"network: {net.n_inputs} inputs, {net.n_outputs} outputs, {len(net.layers)} affine layers "
+          f"({relus} with ReLU); query: VNN-LIB {prop.version}, {len(prop.disjuncts)} disjunct(s)")
+    for w in empty_boxes(prop):
+        sys.stderr.write(f"apothem: warning: empty input box: {w}\n")
+    return 0
+
+
+def _verify(args) -> int:
+    from .api import load_query
+    from .outfile import check_target
     from .search import Settings
     from .verify import verify
-
-    try:
-        if len(args.network) != 1:
-            raise InputError("NETWORK", "exactly one --network is supported")
-        spec = args.network[0]
-        path = spec.split("=", 1)[1] if "=" in spec and not os.path.exists(spec) else spec
-        network = load_network(path)
-        prop = load_property(args.query, network.n_inputs, network.n_outputs)
-    except InputError as err:
-        print("error")
-        sys.stderr.write(f"apothem: error: {err.code}: {err.message}\n")
-        return 2
-    except OSError as err:
-        print("error")
-        sys.stderr.write(f"apothem: error: IO: {err}\n")
-        return 2
-    out = verify(network, prop, None if args.no_proof else args.proof, args.timeout, args.progress,
-                 proof=not args.no_proof, settings=Settings(jobs=max(1, args.jobs)))
+    spec = _one_network(args)
+    if args.proof is not None:
+        check_target(args.proof, "proof file")  # before the search: a run must not end in "cannot write"
+    network, prop = load_query(args.query, spec)
+    settings = Settings(jobs=args.jobs or len(os.sched_getaffinity(0)))
+    out = verify(network, prop, args.proof, args.timeout, args.progress, proof=not args.no_proof, settings=settings)
     print(out.verdict)
     if out.verdict == "sat":
         parts = [f"(X_{i} {exact_decimal(v)})" for i, v in enumerate(out.inputs)]
         parts += [f"(Y_{j} {float(v)!r})" for j, v in enumerate(out.outputs)]
         print("(" + "\n ".join(parts) + ")")
+    for w in out.warnings:
+        sys.stderr.write(f"apothem: warning: {w}\n")
     if out.reason:
         sys.stderr.write(f"apothem: {out.verdict}: {out.reason}\n")
     if args.no_proof and out.verdict == "unsat":
@@ -132,29 +229,52 @@ def _verify(args) -> int:
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    """Run one command; every failure becomes one stderr line and an exit status from EXIT.
+    `verify` prints `unknown` first when it cannot answer, so that its first stdout line is
+    always one of the four answers."""
+    from apothem_check.errors import InputError
+
+    from .certify.inputs import CertifyError
+    from .outfile import Interrupted, OutputError, install_signal_handlers, restore_signal_handlers
+
+    args = parser().parse_args(argv)
+    answer_line = args.command == "verify"
+
+    def fail(kind: str, message: str) -> int:
+        if answer_line:
+            print("unknown")
+        sys.stderr.write(f"apothem: {message}\n")
+        return EXIT[kind][0]
+
+    previous = install_signal_handlers()
     try:
-        if args.command == "supports":
-            code = _supports(args)
-        elif hasattr(args, "handler"):
-            code = args.handler(args)
-        else:
-            code = _verify(args)
+        code = args.handler(args)
         sys.stdout.flush()  # a reader gone early shows here, not as an error at exit
         return code
-    except KeyboardInterrupt:
-        print("unknown")
-        return 130
+    except UsageError as err:
+        return fail("usage", f"error: USAGE: {err}")
+    except InputError as err:
+        return fail("input", f"error: {err.code}: {err.message}")
+    except CertifyError as err:
+        return fail("input", f"error: INPUT: {err}")
+    except OutputError as err:
+        return fail("output", f"error: OUTPUT: {err}")
+    except Interrupted as err:
+        fail("signal", f"{err}; temporary files removed")
+        return err.exit_code
     except BrokenPipeError:  # the reader closed stdout (`| head -1`): nothing left to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
-        return 141
+        return EXIT["pipe"][0]
+    except MemoryError:
+        return fail("memory", "error: out of memory")
     except Exception as err:  # never a traceback for users
         if os.environ.get("APOTHEM_DEBUG"):
             raise
-        print("unknown")
-        sys.stderr.write(f"apothem: internal error: {type(err).__name__}: {err}\n")
-        return 3
+        return fail("internal", f"internal error: {type(err).__name__}: {err}")
+    finally:
+        restore_signal_handlers(previous)  # main() called in-process (tests, embedding) leaves no trace
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # run the module under its own name: its exception classes are the ones raised
+    from prover import cli
+    sys.exit(cli.main())

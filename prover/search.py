@@ -20,7 +20,6 @@ small), with falsification at every batch.
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -152,7 +151,7 @@ def _float_out(v: int, up: bool) -> float:
 
 
 class Search:
-    def __init__(self, problem: Problem, log, deadline: float, progress: bool = False,
+    def __init__(self, problem: Problem, log, deadline: float, progress=None,
                  settings: Settings | None = None):
         self.p, self.net, self.log = problem, problem.net, log
         self.deadline, self.progress = deadline, progress
@@ -175,13 +174,11 @@ class Search:
             raise Timeout()
         if self.progress and now - self._last_print > 0.25:
             self._last_print = now
-            sys.stderr.write(f"\r[apothem] nodes {self.stats.nodes} open {self.open} closed {self.stats.closed}"
-                             f" worst-bound {self.stats.worst:.3g} elapsed {now - self.t0:.1f}s   ")
-            sys.stderr.flush()
+            self.progress.show(self.stats, self.open, now - self.t0)  # a prover.progress.SearchProgress
 
     def done_progress(self):
         if self.progress:
-            sys.stderr.write("\n")
+            self.progress.close()
 
     def check_candidates(self, d: DisjunctData, xs: np.ndarray, limit: int = 4):
         xs = np.clip(xs, d.lo, d.hi)

@@ -8,8 +8,6 @@ its points that passes the exact check is evidence by itself (no verifier call).
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -18,6 +16,7 @@ import numpy as np
 
 from apothem_check.certification import query_property
 
+from ..outfile import remove_temp_dir, temp_dir
 from . import attack as A
 from .inputs import classified
 
@@ -66,10 +65,10 @@ class Oracle:
         self.calls: list[dict] = []
         self.stats = OracleStats()
         self._seen: dict = {}
-        self._dir = tempfile.mkdtemp(prefix="apothem-certify-")
+        self._dir = temp_dir("apothem-certify-")  # removed on close, and by a signal handler
 
     def close(self):
-        shutil.rmtree(self._dir, ignore_errors=True)
+        remove_temp_dir(self._dir)
 
     def __del__(self):
         try:
