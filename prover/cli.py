@@ -1,7 +1,8 @@
 """Command line: `apothem verify | inspect | certify | audit | supports` (README, "Commands").
 
 `apothem verify`, stdout, first line: `sat`, `unsat`, `unknown` or `timed-out` (VNN-LIB 2
-convention), always, whatever happened; after `sat` the counterexample `((X_0 v) ... (Y_0 v)
+convention), whatever happened once the command line is understood (a usage error prints only
+on stderr, as argparse does); after `sat` the counterexample `((X_0 v) ... (Y_0 v)
 ...)`: inputs as exact decimals (they are dyadic), outputs as the nearest float64 (repr).
 Diagnostics go to stderr as one line `apothem: error: CODE: message` (or `apothem: warning:
 ...`). Never a traceback unless APOTHEM_DEBUG is set.
@@ -193,7 +194,7 @@ def _inspect(args) -> int:
     from .api import load_query
     from .verify import empty_boxes
     net, prop = load_query(args.query, _one_network(args))
-    relus = sum(1 for layer in net.layers if getattr(layer, "relu", False))
+    relus = sum(1 for layer in net.layers if layer.relu)
     print(f"network: {net.n_inputs} inputs, {net.n_outputs} outputs, {len(net.layers)} affine layers "
           f"({relus} with ReLU); query: VNN-LIB {prop.version}, {len(prop.disjuncts)} disjunct(s)")
     for w in empty_boxes(prop):
