@@ -13,6 +13,7 @@ in `apothem-check`: 4 unreadable input, 5 out of memory, 64 usage):
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -31,7 +32,8 @@ EXIT = {
     "memory": (5, "out of memory"),
     "usage": (64, "usage error: bad option or value, or options that exclude each other"),
     "internal": (70, "internal error (a bug: please report the stderr line)"),
-    "output": (73, "an output target is refused or cannot be written (checked before any work starts)"),
+    "output": (73, "an output file is refused (checked before any work starts), or an output file or stdout "
+                   "cannot be written (e.g. the disk is full)"),
     "signal": (128, "128 + N: ended by signal N (130 SIGINT, 143 SIGTERM); no temporary file is left"),
     "pipe": (141, "stdout was closed by its reader"),
 }
@@ -229,6 +231,17 @@ def _verify(args) -> int:
     return 0
 
 
+# errno values of a write that failed for want of room or a working device (stdout on /dev/full,
+# a full disk under a proof): an output error, not a bug
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EROFS}
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that nothing more fails there (at exit Python flushes what
+    is still buffered, which would raise again, with a traceback)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv=None) -> int:
     """Run one command; every failure becomes one stderr line and an exit status from EXIT.
     `verify` prints `unknown` first when it cannot answer, so that its first stdout line is
@@ -243,7 +256,10 @@ def main(argv=None) -> int:
 
     def fail(kind: str, message: str) -> int:
         if answer_line:
-            print("unknown")
+            try:
+                print("unknown", flush=True)
+            except OSError:  # stdout itself is what failed
+                _drop_stdout()
         sys.stderr.write(f"apothem: {message}\n")
         return EXIT[kind][0]
 
@@ -264,10 +280,15 @@ def main(argv=None) -> int:
         fail("signal", f"{err}; temporary files removed")
         return err.exit_code
     except BrokenPipeError:  # the reader closed stdout (`| head -1`): nothing left to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        _drop_stdout()
         return EXIT["pipe"][0]
     except MemoryError:
         return fail("memory", "error: out of memory")
+    except OSError as err:
+        if err.errno not in WRITE_ERRORS:
+            return fail("internal", f"internal error: {type(err).__name__}: {err}")
+        _drop_stdout()  # stdout may be the file that failed: print nothing more there
+        return fail("output", f"error: OUTPUT: cannot write: {err.strerror}")
     except Exception as err:  # never a traceback for users
         if os.environ.get("APOTHEM_DEBUG"):
             raise

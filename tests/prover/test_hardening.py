@@ -374,3 +374,11 @@ def test_prepare_instance_rejects_an_unreadable_network_and_kills_no_stranger(tm
     finally:
         stranger.kill()
         stranger.wait()
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="no /dev/full here")
+@pytest.mark.parametrize("args", [["verify", ROBUST, "--network", NET], ["supports", "--proof-rules"]])
+def test_stdout_on_a_full_device_is_an_output_error(args):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(APOTHEM + [str(a) for a in args], stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert r.returncode == 73 and r.stderr == "apothem: error: OUTPUT: cannot write: No space left on device\n"
