@@ -318,6 +318,61 @@ def test_onnx_reader_clear_error_or_answer(tmp_path, data):
     _read_onnx(tmp_path, data)
 
 
+ONNX_OPS = ["Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Relu", "Flatten", "Reshape", "Identity",
+            "Transpose", "Constant", "Conv", "Sigmoid"]
+tensor_values = st.one_of(st.floats(-4, 4, width=32), st.sampled_from([0.0, -0.0, 1e-45, 3e38, float("nan"), float("inf")]))
+
+
+@st.composite
+def onnx_graphs(draw) -> bytes:
+    """A chain of 1 to 5 nodes of supported and unsupported operators, each on the previous
+    value and maybe a random constant, with random attributes and declared shapes: the graph
+    logic of the reader (shapes, affine folding, attributes), not only the protobuf decoder."""
+    dims = st.integers(1, 4)
+    shape_in = draw(st.sampled_from([[1, draw(dims)], [draw(dims)], [1, 1, 2, 2]]))
+    nodes, inits, prev = [], [], "x"
+    for k in range(draw(st.integers(1, 5))):
+        op = draw(st.sampled_from(ONNX_OPS))
+        ins = [prev]
+        if op in ("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Reshape", "Conv") and draw(st.integers(0, 5)):
+            shape = draw(st.lists(dims, min_size=1, max_size=3))
+            size = int(np.prod(shape))
+            if op == "Reshape":
+                arr = np.array(draw(st.lists(st.integers(-1, 8), min_size=1, max_size=3)), dtype=np.int64)
+            else:
+                arr = np.array(draw(st.lists(tensor_values, min_size=size, max_size=size)), dtype=np.float32).reshape(shape)
+            inits.append(numpy_helper.from_array(arr, f"c{k}"))
+            ins.append(f"c{k}")
+            if op == "Gemm" and draw(st.booleans()):
+                inits.append(numpy_helper.from_array(np.zeros(draw(dims), np.float32), f"b{k}"))
+                ins.append(f"b{k}")
+            if draw(st.integers(0, 4)) == 0:
+                ins.reverse()
+        attrs = {}
+        if op == "Gemm":
+            attrs = draw(st.dictionaries(st.sampled_from(["transA", "transB", "alpha", "beta"]),
+                                         st.sampled_from([0, 1, 0.5, 2.0]), max_size=3))
+        elif op in ("Flatten", "Transpose") and draw(st.booleans()):
+            attrs = {"axis": draw(st.integers(-2, 3))} if op == "Flatten" else {"perm": draw(st.permutations([0, 1]))}
+        elif op == "Constant":
+            ins = []
+            attrs = {"value": numpy_helper.from_array(np.ones(draw(dims), np.float32))}
+        nodes.append(helper.make_node(op, ins, [f"v{k}"], **attrs))
+        prev = f"v{k}"
+    shape_out = draw(st.lists(dims, min_size=1, max_size=2))
+    g = helper.make_graph(nodes, "fuzz", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape_in)],
+                          [helper.make_tensor_value_info(prev, TensorProto.FLOAT, shape_out)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    return m.SerializeToString()
+
+
+@FUZZ
+@given(data=onnx_graphs())
+def test_onnx_reader_graphs_clear_error_or_answer(tmp_path, data):
+    _read_onnx(tmp_path, data)
+
+
 @pytest.mark.parametrize("kind", ["gemm", "matmul"])
 def test_onnx_reader_reads_what_was_built(tmp_path, kind):
     net = _read_onnx(tmp_path, MODELS[kind])
