@@ -111,7 +111,8 @@ def main(argv=None) -> int:
     (out / "table.md").write_text(table + "\n")
     try:
         from prover.certify.report import write_report
-        path = write_report(all_rows, out, title="Apothem certification: ppnn", models={ds: BENCH / DATASETS[ds] for ds in args.datasets})
+        path = write_report(all_rows, out, (0, 1, 255), title="Apothem certification: ppnn",
+                            models={ds: BENCH / DATASETS[ds] for ds in args.datasets})
         print(f"report: {path}", file=sys.stderr)
     except ImportError:
         pass

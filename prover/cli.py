@@ -1,88 +1,140 @@
-"""Command line: `apothem verify QUERY --network [NAME=]MODEL.onnx [--proof OUT] [--timeout S]
-[--progress] [--no-proof]` and `apothem supports --proof-rules|--onnx-operators|...`.
+"""Command line: `apothem verify | inspect | certify | audit | supports` (README, "Commands").
 
-stdout, first line: `sat`, `unsat`, `unknown` or `timed-out`; after `sat` the counterexample
-`((X_0 v) ... (Y_0 v) ...)`: inputs as exact decimals (they are dyadic), outputs as the
-nearest float64 (repr). Exit status 0 for any of these answers.
-Bad input (unreadable network or property, unsupported operator): stdout `error`, one line
-`apothem: error: CODE: message` on stderr, exit status 2. An internal failure: stdout
-`unknown`, one line on stderr, exit status 3. Never a traceback unless APOTHEM_DEBUG is set.
+`apothem verify`, stdout, first line: `sat`, `unsat`, `unknown` or `timed-out` (VNN-LIB 2
+convention), whatever happened once the command line is understood (a usage error prints only
+on stderr, as argparse does); after `sat` the counterexample `((X_0 v) ... (Y_0 v)
+...)`: inputs as exact decimals (they are dyadic), outputs as the nearest float64 (repr).
+Diagnostics go to stderr as one line `apothem: error: CODE: message` (or `apothem: warning:
+...`). Never a traceback unless APOTHEM_DEBUG is set.
+
+Exit status, one convention for every subcommand (prover/usage.py; the codes the two tools share
+mean the same in `apothem-check`: 4 unreadable input, 5 out of memory, 64 usage, 70 internal,
+73 output, 130 interrupted, 141 closed stdout):
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from apothem_check import cli as checker_cli
 from apothem_check.errors import InputError
-from apothem_check.network import load_network
-from apothem_check.vnnlib import load_property
 from proof_format.numbers import exact_decimal
 
+from .api import load_query
 from .certify.cli import add_subcommands
+from .certify.inputs import CertifyError
+from .outfile import Interrupted, OutputError, check_target, install_signal_handlers, restore_signal_handlers
 from .tree import Settings
-from .verify import verify
+from .usage import EPILOG, EXIT, Parser, UsageError, positive_int, seconds
+from .verify import empty_boxes, verify
+
+__doc__ += "".join(f"\n    {code:3d}  {meaning}" for code, meaning in EXIT.values()) + "\n"
 
 # the rules the prover writes: every rule of the checker's but `hole` (tests/test_layout.py)
 PROOF_RULES = ["root", "split input", "split relu", "bounds interval", "bounds crown", "bounds layer",
                "close linear", "close z3", "witness", "sat", "unsat"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="apothem", description="proof-producing verifier for ReLU networks")
-    sub = p.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("verify", help="decide a VNN-LIB query")
-    v.add_argument("query")
-    v.add_argument("--network", required=True, action="append", help="[NAME=]MODEL.onnx")
-    v.add_argument("--proof", help="write the proof here (written atomically at the end)")
-    v.add_argument("--timeout", type=float, default=None, help="seconds")
-    v.add_argument("--progress", action="store_true", help="live progress line on stderr")
-    v.add_argument("--no-proof", action="store_true",
-                   help="timing only: no proof and no exact re-verification; an unsat is then a float "
-                        "claim, flagged on stderr")
-    v.add_argument("--stats", action="store_true", help="print search statistics (JSON) on stderr")
-    v.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
-                   help="processes for the exact replay of the proof (default: usable CPUs)")
+def _version() -> str:
+    try:
+        return f"apothem {version('apothem')} (apothem-check {version('apothem-check')})"
+    except PackageNotFoundError:  # run from a source tree without installing
+        return "apothem (not installed: version unknown)"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = Parser(prog="apothem", description="Proof-producing robustness verifier for ReLU networks. Every "
+               "proof and bundle it writes is checked by the independent `apothem-check`.",
+               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=_version())
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    v = sub.add_parser("verify", help="decide a VNN-LIB query", epilog=EPILOG,
+                       description="Decide a VNN-LIB query. stdout, first line: sat, unsat, unknown or "
+                       "timed-out; after sat the counterexample ((X_0 v) ... (Y_0 v) ...).",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    v.add_argument("query", help="VNN-LIB 1 or 2 query file")
+    _network_option(v, many=True)
+    out = v.add_mutually_exclusive_group()
+    out.add_argument("--proof", metavar="FILE", help="write the proof here, atomically, once the checker's kernel "
+                     "has replayed every step (default: no proof file; the proof is still replayed)")
+    out.add_argument("--no-proof", action="store_true",
+                     help="timing only: no proof and no exact replay; an unsat is then a float claim, flagged "
+                          "on stderr (default: off)")
+    v.add_argument("--timeout", type=seconds, default=None, metavar="S",
+                   help="wall-clock limit in seconds, > 0 (default: no limit)")
+    v.add_argument("--progress", action="store_true",
+                   help="progress on stderr: redrawn in place on a terminal, a line every 10 s otherwise "
+                        "(default: off)")
+    v.add_argument("--stats", action="store_true", help="search statistics as one JSON line on stderr (default: off)")
+    v.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help=f"processes for the exact replay of the proof (default: the usable CPUs, here "
+                        f"{len(os.sched_getaffinity(0))})")
+    v.set_defaults(handler=_verify)
+    i = sub.add_parser("inspect", help="read a network and a query as verify would, and say whether Apothem "
+                       "takes them (exit 0) or why not (exit 4)")
+    i.add_argument("query", help="VNN-LIB 1 or 2 query file")
+    _network_option(i, many=True)
+    i.set_defaults(handler=_inspect)
     s = sub.add_parser("supports", help="list supported features")
     g = s.add_mutually_exclusive_group(required=True)
-    for what in ("proof-rules", "onnx-operators", "vnnlib-versions", "onnx-element-types"):
-        g.add_argument(f"--{what}", action="store_const", const=what, dest="what")
+    for what, text in (("proof-rules", "proof rules the prover writes"),
+                       ("onnx-operators", "ONNX operators the network reader takes"),
+                       ("vnnlib-versions", "VNN-LIB versions the query reader takes"),
+                       ("onnx-element-types", "semantics of the network's numbers")):
+        g.add_argument(f"--{what}", action="store_const", const=what, dest="what", help=text)
+    s.set_defaults(handler=_supports)
     add_subcommands(sub)  # certify, audit
     return p
 
 
+def _network_option(p, many: bool = False) -> None:
+    p.add_argument("--network", required=True, action="append" if many else "store", metavar="[NAME=]MODEL.onnx",
+                   help="the ONNX network (VNN-LIB 2 style NAME= prefix allowed; exactly one)")
+
+
 def _supports(args) -> int:
-    """What the prover reads is what its checker reads: everything but the proof rules is the
-    checker's own answer."""
+    """What the prover reads is what its checker reads (the checker must accept the proof):
+    everything but the proof rules is the checker's own answer."""
     if args.what == "proof-rules":
         print("\n".join(PROOF_RULES))
         return 0
     return checker_cli.main(["supports", f"--{args.what}"])
 
 
+def _one_network(args) -> str:
+    if len(args.network) != 1:
+        raise UsageError("exactly one --network is supported")
+    return args.network[0]
+
+
+def _inspect(args) -> int:
+    net, prop = load_query(args.query, _one_network(args))
+    relus = sum(1 for layer in net.layers if layer.relu)
+    print(f"network: {net.n_inputs} inputs, {net.n_outputs} outputs, {len(net.layers)} affine layers "
+          f"({relus} with ReLU); query: VNN-LIB {prop.version}, {len(prop.disjuncts)} disjunct(s)")
+    for w in empty_boxes(prop):
+        sys.stderr.write(f"apothem: warning: empty input box: {w}\n")
+    return 0
+
+
 def _verify(args) -> int:
-    try:
-        if len(args.network) != 1:
-            raise InputError("NETWORK", "exactly one --network is supported")
-        network = load_network(checker_cli.network_path(args.network[0]))
-        prop = load_property(args.query, network.input_shape, network.output_shape)
-    except InputError as err:
-        print("error")
-        sys.stderr.write(f"apothem: error: {err.code}: {err.message}\n")
-        return 2
-    except OSError as err:
-        print("error")
-        sys.stderr.write(f"apothem: error: IO: {err}\n")
-        return 2
-    out = verify(network, prop, None if args.no_proof else args.proof, args.timeout, args.progress,
-                 proof=not args.no_proof, settings=Settings(jobs=max(1, args.jobs)))
+    spec = _one_network(args)
+    if args.proof is not None:
+        check_target(args.proof, "proof file")  # before the search: a run must not end in "cannot write"
+    network, prop = load_query(args.query, spec)
+    settings = Settings(jobs=args.jobs or len(os.sched_getaffinity(0)))
+    out = verify(network, prop, args.proof, args.timeout, args.progress, proof=not args.no_proof, settings=settings)
     print(out.verdict)
     if out.verdict == "sat":
         parts = [f"(X_{i} {exact_decimal(v)})" for i, v in enumerate(out.inputs)]
         parts += [f"(Y_{j} {float(v)!r})" for j, v in enumerate(out.outputs)]
         print("(" + "\n ".join(parts) + ")")
+    for w in out.warnings:
+        sys.stderr.write(f"apothem: warning: {w}\n")
     if out.reason:
         sys.stderr.write(f"apothem: {out.verdict}: {out.reason}\n")
     if args.no_proof and out.verdict == "unsat":
@@ -92,30 +144,70 @@ def _verify(args) -> int:
     return 0
 
 
+# errno values of a write that failed for want of room or a working device (stdout on /dev/full,
+# a full disk under a proof): an output error, not a bug
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EROFS}
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that nothing more fails there (at exit Python flushes what
+    is still buffered, which would raise again, with a traceback)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    """Run one command; every failure becomes one stderr line and an exit status from EXIT.
+    `verify` prints `unknown` first when it cannot answer, so that its first stdout line is
+    always one of the four answers."""
+    args = parser().parse_args(argv)
+    answer_line = args.command == "verify"
+
+    def fail(kind: str, message: str) -> int:
+        if answer_line:
+            try:
+                print("unknown", flush=True)
+            except OSError:  # stdout itself is what failed
+                _drop_stdout()
+        sys.stderr.write(f"apothem: {message}\n")
+        return EXIT[kind][0]
+
+    previous = install_signal_handlers()
     try:
-        if args.command == "supports":
-            code = _supports(args)
-        elif hasattr(args, "handler"):
-            code = args.handler(args)
-        else:
-            code = _verify(args)
+        code = args.handler(args)
         sys.stdout.flush()  # a reader gone early shows here, not as an error at exit
         return code
-    except KeyboardInterrupt:
-        print("unknown")
-        return 130
+    except UsageError as err:
+        return fail("usage", f"error: USAGE: {err}")
+    except InputError as err:
+        return fail("input", f"error: {err.code}: {err.message}")
+    except CertifyError as err:
+        return fail("input", f"error: INPUT: {err}")
+    except OutputError as err:
+        return fail("output", f"error: OUTPUT: {err}")
+    except Interrupted as err:
+        fail("signal", f"{err}; temporary files removed")
+        return err.exit_code
+    except KeyboardInterrupt:  # SIGINT where no handler could be installed (main() outside the main thread)
+        fail("signal", "interrupted")
+        return 128 + 2
     except BrokenPipeError:  # the reader closed stdout (`| head -1`): nothing left to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
-        return 141
+        _drop_stdout()
+        return EXIT["pipe"][0]
+    except MemoryError:
+        return fail("memory", "error: out of memory")
+    except OSError as err:
+        if err.errno not in WRITE_ERRORS:
+            return fail("internal", f"internal error: {type(err).__name__}: {err}")
+        _drop_stdout()  # stdout may be the file that failed: print nothing more there
+        return fail("output", f"error: OUTPUT: cannot write: {err.strerror}")
     except Exception as err:  # never a traceback for users
         if os.environ.get("APOTHEM_DEBUG"):
             raise
-        print("unknown")
-        sys.stderr.write(f"apothem: internal error: {type(err).__name__}: {err}\n")
-        return 3
+        return fail("internal", f"internal error: {type(err).__name__}: {err}")
+    finally:
+        restore_signal_handlers(previous)  # main() called in-process (tests, embedding) leaves no trace
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # run the module under its own name: its exception classes are the ones raised
+    from prover import cli
+    sys.exit(cli.main())

@@ -57,11 +57,9 @@ class Problem:
                 boxes.append((d.lower, d.upper, np.array([_down(Fraction(v)) for v in d.lower]),
                               np.array([_up(Fraction(v)) for v in d.upper])))
             lo, hi = boxes[number][2].copy(), boxes[number][3].copy()
-            A = np.array([[float(a) for a in c.coeffs] for c in d.constraints]).reshape(len(d.constraints), -1)
+            A = np.array([[float(a) for a in c.coeffs] for c in d.constraints]).reshape(len(d.constraints), net.widths[-1])
             const = np.array([float(c.const) for c in d.constraints])
             strict = np.array([bool(c.strict) for c in d.constraints])
-            if len(d.constraints) == 0:  # empty conjunction: any point of the box is unsafe
-                A, const, strict = np.zeros((0, net.widths[-1])), np.zeros(0), np.zeros(0, bool)
             ds.append(DisjunctData(i, lo, hi, A, const, strict, d, number))
         return cls(network, prop, net, net.astype(np.float32), ds)
 

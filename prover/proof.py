@@ -1,13 +1,12 @@
 """Proof emission: every step is replayed by an in-process checker Session before it is written.
 
 A step the Session rejects is never written. The proof goes to a temporary file next to the
-target and is moved into place only when it ends with a verdict the Session accepted.
+target (prover/outfile.py) and is moved into place only when it ends with a verdict the Session
+accepted.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import time
 from fractions import Fraction
 
@@ -16,6 +15,7 @@ from apothem_check.kernel import CheckError, Session
 from proof_format.writer import ProofWriter
 
 from .engine.certificate import Hints
+from .outfile import AtomicFile
 
 
 def dyadic(v: float) -> Fraction:
@@ -28,11 +28,10 @@ class ProofLog:
         self.verify = verify
         self._session = None
         self.stream = None
-        self.temp = None
+        self.temp = None   # the temporary proof file (replay.py puts its step files beside it)
         if path is not None and verify:
-            folder = os.path.dirname(os.path.abspath(path))
-            fd, self.temp = tempfile.mkstemp(prefix=".apothem-", suffix=".part", dir=folder)
-            self.stream = os.fdopen(fd, "w")
+            self.out = AtomicFile(path, "w", "proof file")
+            self.temp, self.stream = self.out.temp, self.out.file
             self.writer = ProofWriter(self.stream, network.sha256, prop.sha256)
         self.next_id = 1  # the kernel requires ids > 0
         self.exact_seconds = 0.0
@@ -156,15 +155,11 @@ class ProofLog:
 
     def _close(self, keep: bool) -> None:
         if self.stream is not None:
-            self.stream.close()
             self.stream = None
             if keep:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(self.temp, 0o666 & ~umask)
-                os.replace(self.temp, self.path)
+                self.out.commit()
             else:
-                os.unlink(self.temp)
+                self.out.discard()
 
 
 def write_sat_proof(network, prop, path: str | None, disjunct: int, xs, verify: bool = True) -> bool:

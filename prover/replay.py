@@ -94,7 +94,7 @@ class Child:
 
 def _replay_here(work, log: ProofLog, clock: Clock, stats: Stats, nodes, first_id, steps_path) -> dict:
     """In the child: replay `nodes` and describe the outcome (never raises)."""
-    clock.progress = False
+    clock.progress = None  # the parent alone draws the progress display
     stats.clear()  # only this process's work goes back to the parent
     log.redirect(steps_path, first_id)
     try:

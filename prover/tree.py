@@ -6,7 +6,6 @@ later; the records here are what passes between the two phases.
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -16,6 +15,7 @@ from apothem_check.kernel import Node as ExactNode
 
 from .engine.certificate import Hints, default_alphas
 from .problem import DisjunctData
+from .progress import SearchProgress
 
 CLOSE_MARGIN = 1e-8     # float bound needed before asking the exact checker
 
@@ -128,10 +128,12 @@ class Stats:
 
 
 class Clock:
-    """The query's deadline, and the progress line on stderr (when asked for)."""
+    """The query's deadline, and the progress display on stderr (when asked for: a
+    prover.progress.SearchProgress, redrawn in place on a terminal, plain lines otherwise)."""
 
     def __init__(self, deadline: float, progress: bool = False):
-        self.deadline, self.progress = deadline, progress
+        self.deadline = deadline
+        self.progress = SearchProgress() if progress else None
         self.t0 = time.monotonic()
         self._last_print = 0.0
 
@@ -139,19 +141,17 @@ class Clock:
         return self.deadline - time.monotonic()
 
     def tick(self, stats: Stats, open_nodes: int) -> None:
-        """Raises Timeout past the deadline; refreshes the progress line at most 4 times a second."""
+        """Raises Timeout past the deadline; refreshes the progress display at most 4 times a second."""
         now = time.monotonic()
         if now > self.deadline:
             raise Timeout()
         if self.progress and now - self._last_print > 0.25:
             self._last_print = now
-            sys.stderr.write(f"\r[apothem] nodes {stats.nodes} open {open_nodes} closed {stats.closed}"
-                             f" worst-bound {stats.worst:.3g} elapsed {now - self.t0:.1f}s   ")
-            sys.stderr.flush()
+            self.progress.show(stats, open_nodes, now - self.t0)
 
     def done(self) -> None:
         if self.progress:
-            sys.stderr.write("\n")
+            self.progress.close()
 
 
 def subtree_size(n: Node) -> int:

@@ -407,14 +407,17 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     for node in reversed(g.node):
         if needed & set(node.output):
             needed |= set(node.input)
+    used = [node for node in g.node if needed & set(node.output)]
+    # every unsupported operator named at once: a user converting a model wants the whole list
+    unsupported = [f"{n.op_type} (node {n.name or n.output[0]!r})" for n in used
+                   if n.op_type not in SUPPORTED_OPERATORS or n.domain not in ("", "ai.onnx")]
+    if unsupported:
+        raise InputError("ONNX_UNSUPPORTED_OP", f"{len(unsupported)} unsupported operator"
+                         f"{'s' if len(unsupported) > 1 else ''}: {', '.join(unsupported)}; "
+                         f"supported: {', '.join(SUPPORTED_OPERATORS)}")
     state = {"layers": [], "epoch": 0, "mode": mode}
-    for node in g.node:
-        if not needed & set(node.output):
-            continue
+    for node in used:
         op, where = node.op_type, f"(node {node.name or node.output[0]!r})"
-        if op not in SUPPORTED_OPERATORS or node.domain not in ("", "ai.onnx"):
-            raise InputError("ONNX_UNSUPPORTED_OP", f"operator {op} {where} is not supported; "
-                             f"supported: {', '.join(SUPPORTED_OPERATORS)}")
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         if set(attrs) - _ATTRS.get(op, set()) or len(node.output) != 1:
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{op} {where}: unsupported attributes "

@@ -213,6 +213,22 @@ def test_unsupported_operator(tmp_path):
                            helper.make_node("Sigmoid", ["m"], ["y"], name="sig1")], {"W": np.ones((3, 2))})
     msg = expect("ONNX_UNSUPPORTED_OP", path)
     assert "Sigmoid" in msg and "sig1" in msg and "Gemm" in msg
+    assert "1 unsupported operator: Sigmoid (node 'sig1')" in msg
+
+
+def test_every_unsupported_operator_is_named_at_once(tmp_path):
+    """A CNN with Conv, AveragePool, Tanh and Sigmoid: all four in one message, in graph order
+    (a user converting a model wants the whole list, not one operator per attempt)."""
+    nodes = [helper.make_node("Conv", ["x", "K"], ["c"], name="conv"),
+             helper.make_node("AveragePool", ["c"], ["p"], kernel_shape=[2, 2]),
+             helper.make_node("Tanh", ["p"], ["t"], name="tanh"),
+             helper.make_node("Sigmoid", ["t"], ["y"])]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 6, 6])]
+    path = save(tmp_path, nodes, {"K": np.ones((1, 1, 3, 3))}, inputs=inputs, out_shape=(1, 1, 3, 3))
+    msg = expect("ONNX_UNSUPPORTED_OP", path)
+    assert "4 unsupported operators: Conv (node 'conv'), AveragePool (node 'p'), Tanh (node 'tanh'), " \
+           "Sigmoid (node 'y'); supported: " in msg
+    assert msg.index("Conv") < msg.index("AveragePool") < msg.index("Tanh") < msg.index("Sigmoid")
 
 
 def test_two_inputs(tmp_path):

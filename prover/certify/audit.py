@@ -14,9 +14,14 @@ of such objects) also works. Numbers are read exactly (`Fraction(text)`, e.g. `0
     id,input,lower,upper
     b,inputs/3-2.csv,boxes/3-2.lo.csv,boxes/3-2.hi.csv
 
-Output per claim (CSV row): verdict `proven` (a proof file `.apf` of the `.vnnlib` query written
-beside it, re-checkable with `apothem-check check`), `refuted` (an exact counterexample file and
-the class it flips to, `flips_to`, with the exact margin), `unknown` (reason) or `error`.
+Output per claim (CSV row): the claim's query `.vnnlib` (unsafe: some other class scores at
+least the label's somewhere in the box) and a verdict: `proven` (a proof `.apf` that the query
+is unsat), `refuted` (a witness proof `.apf` -- `witness` and `sat` steps holding the exact
+counterexample -- that the query is sat, with the class it flips to, `flips_to`, and the margin
+there), `unknown` (reason) or `error` (reason: the claim could not be decided, e.g. an unreadable
+file). Either proof is evidence for a third party: `apothem-check check --query Q.vnnlib --proof
+Q.apf --network MODEL.onnx` prints `valid`. A claim whose label is not the network's prediction
+at the input is refuted by the input itself (`via` = `input`): no search is needed.
 """
 from __future__ import annotations
 
@@ -27,20 +32,27 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from apothem_check.certification import query_text
-from proof_format.numbers import ratio
+from apothem_check.certification import classified, query_text
+from apothem_check.vnnlib import load_property
+from apothem_check.witness import check_witness
 
+from ..outfile import write_bytes, write_text
+from ..proof import write_sat_proof
 from .inputs import CertifyError, prediction, read_input
 from .oracle import Oracle
 
 
 def read_claims(path) -> list[dict]:
     path = Path(path)
-    data = path.read_text()
-    if path.suffix.lower() == ".json":
-        items = json.loads(data)
-    else:
-        items = list(csv.DictReader(data.splitlines()))
+    try:
+        data = path.read_text(encoding="utf-8")
+        items = json.loads(data) if path.suffix.lower() == ".json" else list(csv.DictReader(data.splitlines()))
+    except OSError as err:
+        raise CertifyError(f"claims file {path}: cannot read: {err.strerror}") from None
+    except (UnicodeDecodeError, ValueError, csv.Error) as err:
+        raise CertifyError(f"claims file {path}: not a CSV or JSON list of claims: {err}") from None
+    if not isinstance(items, list) or not all(isinstance(it, dict) for it in items):
+        raise CertifyError(f"claims file {path}: expected a list of claims (objects with an `input`)")
     out = []
     for n, it in enumerate(items):
         it = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in it.items() if k}
@@ -63,52 +75,7 @@ def audit(network, claims_path, out_dir, lo=Fraction(0), hi=Fraction(1), grid=25
         t0 = time.perf_counter()
         row = {"id": cl["id"], "input": os.path.basename(cl["input"])}
         try:
-            inp = read_input(cl["input"], lo, hi, grid)
-            pred, _ = prediction(network, inp.x)
-            label = int(cl["label"]) if cl.get("label") not in (None, "") else pred
-            if pred is None or label != pred:
-                raise CertifyError(f"the network's prediction is {pred}, the claim's label {label}")
-            if cl.get("radius") not in (None, ""):
-                r = Fraction(cl["radius"])
-                centre = read_input(cl["centre"], lo, hi, grid, snap=False).x if cl.get("centre") else inp.x
-                if len(centre) != len(inp.x):
-                    raise CertifyError("the centre file does not have the input's shape")
-                lower = [max(lo, v - r) for v in centre]
-                upper = [min(hi, v + r) for v in centre]
-            else:
-                lower = read_input(cl["lower"], lo, hi, grid, snap=False).x
-                upper = read_input(cl["upper"], lo, hi, grid, snap=False).x
-            if len(lower) != len(inp.x) or len(upper) != len(inp.x):
-                raise CertifyError("the bound files do not have the input's shape")
-            if not all(l <= v <= u for l, v, u in zip(lower, inp.x, upper)):
-                raise CertifyError("the claimed box does not contain the input")
-            o = Oracle(network, label, timeout=timeout)
-            try:
-                ans = o.ask("flip", lower, upper)
-                call = o.calls[ans.index] if ans.index is not None else {}
-            finally:
-                o.close()
-            row.update({"label": label, "verdict": {"unsat": "proven", "sat": "refuted"}.get(ans.verdict, "unknown"),
-                        "via": ans.via})
-            stem = f"{cl['id']}_{Path(cl['input']).stem}"
-            q = out_dir / f"{stem}.vnnlib"
-            q.write_text(query_text("flip", lower, upper, label, network.n_outputs))
-            row["query"] = str(q)
-            if ans.verdict == "unsat":
-                p = out_dir / f"{stem}.apf"
-                p.write_bytes(call["proof"])
-                row["proof"] = str(p)
-            elif ans.verdict == "sat":
-                y = network.evaluate(ans.point)
-                others = [j for j in range(len(y)) if j != label]
-                flip = max(others, key=lambda j: y[j])
-                row["flips_to"] = flip
-                row["margin"] = float(y[label] - y[flip])
-                p = out_dir / f"{stem}.counterexample.txt"
-                p.write_text(" ".join(ratio(v) for v in ans.point) + "\n")
-                row["counterexample"] = str(p)
-            elif call.get("reason"):
-                row["reason"] = call["reason"]
+            row.update(_decide(network, cl, out_dir, lo, hi, grid, timeout))
         except (CertifyError, OSError, ValueError, ZeroDivisionError) as err:
             row.update({"verdict": "error", "reason": str(err)})
         row["seconds"] = round(time.perf_counter() - t0, 3)
@@ -116,3 +83,70 @@ def audit(network, claims_path, out_dir, lo=Fraction(0), hi=Fraction(1), grid=25
         if log:
             log(f"{row['id']} {row['input']}: {row['verdict']}")
     return rows
+
+
+def _box(cl, inp, lo, hi, grid) -> tuple[list, list]:
+    if cl.get("radius") not in (None, ""):
+        r = Fraction(cl["radius"])
+        centre = read_input(cl["centre"], lo, hi, grid, snap=False).x if cl.get("centre") else inp.x
+        if len(centre) != len(inp.x):
+            raise CertifyError("the centre file does not have the input's shape")
+        lower = [max(lo, v - r) for v in centre]
+        upper = [min(hi, v + r) for v in centre]
+    else:
+        lower = read_input(cl["lower"], lo, hi, grid, snap=False).x
+        upper = read_input(cl["upper"], lo, hi, grid, snap=False).x
+    if len(lower) != len(inp.x) or len(upper) != len(inp.x):
+        raise CertifyError("the bound files do not have the input's shape")
+    if not all(l <= v <= u for l, v, u in zip(lower, inp.x, upper)):
+        raise CertifyError("the claimed box does not contain the input")
+    return lower, upper
+
+
+def _decide(network, cl, out_dir: Path, lo, hi, grid, timeout) -> dict:
+    """One claim: its query file, then proven (proof), refuted (witness proof) or unknown."""
+    inp = read_input(cl["input"], lo, hi, grid)
+    if len(inp.x) != network.n_inputs:
+        raise CertifyError(f"{len(inp.x)} values, the network has {network.n_inputs} inputs")
+    pred, _ = prediction(network, inp.x)
+    if cl.get("label") in (None, ""):
+        if pred is None:
+            raise CertifyError("the claim names no label and the network's output has a tie at the input")
+        label = pred
+    else:
+        label = int(cl["label"])
+        if not 0 <= label < network.n_outputs:
+            raise CertifyError(f"label {label}: the network has classes 0 to {network.n_outputs - 1}")
+    lower, upper = _box(cl, inp, lo, hi, grid)
+    stem = f"{cl['id']}_{Path(cl['input']).stem}"
+    q = out_dir / f"{stem}.vnnlib"
+    write_text(q, query_text("flip", lower, upper, label, network.n_outputs), "query file")
+    row = {"label": label, "query": str(q)}
+    if not classified(network, inp.x, label):  # the input itself, inside the box, is not classified `label`
+        ans_verdict, point, via, call = "sat", list(inp.x), "input", {}
+    else:
+        o = Oracle(network, label, timeout=timeout)
+        try:
+            ans = o.ask("flip", lower, upper)
+            call = o.calls[ans.index] if ans.index is not None else {}
+        finally:
+            o.close()
+        ans_verdict, point, via = ans.verdict, ans.point, ans.via
+    row["via"] = via
+    p = out_dir / f"{stem}.apf"
+    if ans_verdict == "unsat":
+        write_bytes(p, call["proof"], "proof file")
+        row.update({"verdict": "proven", "proof": str(p)})
+    elif ans_verdict == "sat":
+        y = network.evaluate(point)
+        flip = max((j for j in range(len(y)) if j != label), key=lambda j: y[j])
+        prop = load_property(q, network.input_shape, network.output_shape)
+        k = next((k for k, d in enumerate(prop.disjuncts) if check_witness(network, d, tuple(point))[0] is None), None)
+        if k is None or not write_sat_proof(network, prop, str(p), k, point):
+            raise CertifyError("the counterexample was not accepted by the exact check (a bug: please report)")
+        row.update({"verdict": "refuted", "proof": str(p), "flips_to": flip, "margin": float(y[label] - y[flip])})
+    else:
+        row["verdict"] = "unknown"
+        if call.get("reason"):
+            row["reason"] = call["reason"]
+    return row

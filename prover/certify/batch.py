@@ -1,20 +1,27 @@
-"""Batch certification: many inputs, worker processes, a progress bar, per-input CSV rows."""
+"""Batch certification: many inputs, worker processes, progress on stderr, per-input CSV rows."""
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import os
-import sys
-import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from apothem_check.network import load_network
 
+from ..outfile import AtomicFile, install_signal_handlers
+from ..progress import BatchProgress
 from .certify import certify_one
 from .inputs import CertifyError
 
 _NET = {}
+
+
+def _init_worker():
+    """In a pool worker, a signal removes the worker's temporary files and ends it at once
+    (unwinding there would print the pool's traceback). One BLAS thread per process is
+    prover/__init__.py's setting, inherited."""
+    install_signal_handlers(unwind=False)
 
 
 def _network(path):
@@ -37,49 +44,58 @@ def _one(model_path, input_path, out_path, opts, label):
 
 
 def input_files(folder) -> list[Path]:
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() == ".csv")
-
-
-def progress_bar(done: int, total: int, t0: float, note: str = "", stream=sys.stderr):
-    width = 30
-    fill = int(width * done / max(total, 1))
-    el = time.monotonic() - t0
-    eta = el / done * (total - done) if done else 0
-    stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} {el:6.0f}s eta {eta:5.0f}s {note[:40]:40s}")
-    if done == total:
-        stream.write("\n")
-    stream.flush()
+    """The *.csv files of a folder, sorted; CertifyError if there is none to read."""
+    try:
+        files = sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+    except OSError as err:
+        raise CertifyError(f"{folder}: cannot list the folder: {err.strerror}") from None
+    if not files:
+        raise CertifyError(f"no *.csv files in {folder}")
+    return files
 
 
 def run_batch(model_path, inputs: list, out_dir, opts, workers: int = 1, label=None, progress: bool = True,
               on_row=None) -> list[dict]:
+    """Certify every input; one CSV row each, in the order of `inputs`. With several workers,
+    a multiprocessing Pool that this process owns: an exception or a signal here terminates
+    the workers (each removes its own temporary files as it goes, see prover/outfile.py)
+    instead of waiting for the queued inputs."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(str(model_path), str(p), str(out_dir / (Path(p).stem + ".bundle")), opts, label) for p in inputs]
-    rows, t0 = [], time.monotonic()
-    if progress:
-        progress_bar(0, len(jobs), t0)
-    if workers <= 1:
-        results = (_one(*j) for j in jobs)
-        for res in results:
-            rows.append(res[0])
-            if on_row:
-                on_row(*res)
-            if progress:
-                progress_bar(len(rows), len(jobs), t0, res[0]["input"])
-    else:
-        with ProcessPoolExecutor(workers) as ex:
-            futs = [ex.submit(_one, *j) for j in jobs]
-            for fut in as_completed(futs):
-                res = fut.result()
-                rows.append(res[0])
-                if on_row:
-                    on_row(*res)
-                if progress:
-                    progress_bar(len(rows), len(jobs), t0, res[0]["input"])
+    rows = []
+    bar = BatchProgress(len(jobs)) if progress else None
+
+    def take(res):
+        rows.append(res[0])
+        if on_row:
+            on_row(*res)
+        if bar:
+            bar.step(res[0]["input"], "error" if "error" in res[0] else f"apothem {res[0].get('apothem_k')} steps")
+
+    try:
+        if workers <= 1:
+            for j in jobs:
+                take(_one(*j))
+        else:
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
+            try:
+                for res in pool.imap_unordered(_one_job, jobs):
+                    take(res)
+                pool.close()
+            finally:
+                pool.terminate()
+                pool.join()
+    finally:
+        if bar:
+            bar.close()
     order = {Path(j[1]).name: i for i, j in enumerate(jobs)}
     rows.sort(key=lambda r: order.get(r["input"], 0))
     return rows
+
+
+def _one_job(job):
+    return _one(*job)
 
 
 def write_csv(rows: list[dict], path) -> None:
@@ -88,8 +104,8 @@ def write_csv(rows: list[dict], path) -> None:
         for k in r:
             if k not in keys:
                 keys.append(k)
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys)
+    with AtomicFile(path, "w", "CSV file") as f:
+        w = csv.DictWriter(f.file, fieldnames=keys)
         w.writeheader()
         for r in rows:
             w.writerow(r)

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
-import tempfile
 from fractions import Fraction
 
 import msgpack
@@ -12,6 +10,7 @@ import msgpack
 from apothem_check.certification import check_certification
 from proof_format.numbers import ratio
 
+from ..outfile import write_bytes
 from . import TOOL
 
 
@@ -65,14 +64,8 @@ def build(model_sha256: str, x, input_sha256: str, lo, hi, G: int, label: int, c
 
 
 def write(bundle: dict, path) -> int:
-    data = msgpack.packb(bundle, use_bin_type=True)
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".bundle-", dir=folder)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-    return len(data)
+    """Atomically (prover/outfile.py); the number of bytes written."""
+    return write_bytes(path, msgpack.packb(bundle, use_bin_type=True), "bundle file")
 
 
 def read(path) -> dict:

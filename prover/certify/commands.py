@@ -1,97 +1,127 @@
-"""The `apothem certify` and `apothem audit` commands (their arguments: certify/cli.py)."""
+"""The `apothem certify` and `apothem audit` commands (their arguments: certify/cli.py).
+
+Errors are raised (UsageError, InputError, CertifyError, OutputError) and turned into one stderr
+line and the exit status by prover/cli.py's `main`, the same for every subcommand. Every output
+target is checked before the first input is read.
+"""
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 from fractions import Fraction
 from pathlib import Path
 
-from apothem_check.network import load_network
-
+from ..api import load_network
+from ..outfile import check_directory, check_target
+from ..usage import UsageError
 from .audit import audit
 from .batch import input_files, run_batch, write_csv
 from .certify import Options, certify_one
-from .inputs import CertifyError
+from .inputs import step_text
 from .report import write_report
 
 
-def _load(path):
-    return load_network(path)
+def _domain(args) -> tuple[Fraction, Fraction]:
+    lo, hi = args.domain
+    if not lo < hi:
+        raise UsageError(f"--domain LO HI needs LO < HI, got {lo} {hi}")
+    return lo, hi
+
+
+def apothem_sentence(row: dict, step: str, delta: Fraction) -> str:
+    """The certified radius in plain words, e.g. 'class 3 is robust up to apothem 0.129 (33 steps
+    of 1/255), shown optimal: a counterexample at 34 steps'."""
+    k, hi = row.get("apothem_k"), row.get("apothem_hi")
+    if k is None:
+        return f"class {row.get('label')}: no radius proven robust, not even 0"
+    head = f"class {row['label']} is robust up to apothem {float(k * delta):.3g} ({k} steps of {step})"
+    if row.get("apothem_whole_domain"):
+        return head + ": the whole domain"
+    if row.get("apothem_optimal"):
+        return head + f", shown optimal: a counterexample at {hi} steps"
+    if hi is None:
+        return head + ", not shown optimal: no counterexample found at any larger radius"
+    return head + f", not shown optimal: the true apothem is between {k} and {hi - 1} steps"
 
 
 def run_certify(args) -> int:
-    lo, hi = Fraction(args.domain[0]), Fraction(args.domain[1])
-    if not lo < hi or args.grid < 1:
-        print("apothem: error: USAGE: need LO < HI and G >= 1", file=sys.stderr)
-        return 2
+    lo, hi = _domain(args)
     opts = Options(lo, hi, args.grid, timeout=args.timeout, maximal=args.maximal, dual=args.dual,
                    maximal_budget=args.maximal_budget, check=not args.no_check, snap=not args.exact_input)
     if args.input:
-        try:
-            net = _load(args.network)
-            out = args.out or (Path(args.input).stem + ".bundle")
-            r = certify_one(net, args.network, args.input, out, opts, args.label)
-        except CertifyError as err:
-            print("error")
-            print(f"apothem: error: INPUT: {err}", file=sys.stderr)
-            return 2
+        for name in ("csv", "report", "workers"):
+            if getattr(args, name) not in (None, 1):
+                raise UsageError(f"--{name} goes with --inputs (a batch), not --input")
+        out = check_target(args.out or (Path(args.input).stem + ".bundle"), "bundle file")
+        net = load_network(args.network)
+        r = certify_one(net, args.network, args.input, out, opts, args.label)
         row = r.row
-        print(f"label {r.label}; apothem {row.get('apothem_k')} steps = {row.get('apothem')}"
-              f" ({'optimal' if row.get('apothem_optimal') else 'NOT shown optimal, bracket [%s, %s]' % (row.get('apothem_k'), row.get('apothem_hi'))});"
-              f" oracle calls {row.get('oracle_calls')} (verifier {row.get('verifier_calls')}); {row.get('seconds')} s")
+        delta = (hi - lo) / args.grid
+        print(apothem_sentence(row, step_text(lo, hi, args.grid), delta))
+        print(f"oracle calls {row.get('oracle_calls')} (verifier {row.get('verifier_calls')}); {row.get('seconds')} s")
         if "maximal_shown" in row:
-            print(f"maximal box: {'maximal' if row['maximal_shown'] else '%d faces not shown at their limit' % row['maximal_faces_not_shown']};"
-                  f" min edge {row['box_min_edge']:.4f}, log-volume {row['box_log_volume']:.2f}, faces moved {row['maximal_faces_moved']}")
+            print(f"maximal box: {'shown maximal' if row['maximal_shown'] else '%d faces not shown at their limit' % row['maximal_faces_not_shown']};"
+                  f" shortest edge {row['box_min_edge']:.4f}, log-volume {row['box_log_volume']:.2f}, faces moved {row['maximal_faces_moved']}")
         if r.bundle_path:
             print(f"bundle {r.bundle_path}: {r.verdict or 'not checked'}")
             for line in r.check_lines:
                 print(f"  {line}", file=sys.stderr)
         return 0 if r.verdict in (None, "valid", "holey") else 1
+    if os.path.exists(args.inputs) and not os.path.isdir(args.inputs):
+        raise UsageError(f"--inputs {args.inputs}: a file; --inputs takes a folder (use --input for one file)")
+    out = Path(check_directory(args.out or "certify-out", "output folder"))
+    csv_path = check_target(args.csv or out / "certify.csv", "CSV file")
+    report = check_directory(args.report, "report folder") if args.report else None
+    load_network(args.network)  # an unreadable network is one clear error, not one per input
     files = input_files(args.inputs)
-    if not files:
-        print(f"apothem: error: INPUT: no *.csv files in {args.inputs}", file=sys.stderr)
-        return 2
-    out = Path(args.out or "certify-out")
     rows = run_batch(args.network, files, out, opts, workers=args.workers, label=args.label)
-    write_csv(rows, args.csv or out / "certify.csv")
-    _summary(rows)
-    if args.report:
-        p = write_report(rows, args.report, models={"model": args.network})
+    write_csv(rows, csv_path)
+    _summary(rows, step_text(lo, hi, args.grid))
+    if report:
+        p = write_report(rows, report, models={"model": args.network}, grid=(lo, hi, args.grid))
         print(f"report {p}")
-    return 0 if all(r.get("check") in ("valid", "holey", "") for r in rows if "error" not in r) else 1
+    failed = any("error" in r or r.get("check") not in ("valid", "holey", "") for r in rows)
+    return 1 if failed else 0
 
 
-def _summary(rows) -> None:
+def _summary(rows, step: str) -> None:
     ok = [r for r in rows if "error" not in r]
-    print(f"{len(rows)} inputs, {len(rows) - len(ok)} errors, "
-          f"{sum(1 for r in ok if r.get('apothem_optimal'))} apothem-optimal, "
+    print(f"{len(rows)} inputs: {len(rows) - len(ok)} errors, "
+          f"{sum(1 for r in ok if r.get('apothem_optimal'))} apothem shown optimal, "
           f"{sum(1 for r in ok if r.get('check') == 'valid')} bundles valid")
-    for key in ("apothem", "box_min_edge", "box_log_volume", "oracle_calls", "verifier_calls", "seconds"):
+    names = {"apothem_k": f"apothem (steps of {step})", "box_min_edge": "shortest box edge",
+             "box_log_volume": "box log-volume", "oracle_calls": "oracle calls", "verifier_calls": "verifier calls",
+             "seconds": "seconds"}
+    for key, name in names.items():
         vals = [r[key] for r in ok if r.get(key) is not None]
         if vals:
-            print(f"  {key:16s} mean {statistics.mean(vals):10.4g}  min {min(vals):10.4g}  max {max(vals):10.4g}  median {statistics.median(vals):10.4g}")
+            print(f"  {name:26s} mean {statistics.mean(vals):9.4g}  min {min(vals):9.4g}  max {max(vals):9.4g}"
+                  f"  median {statistics.median(vals):9.4g}")
     for r in rows:
         if "error" in r:
-            print(f"  error {r['input']}: {r['error']}", file=sys.stderr)
+            print(f"apothem: error: {r['input']}: {r['error']}", file=sys.stderr)
 
 
 def run_audit(args) -> int:
-    try:
-        net = _load(args.network)
-        rows = audit(net, args.claims, args.out, Fraction(args.domain[0]), Fraction(args.domain[1]), args.grid,
-                     args.timeout, log=lambda s: print(s, file=sys.stderr))
-    except CertifyError as err:
-        print(f"apothem: error: INPUT: {err}", file=sys.stderr)
-        return 2
-    write_csv(rows, args.csv or Path(args.out) / "audit.csv")
+    lo, hi = _domain(args)
+    out = check_directory(args.out, "output folder")
+    csv_path = check_target(args.csv or Path(out) / "audit.csv", "CSV file")
+    net = load_network(args.network)
+    rows = audit(net, args.claims, out, lo, hi, args.grid, args.timeout,
+                 log=lambda s: print(s, file=sys.stderr))
+    write_csv(rows, csv_path)
     counts = {}
     for r in rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-    print(" ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (of {len(rows)} claims)")
+    print(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + f" (of {len(rows)} claims)")
     flips = {}
     for r in rows:
         if r.get("verdict") == "refuted":
             flips[r["flips_to"]] = flips.get(r["flips_to"], 0) + 1
     if flips:
         print("refuted claims flip to: " + ", ".join(f"class {k}: {v}" for k, v in sorted(flips.items())))
-    return 0
+    for r in rows:
+        if r["verdict"] == "error":
+            print(f"apothem: error: claim {r['id']} ({r['input']}): {r['reason']}", file=sys.stderr)
+    return 1 if counts.get("error") else 0

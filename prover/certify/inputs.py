@@ -30,8 +30,13 @@ def read_input(path, lo: Fraction = Fraction(0), hi: Fraction = Fraction(1), gri
     Each value is read exactly (`Fraction(text)`) and, with `snap`, moved to the nearest grid
     value lo + k (hi - lo) / grid; a value farther than 1e-9 from the grid is refused.
     """
-    data = Path(path).read_bytes()
-    text = data.decode("utf-8", errors="strict").replace(",", " ").replace(";", " ")
+    try:
+        data = Path(path).read_bytes()
+        text = data.decode("utf-8", errors="strict").replace(",", " ").replace(";", " ")
+    except OSError as err:
+        raise CertifyError(f"{path}: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise CertifyError(f"{path}: not UTF-8 text") from None
     xs = []
     delta = (hi - lo) / grid
     for tok in text.split():
@@ -51,6 +56,12 @@ def read_input(path, lo: Fraction = Fraction(0), hi: Fraction = Fraction(1), gri
     if not xs:
         raise CertifyError(f"{path}: empty input file")
     return InputFile(str(path), xs, hashlib.sha256(data).hexdigest())
+
+
+def step_text(lo, hi, G) -> str:
+    """The grid step (HI - LO) / G as an exact fraction, e.g. '1/255'."""
+    d = (Fraction(hi) - Fraction(lo)) / int(G)
+    return str(d.numerator) if d.denominator == 1 else f"{d.numerator}/{d.denominator}"
 
 
 def prediction(network, x) -> tuple[int | None, list]:

@@ -8,8 +8,6 @@ its points that passes the exact check is evidence by itself (no verifier call).
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -19,6 +17,7 @@ import numpy as np
 from apothem_check.certification import classified, query_property
 
 from ..engine.model import FloatNet
+from ..outfile import remove_temp_dir, temp_dir
 from ..tree import Settings
 from ..verify import verify
 from . import attack as A
@@ -66,10 +65,10 @@ class Oracle:
         self.calls: list[dict] = []
         self.stats = OracleStats()
         self._seen: dict = {}
-        self._dir = tempfile.mkdtemp(prefix="apothem-certify-")
+        self._dir = temp_dir("apothem-certify-")  # removed on close, and by a signal handler
 
     def close(self):
-        shutil.rmtree(self._dir, ignore_errors=True)
+        remove_temp_dir(self._dir)
 
     def __del__(self):
         try:

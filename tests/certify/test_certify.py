@@ -193,15 +193,19 @@ def test_audit_claims(net, tiny_input, tmp_path):
     assert v["small"]["verdict"] == "proven" and Path(v["small"]["proof"]).exists()
     assert v["box"]["verdict"] == "proven"
     assert v["huge"]["verdict"] == "refuted"
-    p = [Fraction(t) for t in Path(v["huge"]["counterexample"]).read_text().split()]
-    y = net.evaluate(p)
-    assert y[v["huge"]["flips_to"]] >= y[v["huge"]["label"]]
-    # the proof re-checks against the written query
+    # both proofs re-check against their written queries: unsat for the proven claim, a witness
+    # (sat) whose point flips to the class named for the refuted one
     from apothem_check.check import check_proof
     from apothem_check.vnnlib import load_property
-    prop = load_property(v["small"]["query"], net.n_inputs, net.n_outputs)
-    res = check_proof(Path(v["small"]["proof"]).read_bytes(), net, prop)
-    assert res.verdict == "valid" and res.conclusion == "unsat"
+    for name, conclusion in (("small", "unsat"), ("huge", "sat")):
+        prop = load_property(v[name]["query"], net.n_inputs, net.n_outputs)
+        res = check_proof(Path(v[name]["proof"]).read_bytes(), net, prop)
+        assert res.verdict == "valid" and res.conclusion == conclusion, res.error
+    witness = next(line for line in Path(v["huge"]["proof"]).read_text().splitlines() if " witness " in line)
+    from apothem_check.reader import number
+    p = [number(t) for t in witness.split()[3:]]
+    y = net.evaluate(p)
+    assert y[v["huge"]["flips_to"]] >= y[v["huge"]["label"]]
 
 
 def test_figures_for_every_input(net, tmp_path):
@@ -213,10 +217,10 @@ def test_figures_for_every_input(net, tmp_path):
         p.write_text(" ".join(str(Fraction(v, 255)) for v in (60 + n, 128, 191, 128)) + "\n")
         out = tmp_path / f"x{n}.bundle"
         r = certify_one(net, TINY, p, out, Options(timeout=30))
-        rows.append({"input": p.name, "dataset": "tiny", "apothem": r.row["apothem"], "bundle": str(out)})
+        rows.append({"input": p.name, "dataset": "tiny", "apothem_k": r.row["apothem_k"], "bundle": str(out)})
     # a 4-input image is 2x2: every input gets its figure (the old code stopped after 12)
-    paths = figures(rows, tmp_path / "figs")
-    assert sum(1 for p in paths if p.name.startswith("box_")) == 14
+    figs = figures(rows, tmp_path / "figs", (Fraction(0), Fraction(1), 255))
+    assert sum(1 for f in figs if f.path.name.startswith("box_")) == 14
 
 
 def test_allocate_shares_margin_among_faces_that_can_move():

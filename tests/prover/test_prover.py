@@ -16,7 +16,7 @@ import pytest
 
 from apothem_check.check import check_proof
 from apothem_check.network import load_network
-from apothem_check.vnnlib import load_property
+from apothem_check.vnnlib import SUPPORTED_VERSIONS, load_property
 from prover.cli import main
 from prover.verify import verify
 
@@ -151,7 +151,7 @@ def test_cli_bad_input(tmp_path, capsys):
     prop.write_text("(declare-const X_0 Real)\n")
     code = main(["verify", str(prop), "--network", str(bad)])
     captured = capsys.readouterr()
-    assert code == 2 and captured.out.splitlines() == ["error"]
+    assert code == 4 and captured.out.splitlines() == ["unknown"]
     assert captured.err.startswith("apothem: error: ") and captured.err.count("\n") == 1
 
 
@@ -159,7 +159,8 @@ def test_cli_supports(capsys):
     assert main(["supports", "--proof-rules"]) == 0
     assert "close linear" in capsys.readouterr().out.splitlines()
     assert main(["supports", "--vnnlib-versions"]) == 0
-    assert capsys.readouterr().out.split() == ["1", "2"]
+    # the prover reads queries with the checker's reader
+    assert capsys.readouterr().out.split() == ["1", "2"] == list(SUPPORTED_VERSIONS)
 
 
 def test_no_proof_mode(benchmarks, tmp_path):
@@ -174,7 +175,7 @@ def test_console_entry_point_runs_without_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "prover.cli", "verify", str(tmp_path / "missing.vnnlib"),
                         "--network", str(tmp_path / "missing.onnx")], capture_output=True, text=True,
                        cwd=ROOT, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'checker'}", "PATH": "/usr/bin:/bin"})
-    assert r.stdout.splitlines()[0] == "error" and "Traceback" not in r.stderr
+    assert r.stdout.splitlines()[0] == "unknown" and r.returncode == 4 and "Traceback" not in r.stderr
 
 
 def test_reader_closing_stdout_early_gives_no_traceback(benchmarks, tmp_path):

@@ -1,0 +1,6 @@
+"""`python -m prover ...` is `apothem ...`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
