@@ -180,6 +180,16 @@ class Bundle:
                    {k: v for k, v in b["claims"].items() if k in CLAIMS})
 
 
+def _moved(lower, upper, i: int, side: str, step: Fraction, lo: Fraction, hi: Fraction) -> tuple[list, list]:
+    """The box with face (i, side) moved `step` outward, clipped to the domain [lo, hi]."""
+    lower, upper = list(lower), list(upper)
+    if side == "lower":
+        lower[i] = max(lo, lower[i] - step)
+    else:
+        upper[i] = min(hi, upper[i] + step)
+    return lower, upper
+
+
 def _calls(raw, n: int, lo: Fraction, hi: Fraction, delta: Fraction) -> tuple:
     """Every call's kind, verdict, evidence and box; `like` boxes are built in order (no recursion)."""
     if not isinstance(raw, list):
@@ -188,22 +198,18 @@ def _calls(raw, n: int, lo: Fraction, hi: Fraction, delta: Fraction) -> tuple:
     for i, c in enumerate(raw):
         where = f"call {i}"
         c = _map(c, where, "kind", "verdict")
-        kind, verdict = _choice(c["kind"], ("flip", "reach"), f"{where}: kind"), \
-            _choice(c["verdict"], ("unsat", "sat", "unknown"), f"{where}: verdict")
+        kind = _choice(c["kind"], ("flip", "reach"), f"{where}: kind")
+        verdict = _choice(c["verdict"], ("unsat", "sat", "unknown"), f"{where}: verdict")
         if "like" in c:
             earlier = calls[_int(c["like"], f"{where}: like (an earlier call)", 0, i - 1)]
-            lower, upper = list(earlier.lower), list(earlier.upper)
+            lower, upper = earlier.lower, earlier.upper
             if not isinstance(c.get("move"), list):
                 _fail("FORMAT", f"{where}: move must be a list of [coord, side, steps]")
             for move in c["move"]:
                 if not isinstance(move, list) or len(move) != 3:
                     _fail("FORMAT", f"{where}: a move must be [coord, side, steps]")
                 coord, side = _int(move[0], f"{where}: coord", 0, n - 1), _choice(move[1], SIDES, f"{where}: side")
-                step = _int(move[2], f"{where}: steps") * delta
-                if side == "lower":
-                    lower[coord] = max(lo, lower[coord] - step)
-                else:
-                    upper[coord] = min(hi, upper[coord] + step)
+                lower, upper = _moved(lower, upper, coord, side, _int(move[2], f"{where}: steps") * delta, lo, hi)
         else:
             lower, upper = _vector(c.get("lower"), n, f"{where}: lower"), _vector(c.get("upper"), n, f"{where}: upper")
         evidence = None
@@ -256,13 +262,7 @@ class BundleChecker:
         return [max(lo, v - k * d) for v in self.b.x], [min(hi, v + k * d) for v in self.b.x]
 
     def moved(self, lower, upper, i: int, side: str):
-        """The box with face (i, side) moved one grid step outward, clipped to the domain."""
-        lower, upper = list(lower), list(upper)
-        if side == "lower":
-            lower[i] = max(self.b.lo, lower[i] - self.b.delta)
-        else:
-            upper[i] = min(self.b.hi, upper[i] + self.b.delta)
-        return lower, upper
+        return _moved(lower, upper, i, side, self.b.delta, self.b.lo, self.b.hi)  # one grid step outward
 
     def box(self, claim: dict, what: str):
         """A claim's box: inside the domain, around the input (hence not empty)."""

@@ -6,7 +6,7 @@ the session as it was (provers rely on this to re-verify steps before writing th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections import namedtuple
 from fractions import Fraction
 from math import lcm
 
@@ -21,16 +21,10 @@ from .witness import check_witness
 MAX_OPEN_NODES = 100_000
 
 
-@dataclass(frozen=True)
-class Node:
-    """An open node: its region (box and phases), grid bounds valid on that region, and the
-    disjuncts still to be shown unsafe-free on it (several when a root shares one box)."""
-    disjuncts: tuple
-    lo: np.ndarray
-    hi: np.ndarray
-    phases: dict  # (k, j) -> +1 for z >= 0, -1 for z <= 0
-    lower: tuple  # per hidden layer, grid ints
-    upper: tuple
+# An open node: its region (grid box lo, hi and phases {(k, j): +1 for z >= 0, -1 for z <= 0}), grid bounds
+# lower, upper per hidden layer valid on it, and the disjuncts still to be shown unsafe-free on it (several when a
+# root shares one box).
+Node = namedtuple("Node", "disjuncts lo hi phases lower upper")
 
 
 def _fail(code: str, message: str, model=None):
@@ -59,10 +53,9 @@ class Session:
         self.last_id = 0
         self.verdict: str | None = None
         self.float32_note = ""
-        self._rules = {S.Root: self._root, S.SplitInput: self._split_input,
-                       S.SplitRelu: self._split_relu, S.Bounds: self._bounds, S.BoundsLayer: self._bounds_layer,
-                       S.CloseLinear: self._close_linear, S.CloseZ3: self._close_z3,
-                       S.Hole: self._hole, S.Witness: self._witness, S.Sat: self._sat,
+        self._rules = {S.Root: self._root, S.SplitInput: self._split_input, S.SplitRelu: self._split_relu,
+                       S.Bounds: self._bounds, S.BoundsLayer: self._bounds_layer, S.CloseLinear: self._close_linear,
+                       S.CloseZ3: self._close_z3, S.Hole: self._hole, S.Witness: self._witness, S.Sat: self._sat,
                        S.Unsat: self._unsat}
 
     # -- driver -------------------------------------------------------------------------
@@ -143,7 +136,7 @@ class Session:
         lo[st.index] = max(lo[st.index], grid_down(st.threshold))
         self._room(1)
         del self.open[st.node]
-        self.open[st.low], self.open[st.high] = replace(node, hi=hi), replace(node, lo=lo)
+        self.open[st.low], self.open[st.high] = node._replace(hi=hi), node._replace(lo=lo)
 
     def _split_relu(self, st: S.SplitRelu) -> None:
         node = self._node(st.node)
@@ -156,8 +149,8 @@ class Session:
         with_layer = lambda seq, arr: seq[:i] + (arr,) + seq[i + 1:]
         self._room(1)
         del self.open[st.node]
-        self.open[st.neg] = replace(node, phases={**node.phases, key: -1}, upper=with_layer(node.upper, up))
-        self.open[st.pos] = replace(node, phases={**node.phases, key: +1}, lower=with_layer(node.lower, low))
+        self.open[st.neg] = node._replace(phases={**node.phases, key: -1}, upper=with_layer(node.upper, up))
+        self.open[st.pos] = node._replace(phases={**node.phases, key: +1}, lower=with_layer(node.lower, low))
 
     def _interval(self, lo, hi, lower, upper, start: int = 0):
         """Interval bounds (spec 4.4) of the hidden layers after the first `start` ones, from the
@@ -186,41 +179,33 @@ class Session:
     def _bounds(self, st: S.Bounds) -> None:
         node = self._node(st.node)
         lower, upper = self._interval(node.lo, node.hi, node.lower, node.upper)
-        if st.method == "crown":
-            lower, upper = list(lower), list(upper)
-            for k in range(2, len(self.hidden) + 1):
-                self._tighten_layer(node, lower, upper, k, None)
-                if k < len(self.hidden):  # later layers' interval bounds see the tighter ones
-                    h_lo, h_hi = np.maximum(lower[k - 1], 0), np.maximum(upper[k - 1], 0)
-                    l, u = interval_layer(self.layers[k], h_lo, h_hi)
-                    lower[k], upper[k] = np.maximum(l, lower[k]), np.minimum(u, upper[k])
-            lower, upper = tuple(lower), tuple(upper)
-        self.open[st.node] = replace(node, lower=lower, upper=upper)
+        for k in range(2, len(self.hidden) + 1) if st.method == "crown" else ():
+            lower, upper = self._tighten(node, lower, upper, k, None)
+        self.open[st.node] = node._replace(lower=lower, upper=upper)
 
     def _bounds_layer(self, st: S.BoundsLayer) -> None:
         node = self._node(st.node)
         if not 2 <= st.layer <= len(self.hidden):
             _fail("BAD_INDEX", f"no hidden layer {st.layer} after the first; hidden layer sizes are {self.hidden}")
-        lower, upper = list(node.lower), list(node.upper)
-        self._tighten_layer(node, lower, upper, st.layer, self._alphas(st.alphas))
-        lower, upper = self._interval(node.lo, node.hi, tuple(lower), tuple(upper), start=st.layer)
-        self.open[st.node] = replace(node, lower=lower, upper=upper)
+        lower, upper = self._tighten(node, node.lower, node.upper, st.layer, self._alphas(st.alphas))
+        self.open[st.node] = node._replace(lower=lower, upper=upper)
 
-    def _tighten_layer(self, node: Node, lower: list, upper: list, k: int, alphas) -> None:
-        """Backward bounds (spec 4.5, no multipliers) of layer k's unstable neurons, intersected."""
+    def _tighten(self, node: Node, lower: tuple, upper: tuple, k: int, alphas) -> tuple:
+        """Backward bounds (spec 4.5, no multipliers) of layer k's unstable neurons, intersected; then the
+        later layers' interval bounds, which see the tighter ones."""
         unstable = [j for j in range(self.hidden[k - 1]) if lower[k - 1][j] < 0 < upper[k - 1][j]]
-        if not unstable:
-            return
-        n = len(unstable)
-        rows = ints([0] * (2 * n * self.hidden[k - 1])).reshape(2 * n, -1)
-        for r, j in enumerate(unstable):
-            rows[r, j], rows[n + r, j] = 1, -1
-        got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi, alphas,
-                             errors=self._errors(node.lo, node.hi, upper))
-        l, u = lower[k - 1].copy(), upper[k - 1].copy()
-        for r, j in enumerate(unstable):
-            l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
-        lower[k - 1], upper[k - 1] = l, u
+        if unstable:
+            n = len(unstable)
+            rows = ints([0] * (2 * n * self.hidden[k - 1])).reshape(2 * n, -1)
+            for r, j in enumerate(unstable):
+                rows[r, j], rows[n + r, j] = 1, -1
+            got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi, alphas,
+                                 errors=self._errors(node.lo, node.hi, upper))
+            l, u = lower[k - 1].copy(), upper[k - 1].copy()
+            for r, j in enumerate(unstable):
+                l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
+            lower, upper = lower[:k - 1] + (l,) + lower[k:], upper[:k - 1] + (u,) + upper[k:]
+        return self._interval(node.lo, node.hi, lower, upper, start=k)
 
     def _alphas(self, hints) -> list:
         """Per hidden layer, grid slopes from (k, j, v) hints (None where no hint)."""
@@ -250,7 +235,7 @@ class Session:
         """Disjunct d is shown unsafe-free on the node; the node closes with its last disjunct."""
         rest = tuple(e for e in node.disjuncts if e != d)
         if rest:
-            self.open[node_id] = replace(node, disjuncts=rest)
+            self.open[node_id] = node._replace(disjuncts=rest)
         else:
             del self.open[node_id]
 
@@ -262,9 +247,7 @@ class Session:
             _fail("BAD_LAMBDA", f"need {len(cons)} multipliers >= 0, got {[str(v) for v in st.lambdas]}")
         coeffs = [sum(lam * c.coeffs[i] for lam, c in zip(st.lambdas, cons)) for i in range(self.network.n_outputs)]
         const = sum((lam * c.const for lam, c in zip(st.lambdas, cons)), Fraction(0))
-        den = 1  # the objective is scaled by den to integers; beta multipliers scale with it
-        for q in coeffs + [const]:
-            den = lcm(den, q.denominator)
+        den = lcm(*(q.denominator for q in coeffs + [const]))  # the objective is scaled by den to integers, betas too
         alphas, betas = self._alphas(st.alphas), {}
         for k, j, v in st.betas:
             self._neuron(k, j)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field, replace
+from collections import namedtuple
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
 
@@ -67,16 +68,11 @@ class F32(Fraction):
         return F32(f32(Fraction(a) * Fraction(b)))
 
 
-@dataclass(frozen=True)
-class Affine:
-    """One layer z = (weight @ h + bias) / denominator, then ReLU if `relu`. Integers only."""
-    weight: np.ndarray  # dtype=object, Python ints, shape (out, in)
-    bias: np.ndarray    # dtype=object, Python ints, shape (out,)
-    denominator: int    # > 0, the smallest common denominator of the exact layer
-    relu: bool
-    err_weight: np.ndarray | None = None  # float32: |z - exact| <= (err_weight @ |h| + err_bias) / 2^64,
-    err_bias: np.ndarray | None = None    # grid ints rounded up (spec 4.11)
-    peak: tuple | None = None  # float32: every value computed in the layer is <= peak[0] max|h| + peak[1]
+# One layer z = (weight @ h + bias) / denominator, then ReLU if `relu`. Integers only: weight (out, in) and bias
+# (out,) object arrays of Python ints, denominator > 0 the least common one of the exact layer. float32 only:
+# |z - exact| <= (err_weight @ |h| + err_bias) / 2^64, grid ints rounded up (spec 4.11), and every value computed
+# in the layer is <= peak[0] max|h| + peak[1].
+Affine = namedtuple("Affine", "weight bias denominator relu err_weight err_bias peak", defaults=(None, None, None))
 
 
 @dataclass(frozen=True)
@@ -120,25 +116,13 @@ class Network:
         return list(_load(self.source, "reference", x))
 
 
-@dataclass(frozen=True)
-class _Err:
-    """float32 only: |binary32 value - (T h + c)| <= A |h| + a (A laid out like T); every value
-    computed since h is at most peak[0] max|h| + peak[1]; `terms` = n when the tensor is the result
-    of n-term dot products, into which a runtime may fuse a following Add (spec 4.11)."""
-    A: np.ndarray
-    a: np.ndarray
-    terms: int = 0
-    peak: tuple = (0, 0)
-
-
-@dataclass(frozen=True)
-class _Lin:
-    """A tensor whose flattened entries are T @ h + c; T is (N, n_h), or (N,) for diag(T)."""
-    shape: tuple
-    T: np.ndarray
-    c: np.ndarray
-    epoch: int  # which layer's input h this is affine in (number of ReLUs passed)
-    err: _Err | None = None  # None: semantics real
+# float32 only: |binary32 value - (T h + c)| <= A |h| + a (A laid out like T); every value computed since h is
+# at most peak[0] max|h| + peak[1]; `terms` = n when the tensor is the result of n-term dot products, into which a
+# runtime may fuse a following Add (spec 4.11).
+_Err = namedtuple("_Err", "A a terms peak", defaults=(0, (0, 0)))
+# A tensor whose flattened entries are T @ h + c; T is (N, n_h), or (N,) for diag(T); `epoch`: which layer's input
+# h this is affine in (number of ReLUs passed); `err`: an _Err, None under semantics real.
+_Lin = namedtuple("_Lin", "shape T c epoch err", defaults=(None,))
 
 
 def _identity(shape: tuple, epoch: int, f32: bool) -> _Lin:
@@ -159,7 +143,7 @@ def _rounded(out: _Lin, v: _Lin, spread, g: Fraction, k=0, products: int = 0, te
     A, a = pre.T, pre.c + fused * np.abs(np.broadcast_to(k, pre.c.shape)) + products * ETA * (1 + g)
     rows = A if A.ndim == 1 else A.sum(axis=1)  # |value| <= (1 + 1/g) (A |h| + a): see lemma 4.11.1
     peak = tuple(max(p, (1 + 1 / g) * max(m, default=0)) for p, m in zip(e.peak, (rows, a)))
-    return replace(out, err=_Err(A, a, terms, peak))
+    return out._replace(err=_Err(A, a, terms, peak))
 
 
 def _objs(values) -> np.ndarray:
@@ -198,15 +182,15 @@ def _dense(t: np.ndarray) -> np.ndarray:
 def _rows(a: _Lin, idx: np.ndarray, shape: tuple) -> _Lin:
     """Entry i of the result is entry idx[i] of `a` (reshape, transpose, broadcast)."""
     if np.array_equal(idx, np.arange(len(a.c))):
-        return replace(a, shape=tuple(shape))
-    err = a.err and replace(a.err, A=_dense(a.err.A)[idx], a=a.err.a[idx])  # the errors move along
+        return a._replace(shape=tuple(shape))
+    err = a.err and a.err._replace(A=_dense(a.err.A)[idx], a=a.err.a[idx])  # the errors move along
     return _Lin(tuple(shape), _dense(a.T)[idx], a.c[idx], a.epoch, err)
 
 
 def _scale(a: _Lin, s: np.ndarray) -> _Lin:
     """Entry i times s[i]; exact for s = -1 (the only use not followed by _rounded)."""
     col = s if a.T.ndim == 1 else s[:, None]
-    err = a.err and replace(a.err, A=a.err.A * np.abs(col), a=a.err.a * np.abs(s))
+    err = a.err and a.err._replace(A=a.err.A * np.abs(col), a=a.err.a * np.abs(s))
     return _Lin(a.shape, a.T * col, a.c * s, a.epoch, err)
 
 
@@ -227,7 +211,7 @@ def _reshape(a, shape: tuple):
         return a.reshape(shape)
     if math.prod(shape) != math.prod(a.shape):
         raise ValueError(f"cannot reshape {a.shape} to {shape}")
-    return replace(a, shape=tuple(shape))
+    return a._replace(shape=tuple(shape))
 
 
 def _transpose(a, perm):
@@ -252,7 +236,7 @@ def _elementwise(op: str, a, b, mode: str):
     k = np.broadcast_to(k, shape).ravel()
     if op in ("Add", "Sub"):
         neg = lin if lin_first or op == "Add" else _scale(lin, _objs([-1] * len(k)))
-        out = replace(neg, c=neg.c - k if op == "Sub" and lin_first else neg.c + k)
+        out = neg._replace(c=neg.c - k if op == "Sub" and lin_first else neg.c + k)
         return _rounded(out, neg, lambda p: p, gamma(1), k)
     if op == "Div" and not lin_first:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "division by an input-dependent tensor is not affine")
@@ -311,10 +295,9 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
     if op == "Identity":
         return x
     if op == "Constant":
-        if "value" in attrs:
-            return _exact(numpy_helper.to_array(attrs["value"]), f"constant {node.name}", state["mode"])
-        (key, v), = attrs.items()
-        return _exact(np.array(v, dtype=np.float32 if "float" in key else None), f"constant {node.name}", state["mode"])
+        (key, v), = [("value", attrs["value"])] if "value" in attrs else attrs.items()
+        arr = numpy_helper.to_array(v) if key == "value" else np.array(v, dtype=np.float32 if "float" in key else None)
+        return _exact(arr, f"constant {node.name}", state["mode"])
     if op in ("Add", "Sub", "Mul", "Div"):
         return _elementwise(op, x, ins[1], state["mode"])
     if op == "MatMul":
@@ -334,9 +317,7 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
     if op == "Transpose":
         return _transpose(x, attrs.get("perm", list(range(len(shape)))[::-1]))
     if op == "Gemm":
-        a, b = ins[0], ins[1]
-        a = _transpose(a, (1, 0)) if attrs.get("transA", 0) else a
-        b = _transpose(b, (1, 0)) if attrs.get("transB", 0) else b
+        a, b = (_transpose(v, (1, 0)) if attrs.get(t, 0) else v for v, t in zip(ins, ("transA", "transB")))
         alpha, beta, mode = Fraction(attrs.get("alpha", 1.0)), Fraction(attrs.get("beta", 1.0)), state["mode"]
         if mode != "real" and (alpha != 1 or beta != 1):  # where a runtime scales inside its blocked sums
             raise InputError("ONNX_FLOAT32", f"Gemm {node.name!r} with alpha or beta other than 1 under semantics float32")
