@@ -1,12 +1,10 @@
 """Checking certification bundles (spec/certification.md): boxes, optimality and maximality.
 
-Nothing in a bundle is believed before it is validated (spec section 4): every parameter is
-read with its type and range checked (`Bundle.read`), every call's box is computed from the
-validated parameters, and only then are claims checked. The checker builds every oracle query
-itself from (kind, box, label), so a bundle cannot smuggle in a weaker property; each `unsat`
-call is checked as an ordinary proof of that query and each `sat` call by exact evaluation of
-its point. Each printed line names the domain, the grid and the box it is about, so that an
-empty or meaningless claim cannot hide behind a bare number.
+Nothing in a bundle is believed before it is validated (spec section 4: `Bundle.read`, then every
+call's box from the validated parameters). The checker builds every oracle query itself from (kind,
+box, label), so a bundle cannot smuggle in a weaker property: an `unsat` call is checked as an
+ordinary proof of it, a `sat` call by exact evaluation of its point. Each printed line names the
+domain, grid and box it is about, so that a meaningless claim cannot hide behind a bare number.
 """
 from __future__ import annotations
 
@@ -59,9 +57,8 @@ def query_text(kind: str, lower, upper, label: int, n_out: int) -> str:
     lines = [f"; apothem certification query: {kind}, class {label}"]
     lines += [f"(declare-const X_{i} Real)" for i in range(len(lower))]
     lines += [f"(declare-const Y_{j} Real)" for j in range(n_out)]
-    for i, (lo, hi) in enumerate(zip(lower, upper)):
-        lines.append(f"(assert (>= X_{i} {_text(lo)}))")
-        lines.append(f"(assert (<= X_{i} {_text(hi)}))")
+    lines += [f"(assert ({op} X_{i} {_text(v)}))" for i, ends in enumerate(zip(lower, upper))
+              for op, v in zip((">=", "<="), ends)]
     others = [j for j in range(n_out) if j != label]
     if kind == "flip":
         lines.append("(assert (or " + " ".join(f"(and (>= Y_{j} Y_{label}))" for j in others) + "))")

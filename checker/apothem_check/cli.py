@@ -150,11 +150,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader closed stdout (`| head -1`)
+    except OSError as err:  # BrokenPipeError: the reader closed stdout (`| head -1`); else e.g. a full device
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush must not fail again
-        return 141
-    except OSError as err:  # stdout on a full device
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if isinstance(err, BrokenPipeError):
+            return 141
         print(f"cannot write the verdict to stdout: {err}", file=sys.stderr)
         return 73
 

@@ -115,8 +115,7 @@ class ExactLayer:
     def sign_limbs(self) -> list[np.ndarray]:
         """[positive part | negative part] of the weight in limbs, for interval_layer."""
         w = self.weight
-        zero = np.zeros_like(w)
-        return to_limbs(np.hstack([np.where(w > 0, w, zero), np.where(w < 0, w, zero)]), self.sign_bits)
+        return to_limbs(np.hstack([np.where(w > 0, w, 0), np.where(w < 0, w, 0)]), self.sign_bits)
 
     @cached_property
     def limb_bits(self) -> int:
@@ -127,11 +126,8 @@ class ExactLayer:
         return to_limbs(self.weight, self.limb_bits)
 
     def rows_times(self, c: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Exact c @ weight[rows][:, cols] as Python ints (c: one column per entry of rows).
-
-        numpy's object product when c has few rows (the one objective of close) or the result
-        few columns (ACAS Xu's 5 inputs): it costs a Python product per term, while cutting into
-        limbs costs several per entry of c and of the result."""
+        """Exact c @ weight[rows][:, cols] as Python ints; numpy's object product (a Python product per term)
+        when c has few rows or the result few columns, where limbs would cost more per entry."""
         if min(c.shape[0], len(cols)) <= 8:
             return c.dot(self.weight[np.ix_(rows, cols)])
         w = [x[np.ix_(rows, cols)] for x in self.weight_limbs]
@@ -139,10 +135,8 @@ class ExactLayer:
 
 
 def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Grid bounds of z = (W h + b) / D for h in [h_lo, h_hi] (grid), rounded outward.
-
-    Both ends in one product: [W+ | W-] @ [[h_lo, h_hi], [h_hi, h_lo]]; under float32 widened by
-    the rounding bound E (spec 4.11)."""
+    """Grid bounds of z = (W h + b) / D for h in [h_lo, h_hi] (grid), rounded outward, in one product
+    [W+ | W-] @ [[h_lo, h_hi], [h_hi, h_lo]]; under float32 widened by the rounding bound E (spec 4.11)."""
     ends = np.stack([np.concatenate([h_lo, h_hi]), np.concatenate([h_hi, h_lo])], axis=1)
     lo, hi = limb_product(layer.sign_limbs, to_limbs(ends, layer.sign_bits), layer.sign_bits).T + layer.bias * ONE
     lo, hi, err = lo // layer.denominator, ceil_div(hi, layer.denominator), layer.error(np.maximum(-h_lo, h_hi))
@@ -150,12 +144,9 @@ def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarra
 
 
 def relaxation(l: np.ndarray, u: np.ndarray, alpha: np.ndarray | None):
-    """Per neuron: lower slope, upper slope, and upper-line offset t*l, all on the grid.
-
-    active (l >= 0): h = z; inactive (u <= 0): h = 0; unstable: h >= alpha z and
-    h <= t (z - l) with t = u/(u-l) rounded up (a steeper line through (l, 0) stays above relu).
-    Default alpha: 1 if u > -l else 0 (spec 4.5).
-    """
+    """Per neuron, on the grid: lower slope, upper slope, upper-line offset t*l (spec 4.5). active (l >= 0): h = z;
+    inactive (u <= 0): h = 0; unstable: h >= alpha z (default 1 if u > -l else 0) and h <= t (z - l) with
+    t = u/(u-l) rounded up (a steeper line through (l, 0) stays above relu)."""
     n = len(l)
     low, up, offset = ints([0] * n), ints([0] * n), ints([0] * n)
     for j in range(n):

@@ -103,19 +103,17 @@ class Session:
 
     # -- rules --------------------------------------------------------------------------
     def _root(self, st: S.Root) -> None:
-        count = len(self.prop.disjuncts)
+        ds = self.prop.disjuncts
         for d in st.disjuncts:
-            if not 0 <= d < count:
-                _fail("BAD_INDEX", f"no disjunct {d}; the property has {count}")
+            if not 0 <= d < len(ds):
+                _fail("BAD_INDEX", f"no disjunct {d}; the property has {len(ds)}")
         for i, d in enumerate(st.disjuncts):
             if d in self.roots or d in st.disjuncts[:i]:
                 _fail("DUPLICATE_ROOT", f"disjunct {d} already has a root")
-        first = self.prop.disjuncts[st.disjuncts[0]]
-        lo, hi = ints(map(grid_down, first.lower)), ints(map(grid_up, first.upper))
+        box = lambda d: (ints(map(grid_down, ds[d].lower)), ints(map(grid_up, ds[d].upper)))  # grid box, rounded outward
+        lo, hi = box(st.disjuncts[0])
         for d in st.disjuncts[1:]:
-            other = self.prop.disjuncts[d]
-            if not (np.array_equal(lo, ints(map(grid_down, other.lower)))
-                    and np.array_equal(hi, ints(map(grid_up, other.upper)))):
+            if not all(map(np.array_equal, (lo, hi), box(d))):
                 _fail("BOX_MISMATCH", f"disjuncts {st.disjuncts[0]} and {d} do not share one box")
         lower, upper = self._interval(lo, hi, (), ())
         for k, (layer, h) in enumerate(zip(self.network.layers, self._h_abs(lo, hi, upper)), start=1):
@@ -286,8 +284,7 @@ class Session:
             _fail("BAD_INDEX", f"no disjunct {st.disjunct}")
         if len(st.values) != self.network.n_inputs:
             _fail("WITNESS_ARITY", f"{len(st.values)} values for {self.network.n_inputs} inputs")
-        problem, self.float32_note = check_witness(self.network, self.prop.disjuncts[st.disjunct], st.values,
-                                                   self.float32)
+        problem, self.float32_note = check_witness(self.network, self.prop.disjuncts[st.disjunct], st.values, self.float32)
         if problem:
             _fail(*problem)
         self.witnesses.add(st.id)

@@ -169,12 +169,6 @@ def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
         raise InputError("ONNX_NONFINITE", f"{what} contains NaN or infinity") from None
 
 
-def _ints(k: np.ndarray) -> list[int]:
-    if any(Fraction(v).denominator != 1 for v in k.ravel()):
-        raise ValueError("expected integers")
-    return [int(v) for v in k.ravel()]
-
-
 def _dense(t: np.ndarray) -> np.ndarray:
     return np.diag(t) if t.ndim == 1 else t
 
@@ -310,7 +304,9 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         axis += len(shape) if axis < 0 else 0
         return _reshape(x, (math.prod(shape[:axis]), math.prod(shape[axis:])))
     if op == "Reshape":
-        dims = [shape[i] if v == 0 and not attrs.get("allowzero") else v for i, v in enumerate(_ints(ins[1]))]
+        if any(Fraction(v).denominator != 1 for v in ins[1].ravel()):
+            raise ValueError("expected integers")
+        dims = [shape[i] if v == 0 and not attrs.get("allowzero") else int(v) for i, v in enumerate(ins[1].ravel())]
         if -1 in dims:
             dims[dims.index(-1)] = math.prod(shape) // -math.prod(dims) if math.prod(dims) else 0
         return _reshape(x, tuple(dims))
@@ -333,16 +329,6 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         state["epoch"] += 1
         return _identity(shape, state["epoch"], state["mode"] != "real")
     raise AssertionError(op)  # unreachable: filtered against SUPPORTED_OPERATORS
-
-
-def _input_shape(vi) -> tuple[int, ...]:
-    """Static shape of the float input; only a leading (batch) dimension may be symbolic: 1."""
-    t = vi.type.tensor_type
-    dims = [d.dim_value for d in t.shape.dim]
-    if t.elem_type not in _FLOAT_TYPES or not t.HasField("shape") or any(v <= 0 for v in dims[1:]):
-        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"input {vi.name!r} must be a float tensor of "
-                         "static shape (a symbolic batch dimension is taken as 1)")
-    return tuple(v if v > 0 else 1 for v in dims)
 
 
 def load_network(path) -> Network:
@@ -379,8 +365,13 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     if len(inputs) != 1 or len(g.output) != 1:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"need exactly one input and one output, got "
                          f"{len(inputs)} input(s) {[vi.name for vi in inputs]} and {len(g.output)} output(s)")
-    shape = _input_shape(inputs[0])
-    if mode != "real" and inputs[0].type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+    t = inputs[0].type.tensor_type  # a float tensor of static shape; only a leading (batch) dimension may be symbolic: 1
+    dims = [d.dim_value for d in t.shape.dim]
+    if t.elem_type not in _FLOAT_TYPES or not t.HasField("shape") or any(v <= 0 for v in dims[1:]):
+        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"input {inputs[0].name!r} must be a float tensor of "
+                         "static shape (a symbolic batch dimension is taken as 1)")
+    shape = tuple(v if v > 0 else 1 for v in dims)
+    if mode != "real" and t.elem_type != onnx.TensorProto.FLOAT:
         raise InputError("ONNX_FLOAT32", "semantics float32 needs a float32 input")
     values = dict(consts)
     values[inputs[0].name] = _identity(shape, 0, mode == "float32") if x is None else _objs(list(x)).reshape(shape)

@@ -33,8 +33,7 @@ def number(text: str) -> Fraction:
             raise CheckError("PARSE", f"division by zero in {text[:40]}")
         return Fraction(text)
     sign, whole, frac, exp = m.groups()
-    frac = frac or ""
-    exp = int(exp) - 4 * len(frac)
+    frac, exp = frac or "", int(exp) - 4 * len(frac or "")
     if abs(exp) > 4 * MAX_NUMBER_CHARS:
         raise CheckError("LIMIT", f"exponent of {text[:40]} is too large")
     mant = int(whole + frac, 16) * (-1 if sign else 1)
@@ -124,10 +123,9 @@ def _parser() -> lark.Lark:
 
 def _parse_line(text: str, where: str):
     try:
-        tree = _parser().parse(text, start="line")
+        return _parser().parse(text, start="line")
     except lark.exceptions.LarkError as err:
         raise CheckError("PARSE", f"{where}: {str(err).splitlines()[0]}") from None
-    return tree
 
 
 def read_text(stream: BinaryIO) -> Iterator:

@@ -362,8 +362,7 @@ def _z3_text(text: str, prop: Property) -> str:
 
 def _our_text(prop: Property) -> str:
     """Our reading as SMT-LIB: (or over disjuncts of (and box constraints))."""
-    lines = [f"(declare-const X_{i} Real)" for i in range(prop.n_inputs)]
-    lines += [f"(declare-const Y_{j} Real)" for j in range(prop.n_outputs)]
+    lines = [f"(declare-const {k}_{i} Real)" for k, n in zip("XY", (prop.n_inputs, prop.n_outputs)) for i in range(n)]
     cases = []
     for d in prop.disjuncts:
         atoms = [f"({'>' if s else '>='} X_{i} {_z3_num(q)})" for i, (q, s) in enumerate(zip(d.lower, d.lower_strict))]
