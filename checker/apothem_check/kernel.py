@@ -177,6 +177,8 @@ class Session:
     def _bounds(self, st: S.Bounds) -> None:
         node = self._node(st.node)
         lower, upper = self._interval(node.lo, node.hi, node.lower, node.upper)
+        # _tighten recomputes every later layer, spec 4.4 only layer k+1: the same bounds, since interval
+        # bounds are monotone and each later iteration intersects ones from tighter inputs
         for k in range(2, len(self.hidden) + 1) if st.method == "crown" else ():
             lower, upper = self._tighten(node, lower, upper, k, None)
         self.open[st.node] = node._replace(lower=lower, upper=upper)
