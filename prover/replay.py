@@ -13,6 +13,7 @@ search again where the Session rejects a close); this module only forks and join
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import select
@@ -26,6 +27,19 @@ from .tree import Clock, Found, GiveUp, Node, Stats, Timeout, subtree_size
 
 ID_STRIDE = 10 ** 12  # ids per process; a replay needing more would fail loudly (RuntimeError)
 SELECT_WAIT = 3600.0  # seconds per select() call while waiting for a replay process
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent: int) -> None:
+    """In a forked child: end when the parent ends, even by SIGKILL. No handler of the parent runs
+    then, so only the kernel can tell the child (Linux's PR_SET_PDEATHSIG). Where prctl does not
+    exist, a child outlives its parent until it next writes to the closed pipe."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent ended before prctl took effect
+        os._exit(0)
 
 
 def balance(nodes: list, jobs: int) -> list[list]:
@@ -52,9 +66,11 @@ class Child:
         os.close(fd)
         log.flush()  # an unflushed buffer would be written twice (once by the child)
         read, write = os.pipe()
+        parent = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:
             try:
+                die_with_parent(parent)
                 os.close(read)
                 status = _replay_here(work, log, clock, stats, nodes, first_id, self.steps_path)
                 with os.fdopen(write, "wb") as pipe:

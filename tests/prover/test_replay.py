@@ -4,6 +4,7 @@ reach the parent without leaving a proof or temporary files behind."""
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -89,3 +90,31 @@ def test_balance_keeps_order_and_evens_out_sizes():
     for g in groups:
         assert [nodes.index(n) for n in g] == sorted(nodes.index(n) for n in g)
     assert balance(nodes[:1], 4) == [nodes[:1]]
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping (a zombie waiting for its new parent to reap it has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_replay_child_dies_with_its_parent_even_by_sigkill():
+    """Issue 21: a parent killed by SIGKILL runs no handler; its replay child must not live on."""
+    import subprocess
+    import time
+    script = ("import os, time\nfrom prover.replay import die_with_parent\nparent = os.getpid()\npid = os.fork()\n"
+              "if pid == 0:\n    die_with_parent(parent)\n    time.sleep(60)\n    os._exit(0)\n"
+              "print(pid, flush=True)\ntime.sleep(60)\n")
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(p.stdout.readline())
+    assert _alive(child)
+    p.kill()
+    p.wait()
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child), "the replay child outlived its parent"
