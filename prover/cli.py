@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import sys
+import time
 from importlib.metadata import PackageNotFoundError, version
 
 from apothem_check import cli as checker_cli
@@ -133,7 +134,9 @@ def _verify(args) -> int:
         check_target(args.proof, "proof file")  # before the search: a run must not end in "cannot write"
     network, prop = load_query(args.query, spec)
     settings = Settings(jobs=args.jobs or len(os.sched_getaffinity(0)))
-    out = verify(network, prop, args.proof, args.timeout, args.progress, proof=not args.no_proof, settings=settings)
+    # --timeout bounds the whole command: reading a wide network can take seconds of it
+    left = None if args.timeout is None else args.timeout - (time.monotonic() - args.started)
+    out = verify(network, prop, args.proof, left, args.progress, proof=not args.no_proof, settings=settings)
     print(out.verdict)
     if out.verdict == "sat":
         parts = [f"(X_{i} {exact_decimal(v)})" for i, v in enumerate(out.inputs)]
@@ -165,7 +168,9 @@ def main(argv=None) -> int:
     """Run one command; every failure becomes one stderr line and an exit status from EXIT.
     `verify` prints `unknown` first when it cannot answer, so that its first stdout line is
     always one of the four answers."""
+    started = time.monotonic()
     args = parser().parse_args(argv)
+    args.started = started
     answer_line = args.command == "verify"
 
     def fail(kind: str, message: str) -> int:

@@ -16,8 +16,9 @@ from .tree import Found, Settings
 
 
 class Falsifier:
-    def __init__(self, problem: Problem, settings: Settings, low_dim: bool):
-        self.p, self.net, self.s, self.low_dim = problem, problem.net, settings, low_dim
+    def __init__(self, problem: Problem, settings: Settings, low_dim: bool, deadline: float | None = None):
+        """`deadline` (time.monotonic()): attacks stop there, so that the query's clock sees it."""
+        self.p, self.net, self.s, self.low_dim, self.deadline = problem, problem.net, settings, low_dim, deadline
         self.rng = np.random.default_rng(settings.seed)
         self.last_attack = time.monotonic()
         self.attack_gap = settings.attack_every
@@ -49,7 +50,7 @@ class Falsifier:
         # every candidate is re-evaluated in float64 and checked exactly before it counts
         f32 = lambda a: a.astype(np.float32)
         xs, m = falsify(self.p.net32, f32(d.lo), f32(d.hi), f32(d.A), f32(d.const), self.rng, restarts, steps,
-                        rounds=rounds, first=first)
+                        rounds=rounds, first=first, deadline=self.deadline)
         xs = xs.astype(np.float64)
         self.check_candidates(d, xs)
         if self.low_dim and 0 < m[0] < self.s.rugged * np.median(m):
@@ -71,5 +72,5 @@ class Falsifier:
 
     def near(self, d: DisjunctData, lo: np.ndarray, hi: np.ndarray, x0: np.ndarray) -> None:
         """A short local attack in one box from x0 (a box whose bound is not positive)."""
-        xs, _ = pgd(self.net, lo, hi, d.A, d.const, self.rng, 16, 25, x0[None])
+        xs, _ = pgd(self.net, lo, hi, d.A, d.const, self.rng, 16, 25, x0[None], deadline=self.deadline)
         self.check_candidates(d, xs, limit=2)

@@ -34,7 +34,7 @@ class Search:
         self.p, self.clock, self.stats = problem, clock, stats
         self.s = settings or Settings()
         self.low_dim = problem.net.widths[0] <= self.s.input_split_max_dim
-        self.falsifier = Falsifier(problem, self.s, self.low_dim)
+        self.falsifier = Falsifier(problem, self.s, self.low_dim, clock.deadline)
         strategy = InputSplitting if self.low_dim else ReluSplitting
         self.strategy = strategy(problem, self.s, stats, self.falsifier)
 

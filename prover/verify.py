@@ -90,7 +90,7 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
             proof: bool, settings: Settings | None) -> Outcome:
     t0 = time.monotonic()
     settings = settings or Settings()
-    clock = Clock(t0 + (timeout if timeout else 1e12), progress)
+    clock = Clock(t0 + (timeout if timeout is not None else 1e12), progress)  # timeout <= 0: at once
     problem = Problem.of(network, prop)
     log = ProofLog(network, prop, proof_path, verify=proof)
     stats = Stats()

@@ -1,6 +1,8 @@
 """Falsification: projected gradient descent on the violation margin max_i g_i(N(x))."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 
@@ -37,9 +39,10 @@ def margin_and_grad(net, x, A, const):
     return g[np.arange(len(x)), i], input_gradient(net, A[i], masks)
 
 
-def pgd(net, lo, hi, A, const, rng, restarts=32, steps=40, x0=None, first=0.25, last=1e-4):
+def pgd(net, lo, hi, A, const, rng, restarts=32, steps=40, x0=None, first=0.25, last=1e-4, deadline=None):
     """Best points found (B, n_0) and their margins; lowest margin first. lo/hi: one box (n_0,)
-    or one per restart (restarts, n_0).
+    or one per restart (restarts, n_0). Past `deadline` (time.monotonic()) it stops early with
+    what it has: on wide networks one attack can take longer than a whole --timeout.
 
     Signed-gradient steps shrink geometrically from `first` to `last` of the box width: large
     steps explore, and the small final ones reach counterexamples whose margin is tiny
@@ -51,6 +54,8 @@ def pgd(net, lo, hi, A, const, rng, restarts=32, steps=40, x0=None, first=0.25, 
     width = hi - lo
     best_x, best_m = x.copy(), np.full(restarts, np.inf)
     for t in range(steps):
+        if deadline is not None and time.monotonic() > deadline:
+            break
         m, g = margin_and_grad(net, x, A, const)
         better = m < best_m
         best_x[better], best_m[better] = x[better], m[better]
@@ -63,18 +68,20 @@ def pgd(net, lo, hi, A, const, rng, restarts=32, steps=40, x0=None, first=0.25, 
     return best_x[order], best_m[order]
 
 
-def falsify(net, lo, hi, A, const, rng, restarts, steps, rounds=3, top=16, first=0.25):
+def falsify(net, lo, hi, A, const, rng, restarts, steps, rounds=3, top=16, first=0.25, deadline=None):
     """pgd from random points, then `rounds` of local pgd in shrinking boxes (5 %, 1.25 %, ...
     of the width) around the `top` best points: counterexample regions of small-margin
     instances are tiny basins that global restarts land near but rarely in (ACAS Xu 2_9
     prop_8, 5_3 prop_2). Returns the best points, lowest margin first."""
-    xs, m = pgd(net, lo, hi, A, const, rng, restarts, steps, first=first)
+    xs, m = pgd(net, lo, hi, A, const, rng, restarts, steps, first=first, deadline=deadline)
     for r in range(rounds):
+        if deadline is not None and time.monotonic() > deadline:
+            break
         w = (hi - lo) * 0.05 / 4 ** r
         centres = xs[:top]
         boxes = np.tile(centres, (32, 1))  # 32 restarts per centre, one batch; centres first
         got = pgd(net, np.maximum(lo, boxes - w), np.minimum(hi, boxes + w), A, const, rng,
-                  len(boxes), 50, centres)
+                  len(boxes), 50, centres, deadline=deadline)
         xs = np.concatenate([xs, got[0]])
         m = np.concatenate([m, got[1]])
         order = np.argsort(m)

@@ -1,0 +1,62 @@
+"""`--timeout` bounds the whole command (issue 21): set-up counts, and an attack stops at the deadline.
+
+On a 10-100-1000-1000-1000-20-2 network, `--timeout 20` used to end after 32 s: reading the
+network took 8 s outside the clock, and the root attack (254 passes of 50 ms) never looked at it.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import prover.cli as cli
+from apothem_check.network import load_network
+from apothem_check.vnnlib import load_property
+from prover.engine.attack import falsify, pgd
+from prover.falsify import Falsifier
+from prover.problem import Problem
+from prover.tree import Settings
+
+from test_hardening import NET, ROBUST
+
+
+def _net_and_problem():
+    net = load_network(NET)
+    return Problem.of(net, load_property(ROBUST, net.input_shape, net.output_shape))
+
+
+def test_an_attack_stops_at_its_deadline():
+    """A deadline already past: pgd and falsify return at once whatever their budget of steps."""
+    p = _net_and_problem()
+    d = p.disjuncts[0]
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    xs, m = pgd(p.net, d.lo, d.hi, d.A, d.const, rng, restarts=64, steps=10 ** 6, deadline=time.monotonic() - 1)
+    xs2, _ = falsify(p.net, d.lo, d.hi, d.A, d.const, rng, 64, 10 ** 6, rounds=50, deadline=time.monotonic() - 1)
+    assert time.perf_counter() - start < 5
+    assert xs.shape == (64, d.lo.shape[0]) and np.all(np.isfinite(m)) and len(xs2) >= 64
+
+
+def test_the_falsifier_passes_its_deadline_on():
+    p = _net_and_problem()
+    settings = Settings(attack_restarts=64, attack_steps=10 ** 6, attack_restarts_low_dim=64,
+                        attack_steps_low_dim=10 ** 6)
+    start = time.perf_counter()
+    Falsifier(p, settings, low_dim=True, deadline=time.monotonic() - 1).attack(p.disjuncts[0])
+    assert time.perf_counter() - start < 5
+
+
+def test_set_up_time_counts_against_the_timeout(monkeypatch, capsys):
+    """Reading the files takes 2 s here; with --timeout 1 the answer must come at once, not after
+    the search has had a second of its own."""
+    real = cli.load_query
+
+    def slow_load(query, spec):
+        time.sleep(2)
+        return real(query, spec)
+    monkeypatch.setattr(cli, "load_query", slow_load)
+    start = time.perf_counter()
+    code = cli.main(["verify", str(ROBUST), "--network", str(NET), "--timeout", "1"])
+    elapsed = time.perf_counter() - start
+    assert code == 0 and capsys.readouterr().out.splitlines()[0] == "timed-out"
+    assert elapsed < 2.6, elapsed
