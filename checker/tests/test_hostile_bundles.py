@@ -150,6 +150,8 @@ HOSTILE = [  # (name, mutation, code)
     ("apothem flip outside its box", _set("calls", 1, "point", ["1", "1"]), "POINT"),
     ("apothem proof truncated", lambda b: b["calls"][0].update(proof=b["calls"][0]["proof"][:-7]), "PROOF"),
     ("apothem proof of the maximal box", lambda b: b["calls"][0].update(proof=b["calls"][2]["proof"]), "PROOF"),
+    ("apothem proof under float32", lambda b: b["calls"][0].update(
+        proof=b["calls"][0]["proof"].replace(b"semantics real", b"semantics float32")), "PROOF"),
     ("maximal box not robust", _set("claims", "maximal", "upper", ["5/8", "5/8"]), "MISMATCH"),
     ("maximal box misses the input", _set("claims", "maximal", "upper", ["1/8", "5/8"]), "BOX"),
     ("maximal box leaves the domain", _set("claims", "maximal", "lower", ["-1/8", "0"]), "BOX"),
