@@ -92,8 +92,7 @@ class ExactLayer:
 
     @classmethod
     def of(cls, affine) -> "ExactLayer":
-        errors = (getattr(affine, "err_weight", None), getattr(affine, "err_bias", None))  # real: none
-        return cls(affine.weight, affine.bias, affine.denominator, *errors)
+        return cls(affine.weight, affine.bias, affine.denominator, affine.err_weight, affine.err_bias)
 
     @cached_property
     def err_limbs(self) -> list[np.ndarray]:
