@@ -17,8 +17,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-
-import lark
+from typing import NamedTuple
 
 from .errors import InputError
 
@@ -58,21 +57,32 @@ class Property:
     shapes: tuple | None = field(default=None, compare=False)  # (input, output): what a v2 header was checked against
 
 
+class Node(NamedTuple):
+    """An s-expression: kind NUMBER, SYMBOL or STRING (value: its text), "ref" (value: the SYMBOL
+    node and the INDEX text) or "list" (value: the children); start/end: its span in the text."""
+    kind: str
+    value: object
+    start: int
+    end: int
+
+
 @functools.cache
-def _get_parser() -> lark.Lark:
+def _lexer() -> re.Pattern:
+    """The terminals of vnnlib.lark as one alternation. A test proves them disjoint (lark's strict
+    mode) and this reader equal to lark's LALR parser of the grammar; lark itself is 10 times slower."""
     grammar = (Path(__file__).parent / "vnnlib.lark").read_text()
-    return lark.Lark(grammar, parser="lalr", strict=True, propagate_positions=True)
+    terminals = re.findall(r"^([A-Z]+): /(.+)/$", grammar, re.M)
+    return re.compile("|".join(f"(?P<{n}>{p})" for n, p in terminals) + r"|(?P<LP>\()|(?P<RP>\))|(?P<BAD>[\s\S])")
 
 
-def _where(node) -> str:
-    m = node if isinstance(node, lark.Token) else node.meta
-    return f"line {m.line} column {m.column}"
+def _where(text: str, pos: int) -> str:
+    return f"line {text.count(chr(10), 0, pos) + 1} column {pos - text.rfind(chr(10), 0, pos)}"
 
 
-def _fail(code: str, node, text: str, msg: str):
+def _fail(code: str, node: Node, text: str, msg: str):
     """Raise with the position and (a prefix of) the source text of `node`."""
-    src = " ".join((str(node) if isinstance(node, lark.Token) else text[node.meta.start_pos:node.meta.end_pos]).split())
-    raise InputError(code, f"{_where(node)}: {msg}: {src[:80] + ('...' if len(src) > 80 else '')}")
+    src = " ".join(text[node.start:node.end].split())
+    raise InputError(code, f"{_where(text, node.start)}: {msg}: {src[:80] + ('...' if len(src) > 80 else '')}")
 
 
 def _read(path) -> tuple[bytes, str]:
@@ -84,7 +94,7 @@ def _read(path) -> tuple[bytes, str]:
 
 
 def _check_depth(text: str):
-    """Checked before parsing, so neither lark nor z3 ever sees deeper nesting."""
+    """Checked before parsing, so neither this reader nor z3 ever sees deeper nesting."""
     depth = 0
     for m in re.finditer(r";[^\n]*|[()]", text):
         depth += {"(": 1, ")": -1}.get(m.group(), 0)
@@ -93,27 +103,49 @@ def _check_depth(text: str):
             raise InputError("VNNLIB_TOO_DEEP", f"line {line}: nesting deeper than {MAX_DEPTH}")
 
 
-def _parse(text: str) -> lark.Tree:
+def _tokens(text: str):
+    """(kind, text, start) of each token but whitespace and comments; a character no terminal
+    matches is a VNNLIB_SYNTAX error."""
+    for m in _lexer().finditer(text):
+        if m.lastgroup == "BAD":
+            raise InputError("VNNLIB_SYNTAX", f"{_where(text, m.start())}: unexpected {m.group()!r}")
+        if m.lastgroup not in ("WS", "COMMENT"):
+            yield m.lastgroup, m.group(), m.start()
+
+
+def _parse(text: str) -> list:
+    """The top-level s-expressions (grammar vnnlib.lark), built with an explicit stack."""
     _check_depth(text)
-    try:
-        return _get_parser().parse(text)
-    except lark.UnexpectedInput as e:
-        what = getattr(e, "token", None) or getattr(e, "char", None)
-        what = "end of file" if what is None or what == "" else repr(str(what))
-        raise InputError("VNNLIB_SYNTAX", f"line {e.line} column {e.column}: unexpected {what}") from None
+    stack, opened, previous = [[]], [], None
+    for kind, tok, start in itertools.chain(_tokens(text), [("END", "", len(text))]):
+        siblings = stack[-1]
+        if kind == "INDEX" and previous == "SYMBOL":
+            siblings[-1] = Node("ref", (siblings[-1], tok), siblings[-1].start, start + len(tok))
+        elif kind == "LP":
+            stack.append([])
+            opened.append(start)
+        elif kind == "RP" and opened:
+            stack.pop()
+            stack[-1].append(Node("list", siblings, opened.pop(), start + 1))
+        elif kind in ("NUMBER", "SYMBOL", "STRING"):
+            siblings.append(Node(kind, tok, start, start + len(tok)))
+        elif kind != "END" or opened:
+            raise InputError("VNNLIB_SYNTAX", f"{_where(text, start)}: unexpected {repr(tok) if tok else 'end of file'}")
+        previous = kind
+    return stack[0]
 
 
-def _number(tok: lark.Token) -> Fraction:
-    exp = re.search(r"[eE]([+-]?[0-9]+)$", tok)
+def _number(tok: Node, text: str) -> Fraction:
+    exp = re.search(r"[eE]([+-]?[0-9]+)$", tok.value)
     try:
         if exp and abs(int(exp.group(1))) > MAX_EXPONENT:
             raise ValueError("exponent too large")
-        q = Fraction(str(tok))  # exact: "0.1" is 1/10, "1.5E+3" is 1500
+        q = Fraction(tok.value)  # exact: "0.1" is 1/10, "1.5E+3" is 1500
         if max(abs(q.numerator), q.denominator).bit_length() > MAX_DIGITS * 3.32:
             raise ValueError(f"more than {MAX_DIGITS} digits")
         return q
     except ValueError as e:
-        raise InputError("VNNLIB_NUMBER", f"{_where(tok)}: number {str(tok)[:40]!r} not accepted: {e}") from None
+        raise InputError("VNNLIB_NUMBER", f"{_where(text, tok.start)}: number {tok.value[:40]!r} not accepted: {e}") from None
 
 
 def _combine(head: str, args: list, node, text: str):
@@ -126,7 +158,7 @@ def _combine(head: str, args: list, node, text: str):
     if head in ("and", "or"):
         if not args or not all(formulas):
             _fail("VNNLIB_SYNTAX", node, text, f"'{head}' needs one or more formulas")
-        return _join(head, args, _where(node))
+        return _join(head, args, _where(text, node.start))
     if any(formulas):
         _fail("VNNLIB_SYNTAX", node, text, f"'{head}' applied to a formula")
     if head in ("<=", ">=", "<", ">"):
@@ -189,29 +221,28 @@ def _evaluate(root, env: dict, text: str):
     stack, values = [(root, False)], []
     while stack:
         node, ready = stack.pop()
-        if isinstance(node, lark.Token) and node.type == "NUMBER":
-            values.append(({}, _number(node)))
-        elif isinstance(node, lark.Token) or node.data == "ref":
+        if node.kind == "NUMBER":
+            values.append(({}, _number(node, text)))
+        elif node.kind != "list":
             values.append(({_var(node, env, text): Fraction(1)}, Fraction(0)))
         elif ready:
-            n = len(node.children) - 1
+            n = len(node.value) - 1
             args = values[len(values) - n:]
             del values[len(values) - n:]
-            values.append(_combine(str(node.children[0]), args, node, text))
+            values.append(_combine(node.value[0].value, args, node, text))
         else:
-            if not node.children or not isinstance(node.children[0], lark.Token) \
-                    or node.children[0].type != "SYMBOL" or str(node.children[0]) in env:
+            if not node.value or node.value[0].kind != "SYMBOL" or node.value[0].value in env:
                 _fail("VNNLIB_SYNTAX", node, text, "expected an operator after '('")
             stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node.children[1:]))
+            stack.extend((child, False) for child in reversed(node.value[1:]))
     return values[0]
 
 
 def _declare(cmd, env: dict, n_inputs: int, n_outputs: int, text: str):
-    args = cmd.children[1:]
-    if len(args) != 2 or not all(isinstance(a, lark.Token) and a.type == "SYMBOL" for a in args):
+    args = cmd.value[1:]
+    if len(args) != 2 or not all(a.kind == "SYMBOL" for a in args):
         _fail("VNNLIB_SYNTAX", cmd, text, "expected (declare-const <name> Real)")
-    name, sort = str(args[0]), str(args[1])
+    name, sort = args[0].value, args[1].value
     m = _VAR.fullmatch(name)
     if not m or sort != "Real":
         _fail("VNNLIB_UNSUPPORTED", cmd, text, "only Real variables named X_<i> and Y_<j> are supported")
@@ -223,9 +254,9 @@ def _declare(cmd, env: dict, n_inputs: int, n_outputs: int, text: str):
     env[name] = (kind, (), index)  # as (kind, shape, offset) of _header, shape () for a scalar
 
 
-def _head(cmd) -> str:
-    ok = isinstance(cmd, lark.Tree) and cmd.data == "list" and cmd.children
-    return str(cmd.children[0]) if ok and isinstance(cmd.children[0], lark.Token) else ""
+def _head(cmd: Node | None) -> str:
+    ok = cmd is not None and cmd.kind == "list" and cmd.value and isinstance(cmd.value[0].value, str)
+    return cmd.value[0].value if ok else ""
 
 
 def _squeezed(shape) -> tuple:
@@ -244,24 +275,25 @@ def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
     for (1, 2, 3)); `shapes` None: no network to compare with (a property built directly)."""
     if _head(cmds[0] if cmds else None) != "vnnlib-version":
         return "1", {}, cmds
-    if len(cmds[0].children) != 2 or not re.fullmatch(r"<2\.(0|[1-9][0-9]*)>", str(cmds[0].children[1])):
+    src = lambda node: text[node.start:node.end]  # noqa: E731
+    if len(cmds[0].value) != 2 or not re.fullmatch(r"<2\.(0|[1-9][0-9]*)>", src(cmds[0].value[1])):
         _fail("VNNLIB_UNSUPPORTED", cmds[0], text, f"supported VNN-LIB versions: {SUPPORTED_VERSIONS}, 2 as <2.x>")
     net = cmds[min(1, len(cmds) - 1)]
-    decls, env = net.children[2:] if _head(net) == "declare-network" else [], {}
+    decls, env = net.value[2:] if _head(net) == "declare-network" else [], {}
     bad = [d for d, h in zip(decls, ("declare-input", "declare-output")) if _head(d) != h] + decls[2:] + [net]
     if bad[0] is not net or len(decls) != 2:
         _fail("VNNLIB_UNSUPPORTED", bad[0], text, "VNN-LIB 2: only one network, declared first, with one "
               "declare-input and one declare-output (no equal-to, isomorphic-to, declare-hidden) is supported")
     for d, kind, size in zip(decls, "XY", shapes or (None, None)):
-        ref = d.children[2] if len(d.children) == 3 else d
-        if getattr(ref, "data", "") != "ref" or str(ref.children[0]) not in ("real", "Real"):
+        ref = d.value[2] if len(d.value) == 3 else d
+        if ref.kind != "ref" or ref.value[0].value not in ("real", "Real"):
             _fail("VNNLIB_UNSUPPORTED", d, text, f"only ({_head(d)} <name> real [<dims>]) is supported, not "
                   "options or other element types (float32 etc.: floating-point semantics)")
-        shape = tuple(int(v) for v in re.findall(r"[0-9]+", ref.children[1]))
+        shape = tuple(int(v) for v in re.findall(r"[0-9]+", ref.value[1]))
         if size is not None and _squeezed(shape) != _squeezed(size):
             _fail("VNNLIB_SHAPE", d, text, f"shape {list(shape)}, but the network's is {list(size)}")
-        env[str(d.children[1])] = (kind, shape, 0)
-    names = [str(net.children[1]), *env]
+        env[src(d.value[1])] = (kind, shape, 0)
+    names = [src(net.value[1]), *env]
     if len(set(names)) != 3 or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) for n in names) \
             or {"and", "or", "assert"} & set(names):
         _fail("VNNLIB_SYNTAX", net, text, "the network, input and output need distinct names [A-Za-z][A-Za-z0-9_]*")
@@ -270,10 +302,10 @@ def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
 
 def _var(node, env: dict, text: str) -> tuple:
     """(kind, index) of X_i / Y_j (VNN-LIB 1) or of VNN-LIB 2's X[i,j,..] (scalar: X): C-order index."""
-    name, idx = (node, None) if isinstance(node, lark.Token) else node.children
-    if str(name) not in env:
+    name, idx = (node.value[0].value, node.value[1]) if node.kind == "ref" else (node.value, None)
+    if name not in env:
         _fail("VNNLIB_UNDECLARED", node, text, "undeclared or unsupported symbol")
-    (kind, shape, flat), ix = env[str(name)], [int(v) for v in re.findall(r"[0-9]+", idx or "")]
+    (kind, shape, flat), ix = env[name], [int(v) for v in re.findall(r"[0-9]+", idx or "")]
     if len(ix) != len(shape) or (idx is not None and not ix) or any(i >= n for i, n in zip(ix, shape)):
         _fail("VNNLIB_VAR_RANGE", node, text, f"{name} has shape {list(shape)}: give one in-range index per dimension")
     for i, n in zip(ix, shape):
@@ -310,14 +342,14 @@ def load_property(path, inputs, outputs) -> Property:
     shapes = tuple((v,) if isinstance(v, int) else tuple(v) for v in (inputs, outputs))
     n_inputs, n_outputs = (math.prod(v) for v in shapes)
     data, text = _read(path)
-    (version, env, cmds), asserts = _header(_parse(text).children, shapes, text), []
+    (version, env, cmds), asserts = _header(_parse(text), shapes, text), []
     for cmd in cmds:
         if not (head := _head(cmd)):
             _fail("VNNLIB_SYNTAX", cmd, text, "expected a command (declare-const ...) or (assert ...)")
         if head == "declare-const" and version == "1":
             _declare(cmd, env, n_inputs, n_outputs, text)
-        elif head == "assert" and len(cmd.children) == 2:
-            formula = _evaluate(cmd.children[1], env, text)
+        elif head == "assert" and len(cmd.value) == 2:
+            formula = _evaluate(cmd.value[1], env, text)
             if not isinstance(formula, list):
                 _fail("VNNLIB_SYNTAX", cmd, text, "assert needs a formula, not a term")
             asserts.append(formula)
@@ -342,52 +374,65 @@ def _z3_text(text: str, prop: Property) -> str:
     itself, not the declarations (input or output, shapes, element type) nor the index arithmetic."""
     names, last, out = {}, 0, []
     if prop.version == "2":
-        cmds, sizes = _parse(text).children, (prop.n_inputs, prop.n_outputs)
+        cmds, sizes = _parse(text), (prop.n_inputs, prop.n_outputs)
         names = _header(cmds, prop.shapes, text)[1]
-        last = cmds[1].meta.end_pos if names else 0  # no names: not VNN-LIB 2, z3 will reject it
+        last = cmds[1].end if names else 0  # no names: not VNN-LIB 2, z3 will reject it
         out = [f"(declare-const {k}_{i} Real)\n" for k, n in zip("XY", sizes) for i in range(n)]
     elif not re.search(r"[0-9][eE]|(?<![0-9])\.|\.(?![0-9])|\+", re.sub(r";[^\n]*", "", text)):
         return text  # nothing to rewrite (the common case): skip lexing
-    toks = [t for t in _get_parser().lex(text) if t.start_pos >= last] + [lark.Token("END", "")]
-    for tok, nxt in zip(toks, toks[1:]):
-        if tok.type == "NUMBER" and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", tok):
-            out += [text[last:tok.start_pos], _z3_num(Fraction(str(tok)))]
-            last = tok.end_pos
+    toks = [t for t in _tokens(text) if t[2] >= last] + [("END", "", len(text))]
+    for (kind, tok, start), (next_kind, next_tok, next_start) in zip(toks, toks[1:]):
+        if kind == "NUMBER" and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", tok):
+            out += [text[last:start], _z3_num(Fraction(tok))]
+            last = start + len(tok)
         elif tok in names:
-            ix, (kind, shape, _) = [int(v) for v in re.findall(r"[0-9]+", nxt) if nxt.type == "INDEX"], names[tok]
-            out += [text[last:tok.start_pos], f"{kind}_{sum(i * math.prod(shape[k + 1:]) for k, i in enumerate(ix))}"]
-            last = (nxt if ix else tok).end_pos
+            ix, (var, shape, _) = [int(v) for v in re.findall(r"[0-9]+", next_tok) if next_kind == "INDEX"], names[tok]
+            out += [text[last:start], f"{var}_{sum(i * math.prod(shape[k + 1:]) for k, i in enumerate(ix))}"]
+            last = next_start + len(next_tok) if ix else start + len(tok)
     return "".join(out) + text[last:]
 
 
 def _our_text(prop: Property) -> str:
-    """Our reading as SMT-LIB: (or over disjuncts of (and box constraints))."""
+    """Our reading as SMT-LIB: (or over disjuncts of (and box constraints)), each distinct box written
+    once as (define-fun box_k ..) (disjuncts often share one box: the text stays the file's size). Boxes
+    made of the same bound objects are the same (comparing by id: hashing thousands of Fractions is slow)."""
     lines = [f"(declare-const {k}_{i} Real)" for k, n in zip("XY", (prop.n_inputs, prop.n_outputs)) for i in range(n)]
-    cases = []
+    boxes, cases = {}, []
     for d in prop.disjuncts:
-        atoms = [f"({'>' if s else '>='} X_{i} {_z3_num(q)})" for i, (q, s) in enumerate(zip(d.lower, d.lower_strict))]
-        atoms += [f"({'<' if s else '<='} X_{i} {_z3_num(q)})" for i, (q, s) in enumerate(zip(d.upper, d.upper_strict))]
+        box = (*map(id, d.lower + d.upper), *d.lower_strict, *d.upper_strict)
+        if box not in boxes:
+            atoms = [f"({'>' if s else '>='} X_{i} {_z3_num(q)})" for i, (q, s) in enumerate(zip(d.lower, d.lower_strict))]
+            atoms += [f"({'<' if s else '<='} X_{i} {_z3_num(q)})" for i, (q, s) in enumerate(zip(d.upper, d.upper_strict))]
+            boxes[box] = f"box_{len(boxes)}"
+            lines.append(f"(define-fun {boxes[box]} () Bool (and true {' '.join(atoms)}))")
+        atoms = [boxes[box]]
         for g in d.constraints:
             terms = " ".join(f"(* {_z3_num(c)} Y_{j})" for j, c in enumerate(g.coeffs) if c)
             atoms.append(f"({'<' if g.strict else '<='} (+ {terms} {_z3_num(g.const)} 0.0) 0.0)")
-        cases.append(f"(and true {' '.join(atoms)})")
+        cases.append(f"(and {' '.join(atoms)})")
     return "\n".join(lines + [f"(assert (or false {' '.join(cases)}))"])
 
 
 def cross_check_with_z3(path, prop: Property, timeout_s: float = 10.0) -> None:
     """Prove with z3 (exact linear real arithmetic) that z3's SMT-LIB reading of the file and our
     disjuncts are the same set of (X, Y), else raise InputError. Both sides are handed to z3 as SMT-LIB
-    text (fast to build, see `_z3_text`); X_i/Y_j name the same z3 constants in both."""
+    text (fast to build, see `_z3_text`); X_i/Y_j name the same z3 constants in both. Each side's
+    assertions are conjoined by z3's C API (z3.And would wrap each of thousands of them in Python)."""
     import z3
+
+    def conjunction(smt2: str) -> z3.BoolRef:
+        vector = z3.parse_smt2_string(smt2, ctx=ctx)
+        items = [z3.Z3_ast_vector_get(ctx.ref(), vector.vector, i) for i in range(len(vector))]
+        return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(items), (z3.Ast * len(items))(*items)), ctx)
 
     _, text = _read(path)
     _check_depth(text)
     ctx = z3.Context()
     try:
-        theirs = z3.And(*z3.parse_smt2_string(_z3_text(text, prop), ctx=ctx), ctx)
+        theirs = conjunction(_z3_text(text, prop))
     except z3.Z3Exception as e:
         raise InputError("VNNLIB_Z3_PARSE", f"z3 cannot parse {path}: {e}") from None
-    ours = z3.And(*z3.parse_smt2_string(_our_text(prop), ctx=ctx), ctx)
+    ours = conjunction(_our_text(prop))
     solver = z3.Solver(ctx=ctx)
     solver.set("timeout", max(1, int(timeout_s * 1000)))
     solver.add(theirs != ours)
