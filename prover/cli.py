@@ -169,7 +169,12 @@ def main(argv=None) -> int:
     `verify` prints `unknown` first when it cannot answer, so that its first stdout line is
     always one of the four answers."""
     started = time.monotonic()
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except OSError as err:  # --help or --version on an unwritable stdout (Parser._print_message)
+        _drop_stdout()
+        sys.stderr.write(f"apothem: error: OUTPUT: cannot write: {err.strerror}\n")
+        return EXIT["pipe" if isinstance(err, BrokenPipeError) else "output"][0]
     args.started = started
     answer_line = args.command == "verify"
 

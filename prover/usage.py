@@ -41,6 +41,15 @@ class Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         self.exit(EXIT["usage"][0])
 
+    def _print_message(self, message, file=None):
+        """argparse ignores a failed write; on stdout (--help, --version) it must raise, so that
+        `apothem --help > /dev/full` exits 73 like any other unwritable stdout, not 0."""
+        if message and file is sys.stdout:
+            file.write(message)
+            file.flush()
+        else:
+            super()._print_message(message, file)
+
 
 def seconds(text: str) -> float:
     try:

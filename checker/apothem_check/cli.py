@@ -83,9 +83,19 @@ def _run(args) -> tuple[str, int]:
     return verdict, EXIT[verdict]
 
 
+class _Parser(argparse.ArgumentParser):
+    def _print_message(self, message, file=None):
+        """argparse ignores a failed write; on stdout (--help, --version) it must show: exit 73."""
+        if message and file is sys.stdout:
+            file.write(message)
+            file.flush()
+        else:
+            super()._print_message(message, file)
+
+
 def _parser() -> argparse.ArgumentParser:
     from .certification import EXPECTABLE
-    parser = argparse.ArgumentParser(prog="apothem-check", description="Independent exact checker for Apothem proofs.")
+    parser = _Parser(prog="apothem-check", description="Independent exact checker for Apothem proofs.")
     parser.add_argument("--version", action="version", version=f"apothem-check {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="check a proof of a VNN-LIB query")
@@ -154,7 +164,7 @@ def main(argv=None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush must not fail again
         if isinstance(err, BrokenPipeError):
             return 141
-        print(f"cannot write the verdict to stdout: {err}", file=sys.stderr)
+        print(f"cannot write to stdout: {err}", file=sys.stderr)
         return 73
 
 

@@ -201,5 +201,18 @@ def test_stdout_on_a_full_device(tmp_path):
     with open("/dev/full", "w") as full:
         done = subprocess.run([sys.executable, "-m", "apothem_check.cli", "check", "--query", str(NEG), "--proof",
                                str(proof), "--network", str(ABS)], stdout=full, stderr=subprocess.PIPE, text=True)
-    assert done.returncode == 73 and "cannot write the verdict to stdout" in done.stderr
+    assert done.returncode == 73 and "cannot write to stdout" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["check", "--help"], ["certification", "--help"],
+                                  ["supports", "--help"]])
+def test_help_and_version_on_a_full_device(args):
+    """argparse ignores a failed write: these exited 0 before _Parser._print_message."""
+    import subprocess
+    import sys
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "apothem_check.cli", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True)
+    assert done.returncode == 73 and done.stderr == "cannot write to stdout: [Errno 28] No space left on device\n"

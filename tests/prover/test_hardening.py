@@ -383,3 +383,18 @@ def test_stdout_on_a_full_device_is_an_output_error(args):
     with open("/dev/full", "w") as full:
         r = subprocess.run(APOTHEM + [str(a) for a in args], stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     assert r.returncode == 73 and r.stderr == "apothem: error: OUTPUT: cannot write: No space left on device\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="no /dev/full here")
+@pytest.mark.parametrize("args", [["--help"], ["--version"], *([c, "--help"] for c in
+                                                             ("verify", "certify", "audit", "supports", "inspect"))])
+def test_help_and_version_on_a_full_device_are_output_errors(args):
+    """argparse ignores a failed write of --help/--version: without usage.Parser._print_message
+    these exited 0 with nothing written."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(APOTHEM + args, stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert r.returncode == 73 and r.stderr == "apothem: error: OUTPUT: cannot write: No space left on device\n"
+
+
+def test_help_and_version_still_print():
+    assert run(["--version"]).stdout.startswith("apothem ") and "exit status:" in run(["verify", "--help"]).stdout
