@@ -2,8 +2,10 @@
 
 `apothem verify`, stdout, first line: `sat`, `unsat`, `unknown` or `timed-out` (VNN-LIB 2
 convention), whatever happened once the command line is understood (a usage error prints only
-on stderr, as argparse does); after `sat` the counterexample `((X_0 v) ... (Y_0 v)
-...)`: inputs as exact decimals (they are dyadic), outputs as the nearest float64 (repr).
+on stderr, as argparse does); after `sat` the counterexample (`_assignment`): for a VNN-LIB 1
+query VNN-COMP's `((X_0 v) ... (Y_0 v) ...)`, for a VNN-LIB 2 query the VNN-LIB 2 standard's
+command-line assignment format; inputs as exact decimals (they are dyadic), outputs as the nearest
+float64 (repr).
 Diagnostics go to stderr as one line `apothem: error: CODE: message` (or `apothem: warning:
 ...`). Never a traceback unless APOTHEM_DEBUG is set.
 
@@ -55,7 +57,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v = sub.add_parser("verify", help="decide a VNN-LIB query", epilog=EPILOG,
                        description="Decide a VNN-LIB query. stdout, first line: sat, unsat, unknown or "
-                       "timed-out; after sat the counterexample ((X_0 v) ... (Y_0 v) ...).",
+                       "timed-out; after sat the counterexample: for a VNN-LIB 1 query ((X_0 v) ... (Y_0 v) ...), "
+                       "for a VNN-LIB 2 query each declared variable as '<name> <type> [<dims>]' followed by its "
+                       "values, one a line, in row-major order.",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("query", help="VNN-LIB 1 or 2 query file")
     _network_option(v, many=True)
@@ -128,6 +132,21 @@ def _inspect(args) -> int:
     return 0
 
 
+def _assignment(prop, inputs, outputs) -> list[str]:
+    """The lines after `sat`. VNN-LIB 2 (vnnlib.org, the standard's "command-line assignment
+    format"): each declared variable in declaration order (the input, then the output) as
+    `<name> <element type> [<dims>]` as declared, then its values one a line, row-major. VNN-LIB 1:
+    the VNN-COMP result form ((X_0 v) ... (Y_0 v) ...), which competition harnesses parse."""
+    xs, ys = [exact_decimal(v) for v in inputs], [repr(float(v)) for v in outputs]
+    if not prop.declared:
+        return ["(" + "\n ".join([f"(X_{i} {v})" for i, v in enumerate(xs)] +
+                                 [f"(Y_{j} {v})" for j, v in enumerate(ys)]) + ")"]
+    lines = []
+    for (name, element, shape), values in zip(prop.declared, (xs, ys)):
+        lines += [f"{name} {element} [{','.join(map(str, shape))}]", *values]
+    return lines
+
+
 def _verify(args) -> int:
     spec = _one_network(args)
     if args.proof is not None:
@@ -139,9 +158,7 @@ def _verify(args) -> int:
     out = verify(network, prop, args.proof, left, args.progress, proof=not args.no_proof, settings=settings)
     print(out.verdict)
     if out.verdict == "sat":
-        parts = [f"(X_{i} {exact_decimal(v)})" for i, v in enumerate(out.inputs)]
-        parts += [f"(Y_{j} {float(v)!r})" for j, v in enumerate(out.outputs)]
-        print("(" + "\n ".join(parts) + ")")
+        print("\n".join(_assignment(prop, out.inputs, out.outputs)))
     for w in out.warnings:
         sys.stderr.write(f"apothem: warning: {w}\n")
     if out.reason:

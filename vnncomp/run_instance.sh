@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # VNN-COMP tool interface: run_instance.sh v1 <benchmark> <onnx> <vnnlib> <result_file> <timeout>
-# Result file: first line sat|unsat|timeout|error|unknown; `sat` is followed by ((X_0 v) ... (Y_0 v) ...).
+# Result file: first line sat|unsat|timeout|error|unknown; `sat` is followed by ((X_0 v) ... (Y_0 v) ...)
+# for a VNN-LIB 1 query (VNN-COMP's form), by the VNN-LIB 2 assignment format for a VNN-LIB 2 query.
 # The proof is written beside the result file as <result_file>.apf, for sat and unsat only: a
 # proof left by an earlier run is removed first, so it never stands beside a later result.
 # Both files are written atomically under the rules of prover/outfile.py (no FIFO, symlink or

@@ -55,6 +55,7 @@ class Property:
     sha256: str
     version: str
     shapes: tuple | None = field(default=None, compare=False)  # (input, output): what a v2 header was checked against
+    declared: tuple = field(default=(), compare=False)  # VNN-LIB 2: (name, element type, shape) of input, output
 
 
 class Node(NamedTuple):
@@ -270,16 +271,17 @@ def _squeezed(shape) -> tuple:
 
 def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
     """VNN-LIB 2: (vnnlib-version <2.x>) (declare-network N (declare-input X real [..]) (declare-output Y
-    real [..])) -> "2", env {X: ("X", shape, 0), Y: ...}, other commands. VNN-LIB 1: "1", {}, cmds.
+    real [..])) -> "2", env {X: ("X", shape, 0), Y: ...}, other commands, declarations (name, element type,
+    shape) as written. VNN-LIB 1: "1", {}, cmds, ().
     A declared shape must be the network's, up to leading unit dimensions ([5] for (1, 5); not [3, 2]
     for (1, 2, 3)); `shapes` None: no network to compare with (a property built directly)."""
     if _head(cmds[0] if cmds else None) != "vnnlib-version":
-        return "1", {}, cmds
+        return "1", {}, cmds, ()
     src = lambda node: text[node.start:node.end]  # noqa: E731
     if len(cmds[0].value) != 2 or not re.fullmatch(r"<2\.(0|[1-9][0-9]*)>", src(cmds[0].value[1])):
         _fail("VNNLIB_UNSUPPORTED", cmds[0], text, f"supported VNN-LIB versions: {SUPPORTED_VERSIONS}, 2 as <2.x>")
     net = cmds[min(1, len(cmds) - 1)]
-    decls, env = net.value[2:] if _head(net) == "declare-network" else [], {}
+    decls, env, declared = net.value[2:] if _head(net) == "declare-network" else [], {}, []
     bad = [d for d, h in zip(decls, ("declare-input", "declare-output")) if _head(d) != h] + decls[2:] + [net]
     if bad[0] is not net or len(decls) != 2:
         _fail("VNNLIB_UNSUPPORTED", bad[0], text, "VNN-LIB 2: only one network, declared first, with one "
@@ -293,11 +295,12 @@ def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
         if size is not None and _squeezed(shape) != _squeezed(size):
             _fail("VNNLIB_SHAPE", d, text, f"shape {list(shape)}, but the network's is {list(size)}")
         env[src(d.value[1])] = (kind, shape, 0)
+        declared.append((src(d.value[1]), ref.value[0].value, shape))
     names = [src(net.value[1]), *env]
     if len(set(names)) != 3 or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) for n in names) \
             or {"and", "or", "assert"} & set(names):
         _fail("VNNLIB_SYNTAX", net, text, "the network, input and output need distinct names [A-Za-z][A-Za-z0-9_]*")
-    return "2", env, cmds[2:]
+    return "2", env, cmds[2:], tuple(declared)
 
 
 def _var(node, env: dict, text: str) -> tuple:
@@ -342,7 +345,7 @@ def load_property(path, inputs, outputs) -> Property:
     shapes = tuple((v,) if isinstance(v, int) else tuple(v) for v in (inputs, outputs))
     n_inputs, n_outputs = (math.prod(v) for v in shapes)
     data, text = _read(path)
-    (version, env, cmds), asserts = _header(_parse(text), shapes, text), []
+    (version, env, cmds, declared), asserts = _header(_parse(text), shapes, text), []
     for cmd in cmds:
         if not (head := _head(cmd)):
             _fail("VNNLIB_SYNTAX", cmd, text, "expected a command (declare-const ...) or (assert ...)")
@@ -359,7 +362,7 @@ def load_property(path, inputs, outputs) -> Property:
                   "one declare-network, then assert with one formula)")
     disjuncts = tuple(_disjunct(atoms, n_inputs, n_outputs, d)
                       for d, atoms in enumerate(_join("and", asserts, "the conjunction of all asserts")))
-    return Property(n_inputs, n_outputs, disjuncts, hashlib.sha256(data).hexdigest(), version, shapes)
+    return Property(n_inputs, n_outputs, disjuncts, hashlib.sha256(data).hexdigest(), version, shapes, declared)
 
 
 def _z3_num(q: Fraction) -> str:

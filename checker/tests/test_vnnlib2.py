@@ -350,3 +350,13 @@ def test_declared_shape_is_compared_as_a_shape(tmp_path, declared, ok):
         with pytest.raises(InputError) as e:
             load_property(path, (1, 2, 3), (1, 1))
         assert e.value.code == "VNNLIB_SHAPE" and f"shape {declared.replace(',', ', ')}" in e.value.message
+
+
+def test_declarations_are_kept_as_written(tmp_path):
+    """The prover prints a VNN-LIB 2 counterexample under the declared names, types and shapes."""
+    text = ACAS_V2.replace("X real [1,5]", "inp Real [ 1 , 5 ]").replace("Y real", "out real")
+    prop = load(tmp_path, text.replace("X[", "inp[").replace("X [", "inp [").replace("Y[", "out["), (1, 5), (1, 5))
+    assert prop.declared == (("inp", "Real", (1, 5)), ("out", "real", (5,)))
+    v1 = "(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1))\n(assert (>= X_0 0))\n" \
+         "(assert (<= Y_0 0))\n"
+    assert load(tmp_path, v1, 1, 1, "v1.vnnlib").declared == ()
