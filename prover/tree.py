@@ -6,6 +6,9 @@ later; the records here are what passes between the two phases.
 """
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -18,6 +21,7 @@ from .problem import DisjunctData
 from .progress import SearchProgress
 
 CLOSE_MARGIN = 1e-8     # float bound needed before asking the exact checker
+NO_DEADLINE = 1e9       # seconds: a deadline further away than this is "no --timeout" (verify's is 1e12 s away)
 
 
 class Timeout(Exception):
@@ -152,6 +156,29 @@ class Clock:
     def done(self) -> None:
         if self.progress:
             self.progress.close()
+
+    @contextlib.contextmanager
+    def bounded(self):
+        """Raise Timeout at the deadline even in the middle of one long step: `tick` only looks
+        between steps, and one exact `bounds crown` over 1000-wide layers takes a minute (issue 21).
+        A SIGALRM whose handler raises, armed for the block only (so that no cleanup code is cut
+        short). Only the main thread receives signals: elsewhere, and without a deadline, `tick`
+        alone. Interval timers are not inherited across fork: a replay process arms its own."""
+        if threading.current_thread() is not threading.main_thread() or self.left() > NO_DEADLINE:
+            yield
+            return
+
+        def on_alarm(signum, frame):
+            raise Timeout()
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(self.left(), 1e-3))  # 0 would disarm: a past deadline fires at once
+        try:
+            yield
+        finally:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            finally:
+                signal.signal(signal.SIGALRM, previous)
 
 
 def subtree_size(n: Node) -> int:

@@ -107,14 +107,15 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
                 "seconds": round(time.monotonic() - t0, 3)}
 
     try:
-        closest = {}
-        for d in problem.disjuncts:
-            closest[d.index] = search.falsifier.attack(d)
-            clock.tick(stats, 0)
-        # every float tree before any exact work (a Found makes that work moot), the trees of
-        # the disjuncts nearest to a violation first: a counterexample comes before the others
-        groups = sorted(search.groups(), key=lambda g: min(closest[d.index] for d in g))
-        trees = [(group, search.search(group)) for group in groups]
+        with clock.bounded():
+            closest = {}
+            for d in problem.disjuncts:
+                closest[d.index] = search.falsifier.attack(d)
+                clock.tick(stats, 0)
+            # every float tree before any exact work (a Found makes that work moot), the trees of
+            # the disjuncts nearest to a violation first: a counterexample comes before the others
+            groups = sorted(search.groups(), key=lambda g: min(closest[d.index] for d in g))
+            trees = [(group, search.search(group)) for group in groups]
         for group, tree in sorted(trees, key=lambda t: t[0][0].index):
             _emit(search, emitter, group, tree, settings.jobs)
         clock.done()
@@ -145,13 +146,16 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
 def _emit(search: Search, emitter: Emitter, group: list[DisjunctData], root: Node, jobs: int) -> None:
     """Phase 2 for one tree, split over `jobs` processes when there is more than one. Each close
     the Session rejects goes back to phase 1, and the subtree it builds is replayed in its place."""
-    def work(nodes: list[Node]) -> None:
-        stack = list(reversed(nodes))
-        while (again := emitter.replay(group, stack)) is not None:
-            stack.append(search.again(group, again))
+    def work(nodes: list[Node]) -> None:  # in this process or in a forked one: each arms its own alarm
+        with emitter.clock.bounded():
+            stack = list(reversed(nodes))
+            while (again := emitter.replay(group, stack)) is not None:
+                stack.append(search.again(group, again))
 
     emitter.root(group, root)
     if jobs <= 1 or emitter.log.session is None:
         work([root])
     else:
-        replay_in_parallel(work, emitter.log, emitter.clock, emitter.stats, emitter.frontier(root, 4 * jobs), jobs)
+        with emitter.clock.bounded():  # the top of the tree is replayed here, before the fork
+            frontier = emitter.frontier(root, 4 * jobs)
+        replay_in_parallel(work, emitter.log, emitter.clock, emitter.stats, frontier, jobs)
