@@ -152,10 +152,11 @@ def _emit(search: Search, emitter: Emitter, group: list[DisjunctData], root: Nod
             while (again := emitter.replay(group, stack)) is not None:
                 stack.append(search.again(group, again))
 
-    emitter.root(group, root)
-    if jobs <= 1 or emitter.log.session is None:
-        work([root])
-    else:
-        with emitter.clock.bounded():  # the top of the tree is replayed here, before the fork
-            frontier = emitter.frontier(root, 4 * jobs)
+    with emitter.clock.bounded():  # the root step (whose first use builds the Session) and the tree's top, unforked
+        emitter.root(group, root)
+        parallel = jobs > 1 and emitter.log.session is not None
+        frontier = emitter.frontier(root, 4 * jobs) if parallel else [root]
+    if parallel:
         replay_in_parallel(work, emitter.log, emitter.clock, emitter.stats, frontier, jobs)
+    else:
+        work(frontier)

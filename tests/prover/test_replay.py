@@ -118,3 +118,30 @@ def test_a_replay_child_dies_with_its_parent_even_by_sigkill():
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child), "the replay child outlived its parent"
+
+
+@pytest.mark.parametrize("where,jobs", [("parent", 1), ("top", 2), ("child", 2)])
+def test_the_deadline_cuts_one_long_exact_step_short(benchmarks, tmp_path, monkeypatch, where, jobs):
+    """One exact step longer than what is left of --timeout (an exact `bounds crown` over 1000-wide
+    layers takes a minute): the answer is timed-out at the deadline, not after the step. The step
+    here is a pure-Python loop of 120 s, like the kernel's Fraction arithmetic; `tick`, which looks
+    only between steps, used to let it run to its end."""
+    import os
+    import time
+    real = ProofLog.bounds
+
+    def slow_bounds(self, node, method):
+        in_child = self.next_id > ID_STRIDE
+        if where == "parent" or (where == "child") == in_child:
+            end = time.monotonic() + 120
+            while time.monotonic() < end:
+                pass
+        return real(self, node, method)
+
+    monkeypatch.setattr(ProofLog, "bounds", slow_bounds)
+    start = time.monotonic()
+    out = _run(benchmarks, tmp_path, jobs, timeout=10)[3]
+    assert out.verdict == "timed-out" and time.monotonic() - start < 10 + 5, time.monotonic() - start
+    assert not (tmp_path / f"proof{jobs}.apf").exists() and not _leftovers(tmp_path)
+    with pytest.raises(ChildProcessError):  # every replay process was reaped
+        os.waitpid(-1, os.WNOHANG)
