@@ -95,13 +95,9 @@ def _read(path) -> tuple[bytes, str]:
 
 
 def _tokens(text: str):
-    """(kind, text, start) of each token but whitespace and comments; a character no terminal
-    matches is a VNNLIB_SYNTAX error."""
-    for m in _lexer().finditer(text):
-        if m.lastgroup == "BAD":
-            raise InputError("VNNLIB_SYNTAX", f"{_where(text, m.start())}: unexpected {m.group()!r}")
-        if m.lastgroup not in ("WS", "COMMENT"):
-            yield m.lastgroup, m.group(), m.start()
+    """(kind, text, start) of each token but whitespace and comments; kind BAD: a character that no
+    terminal matches (a syntax error for `_parse`)."""
+    return ((m.lastgroup, m.group(), m.start()) for m in _lexer().finditer(text) if m.lastgroup not in ("WS", "COMMENT"))
 
 
 def _parse(text: str) -> list:
