@@ -27,6 +27,7 @@ MAX_EXPONENT = 1_000      # |e| in 1.5e<e>: bounds the integers Fraction(text) b
 MAX_DIGITS = 4_000        # of a number's exact numerator and denominator (z3 reads them as decimal text)
 SUPPORTED_VERSIONS = ("1", "2")
 _VAR = re.compile(r"([XY])_(0|[1-9][0-9]*)")
+ZERO, ONE = Fraction(0), Fraction(1)  # shared: a Fraction is immutable, and building one costs a microsecond
 
 
 @dataclass(frozen=True)
@@ -158,12 +159,12 @@ def _combine(head: str, args: list, node, text: str):
     if head == "+" and args:
         return _lin(*args) if len(args) > 1 else args[0]
     if head == "-" and args:
-        return _lin(({}, Fraction(0)), args[0], sign=-1) if len(args) == 1 else _lin(args[0], *args[1:], sign=-1)
+        return _lin(({}, ZERO), args[0], sign=-1) if len(args) == 1 else _lin(args[0], *args[1:], sign=-1)
     if head == "*" and len(args) >= 2:
         if sum(1 for coeffs, _ in args if coeffs) > 1:
             _fail("VNNLIB_UNSUPPORTED", node, text, "non-linear product")
         factor = math.prod(const for coeffs, const in args if not coeffs)
-        (coeffs, const), = [a for a in args if a[0]] or [({}, Fraction(1))]
+        (coeffs, const), = [a for a in args if a[0]] or [({}, ONE)]
         return {v: c * factor for v, c in coeffs.items()}, const * factor
     if head == "/" and len(args) == 2:
         if args[0][0] or args[1][0] or args[1][1] == 0:
@@ -213,7 +214,7 @@ def _evaluate(root, env: dict, text: str):
         if node.kind == "NUMBER":
             values.append(({}, _number(node, text)))
         elif node.kind != "list":
-            values.append(({_var(node, env, text): Fraction(1)}, Fraction(0)))
+            values.append(({_var(node, env, text): ONE}, ZERO))
         elif ready:
             n = len(node.value) - 1
             args = values[len(values) - n:]
@@ -312,7 +313,7 @@ def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjun
     for atom in atoms:
         if atom[0] == "output":
             _, coeffs, const, strict = atom
-            row = tuple(coeffs.get(("Y", j), Fraction(0)) for j in range(n_outputs))
+            row = tuple(coeffs.get(("Y", j), ZERO) for j in range(n_outputs))
             constraints.append(OutputConstraint(row, const, strict))
             continue
         _, i, upper, bound, strict = atom
