@@ -162,9 +162,11 @@ class Clock:
         """Raise Timeout at the deadline even in the middle of one long step: `tick` only looks
         between steps, and one exact `bounds crown` over 1000-wide layers takes a minute (issue 21).
         A SIGALRM whose handler raises, armed for the block only (so that no cleanup code is cut
-        short). Only the main thread receives signals: elsewhere, and without a deadline, `tick`
-        alone. Interval timers are not inherited across fork: a replay process arms its own."""
-        if threading.current_thread() is not threading.main_thread() or self.left() > NO_DEADLINE:
+        short). Only the main thread receives signals: elsewhere, without a deadline, or when a
+        caller's own timer is running (the Python API), `tick` alone. Interval timers are not
+        inherited across fork: a replay process arms its own."""
+        if threading.current_thread() is not threading.main_thread() or self.left() > NO_DEADLINE \
+                or signal.getitimer(signal.ITIMER_REAL)[0]:
             yield
             return
 

@@ -60,3 +60,37 @@ def test_set_up_time_counts_against_the_timeout(monkeypatch, capsys):
     elapsed = time.perf_counter() - start
     assert code == 0 and capsys.readouterr().out.splitlines()[0] == "timed-out"
     assert elapsed < 2.6, elapsed
+
+
+def _busy(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_bounded_cuts_a_long_step_and_leaves_no_alarm_behind():
+    import signal
+    import pytest
+    from prover.tree import Clock, Timeout
+    before = signal.getsignal(signal.SIGALRM)
+    start = time.monotonic()
+    with pytest.raises(Timeout):
+        with Clock(time.monotonic() + 0.3).bounded():
+            _busy(10)
+    assert time.monotonic() - start < 2
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0 and signal.getsignal(signal.SIGALRM) is before
+
+
+def test_bounded_leaves_a_callers_own_timer_alone():
+    """The Python API may run inside a caller's alarm: it is neither replaced nor cancelled."""
+    import signal
+    from prover.tree import Clock
+    previous = signal.signal(signal.SIGALRM, lambda *a: None)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 100)
+        with Clock(time.monotonic() + 0.1).bounded():
+            _busy(0.3)  # no Timeout from the alarm: `tick` alone sees the deadline
+        assert 90 < signal.getitimer(signal.ITIMER_REAL)[0] <= 100
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
