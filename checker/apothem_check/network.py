@@ -367,7 +367,7 @@ def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict, nonneg: bool):
         return _objs([max(flat[i] for i in row if i >= 0) for row in cand]).reshape(shape)
     cand = np.take_along_axis(cand, np.argsort(cand < 0, axis=1, kind="stable"), axis=1)  # padding last
     x = _reshape(x, (len(x.c),))
-    while cand.shape[1] > 1:
+    while (cand := cand[:, :(cand >= 0).sum(axis=1).max()]).shape[1] > 1:
         cand = np.hstack([cand, -np.ones((len(cand), cand.shape[1] % 2), dtype=np.int64)])
         a, b = cand[:, 0::2], cand[:, 1::2]
         pair = b >= 0
@@ -454,7 +454,7 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
                                              attrs.get("ceil_mode", 0), attrs.get("count_include_pad", 0))
         if op == "MaxPool":
             return _maxpool(x, cand, out, state, state["nonneg"].get(node.input[0], False))
-        return _elementwise("Div", _linear(x, m, out, int(count.max()), mode), _objs(list(count)).reshape(out), mode)
+        return _elementwise("Div", _linear(x, m, out, int(count.max()), mode), _objs([int(v) for v in count]).reshape(out), mode)
     if op == "Pad":
         if attrs.get("mode", b"constant") != b"constant" or (len(ins) > 3 and ins[3] is not None):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only constant Pad on every axis is supported")

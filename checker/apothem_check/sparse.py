@@ -54,7 +54,7 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
     def take(self, idx: np.ndarray) -> "Sparse":
         """Row i of the result is row idx[i], or zero where idx[i] < 0 (padding)."""
         idx = np.asarray(idx, dtype=np.int64)
-        ptr = self.indptr
+        ptr = np.append(self.indptr, len(self.rows))  # idx < 0 reads an empty row even when there is none
         start = np.where(idx >= 0, ptr[np.maximum(idx, 0)], 0)
         length = np.where(idx >= 0, ptr[np.maximum(idx, 0) + 1] - start, 0)
         pos = np.repeat(start - np.cumsum(length) + length, length) + np.arange(length.sum())
