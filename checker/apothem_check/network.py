@@ -153,10 +153,7 @@ def _rounded(out: _Lin, v: _Lin, spread, g: Fraction, k=0, products: int = 0, te
     if v.err is None:
         return out
     e = v.err
-    mix = lambda p, q: Sparse.of(p.shape, *(np.concatenate([x, y]) for x, y in zip(p[1:], q[1:])))
-    lin = _Lin(v.shape, mix(e.A._replace(vals=e.A.vals * (1 + g)), abs(v.T)._replace(vals=np.abs(v.T.vals) * g)),
-               (1 + g) * e.a + g * np.abs(v.c), v.epoch)
-    pre = spread(lin)
+    pre = spread(_Lin(v.shape, e.A.times(1 + g) + abs(v.T).times(g), (1 + g) * e.a + g * np.abs(v.c), v.epoch))
     fused = gamma(max(e.terms, 1))  # an added constant may pass through every rounding of v's sum
     A, a = pre.T, pre.c + fused * np.abs(np.broadcast_to(k, pre.c.shape)) + products * ETA * (1 + g)
     peak = tuple(max(p, (1 + 1 / g) * max(m, default=0)) for p, m in zip(e.peak, (A.row_sums(), a)))
@@ -319,11 +316,9 @@ def _affine(a: _Lin, relu: bool) -> Affine:
 def _stack(parts: list) -> _Lin:
     """The flat tensors one after the other (same epoch)."""
     cat = lambda vs: np.concatenate(list(vs))
-    stacked = lambda ms: Sparse((sum(m.shape[0] for m in ms), ms[0].shape[1]), *(cat(v) for v in zip(*(
-        (m.rows + o, m.cols, m.vals) for m, o in zip(ms, np.cumsum([0] + [m.shape[0] for m in ms]))))))
-    err = parts[0].err and _Err(stacked([p.err.A for p in parts]), cat(p.err.a for p in parts), 0,
+    err = parts[0].err and _Err(Sparse.stack([p.err.A for p in parts]), cat(p.err.a for p in parts), 0,
                                 tuple(max(p.err.peak[i] for p in parts) for i in range(2)))
-    return _Lin((sum(len(p.c) for p in parts),), stacked([p.T for p in parts]), cat(p.c for p in parts), parts[0].epoch, err)
+    return _Lin((sum(len(p.c) for p in parts),), Sparse.stack([p.T for p in parts]), cat(p.c for p in parts), parts[0].epoch, err)
 
 
 def _const(v: np.ndarray, state: dict) -> _Lin:

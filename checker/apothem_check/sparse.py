@@ -48,7 +48,7 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
         return cls(m.shape, r.astype(np.int64), c.astype(np.int64), _objs(m[r, c]))
 
     @property
-    def indptr(self) -> np.ndarray:
+    def indptr(self) -> np.ndarray:  # row i's entries are at indptr[i]:indptr[i + 1]
         return np.searchsorted(self.rows, np.arange(self.shape[0] + 1))
 
     def take(self, idx: np.ndarray) -> "Sparse":
@@ -82,9 +82,15 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
         vals = np.repeat(self.vals, length) * t.vals[pos]
         return Sparse.of((self.shape[0], t.shape[1]), np.repeat(self.rows, length), t.cols[pos], vals)
 
-    def vstack(self, other: "Sparse") -> "Sparse":
-        return Sparse((self.shape[0] + other.shape[0], self.shape[1]), np.concatenate([self.rows, other.rows + self.shape[0]]),
-                      np.concatenate([self.cols, other.cols]), np.concatenate([self.vals, other.vals]))
+    @classmethod
+    def stack(cls, ms: list) -> "Sparse":
+        """The matrices' rows one after the other (same number of columns)."""
+        offsets = np.cumsum([0] + [m.shape[0] for m in ms])
+        return cls((int(offsets[-1]), ms[0].shape[1]), *(np.concatenate(v) for v in zip(*(
+            (m.rows + o, m.cols, m.vals) for m, o in zip(ms, offsets)))))
+
+    def times(self, k) -> "Sparse":
+        return self._replace(vals=self.vals * k)
 
     def row_sums(self) -> np.ndarray:
         out = np.zeros(self.shape[0], dtype=object)
