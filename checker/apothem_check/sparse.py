@@ -18,6 +18,11 @@ def _objs(values) -> np.ndarray:
     return out
 
 
+def _times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a * b entrywise; a side of ones (identities, selections: most maps of a graph) costs no Python product."""
+    return a if (b == 1).all() else b if (a == 1).all() else a * b
+
+
 class Sparse(namedtuple("Sparse", "shape rows cols vals")):
     """(N, n) matrix: entries vals[i] at (rows[i], cols[i]), sorted by (row, col), no duplicates, no zeros."""
 
@@ -79,7 +84,7 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
         ptr = t.indptr
         length = ptr[self.cols + 1] - ptr[self.cols]
         pos = np.repeat(ptr[self.cols] - np.cumsum(length) + length, length) + np.arange(length.sum())
-        vals = np.repeat(self.vals, length) * t.vals[pos]
+        vals = _times(np.repeat(self.vals, length), t.vals[pos])
         return Sparse.of((self.shape[0], t.shape[1]), np.repeat(self.rows, length), t.cols[pos], vals)
 
     @classmethod
@@ -108,5 +113,5 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
         (r, c), k = other.shape, len(other.vals)
         rows = (np.repeat(self.rows, k) * r + np.tile(other.rows, len(self.vals)))
         cols = (np.repeat(self.cols, k) * c + np.tile(other.cols, len(self.vals)))
-        vals = np.repeat(self.vals, k) * np.tile(other.vals, len(self.vals))
+        vals = _times(np.repeat(self.vals, k), np.tile(other.vals, len(self.vals)))
         return Sparse.of((self.shape[0] * r, self.shape[1] * c), rows, cols, vals)
