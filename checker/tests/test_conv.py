@@ -3,8 +3,10 @@ branches, MaxPool rewrite) read exactly: random small graphs with random attribu
 evaluation, its binary32 reference execution and its float32 error bounds compared with onnxruntime."""
 from __future__ import annotations
 
+import os
 import random
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -148,3 +150,24 @@ def test_refused_attributes_and_operators(node, code):
     with pytest.raises(InputError) as e:
         _load(_model([node], inits, (1, 1, 4, 4)), "real")
     assert e.value.code == code and (node.op_type in str(e.value) or "unknown" in str(e.value))
+
+
+BENCH = Path(os.environ.get("APOTHEM_BENCHMARKS", Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"))
+CONV_NETS = ["oval21/onnx/cifar_base_kw.onnx", "oval21/onnx/cifar_wide_kw.onnx", "oval21/onnx/cifar_deep_kw.onnx",
+             "verivital/onnx/Convnet_avgpool.onnx", "verivital/onnx/Convnet_maxpool.onnx",
+             "sri_resnet_a/onnx/resnet_3b2_bn_mixup_adv_4.0_bs128_lr-1.onnx"]
+
+
+@pytest.mark.skipif(not BENCH.is_dir() and os.environ.get("APOTHEM_REQUIRE_BENCHMARKS") != "1",
+                    reason=f"benchmark data not found at {BENCH}")
+@pytest.mark.parametrize("name", CONV_NETS)
+def test_benchmark_networks_match_onnxruntime(name):
+    """The real convolutional and residual benchmark networks load and their exact evaluation agrees with
+    onnxruntime within float32 rounding at a random point of [0, 1]^n (images)."""
+    data = (BENCH / name).read_bytes()
+    net = _load(data, "real")
+    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(len(name)).random(net.input_shape, dtype=np.float32)
+    want = sess.run(None, {net.input_name: x})[0].ravel().astype(np.float64)
+    got = [float(v) for v in net.evaluate([Fraction(float(v)) for v in x.ravel()])]
+    np.testing.assert_allclose(got, want, atol=1e-4 * (1 + np.abs(want).max()), rtol=0)
