@@ -449,7 +449,8 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
                                              attrs.get("ceil_mode", 0), attrs.get("count_include_pad", 0))
         if op == "MaxPool":
             return _maxpool(x, cand, out, state, state["nonneg"].get(node.input[0], False))
-        return _elementwise("Div", _linear(x, m, out, int(count.max()), mode), _objs([int(v) for v in count]).reshape(out), mode)
+        total = _linear(x, m, out, int(count.max()) + 1, mode)  # + 1: a runtime may multiply by a rounded 1/count
+        return _elementwise("Div", total, _objs([int(v) for v in count]).reshape(out), mode)
     if op == "Pad":
         if attrs.get("mode", b"constant") != b"constant" or (len(ins) > 3 and ins[3] is not None):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only constant Pad on every axis is supported")
