@@ -29,7 +29,7 @@ from onnx import numpy_helper
 from .errors import InputError
 from . import onnx_maps
 from .exact import ONE
-from .sparse import Sparse
+from .sparse import Sparse, objects
 
 SUPPORTED_OPERATORS = ("Add", "AveragePool", "Concat", "Constant", "Conv", "Div", "Flatten", "Gemm",
                        "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape",
@@ -160,12 +160,6 @@ def _rounded(out: _Lin, v: _Lin, spread, g: Fraction, k=0, products: int = 0, te
     return out._replace(err=_Err(A, a, terms, peak))
 
 
-def _objs(values) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
 def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
     """Exact Fractions of a numeric array (float16/32/64 widen to float64 exactly)."""
     if arr.dtype.kind == "f" and arr.dtype != np.float32 and mode != "real":
@@ -178,7 +172,7 @@ def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
     else:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{what}: element type {arr.dtype} is not supported")
     try:
-        return _objs([Fraction(v) for v in flat]).reshape(arr.shape)
+        return objects([Fraction(v) for v in flat]).reshape(arr.shape)
     except (ValueError, OverflowError):
         raise InputError("ONNX_NONFINITE", f"{what} contains NaN or infinity") from None
 
@@ -188,7 +182,7 @@ def _rows(a, idx: np.ndarray, shape: tuple, fill=0):
     pad, gather); the errors move along with the entries."""
     idx = np.asarray(idx, dtype=np.int64).ravel()
     if isinstance(a, np.ndarray):
-        return _objs([a.ravel()[i] if i >= 0 else fill for i in idx]).reshape(shape)
+        return objects([a.ravel()[i] if i >= 0 else fill for i in idx]).reshape(shape)
     if np.array_equal(idx, np.arange(len(a.c))):
         return a._replace(shape=tuple(shape))
     pick = lambda v, f: np.where(idx >= 0, v[np.maximum(idx, 0)], f) if len(v) else v[idx]
@@ -225,7 +219,7 @@ def _transpose(a, perm):
 
 def _sum(a: _Lin, b: _Lin, sign: int) -> _Lin:
     """a + sign * b, entrywise in real arithmetic (same shape and epoch); the error bounds add."""
-    b = _scale(b, _objs([sign] * len(b.c)))
+    b = _scale(b, objects([sign] * len(b.c)))
     err = a.err and _Err(a.err.A + b.err.A, a.err.a + b.err.a, max(a.err.terms, b.err.terms),
                          tuple(map(max, a.err.peak, b.err.peak)))
     return _Lin(a.shape, a.T + b.T, a.c + b.c, a.epoch, err)
@@ -251,12 +245,12 @@ def _elementwise(op: str, a, b, mode: str):
         return _rounded(out, mag, lambda p: p, g)
     lin, k, lin_first = (a, b, True) if isinstance(a, _Lin) else (b, a, False)
     if op in ("Add", "Sub"):
-        neg = lin if lin_first or op == "Add" else _scale(lin, _objs([-1] * len(k)))
+        neg = lin if lin_first or op == "Add" else _scale(lin, objects([-1] * len(k)))
         out = neg._replace(c=neg.c - k if op == "Sub" and lin_first else neg.c + k)
         return _rounded(out, neg, lambda p: p, gamma(1), k)
     if op == "Div" and not lin_first:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "division by an input-dependent tensor is not affine")
-    s = k if op == "Mul" else _objs([Fraction(1) / v for v in k])  # ZeroDivisionError: the caller reports it
+    s = k if op == "Mul" else objects([Fraction(1) / v for v in k])  # ZeroDivisionError: the caller reports it
     return _rounded(_scale(lin, s), lin, lambda p: _scale(p, np.abs(s)), gamma(1), products=1)
 
 
@@ -268,7 +262,7 @@ def _linear(v, m: Sparse, shape: tuple, n: int, mode: str):
             raise InputError("ONNX_FLOAT32", "a dot product of constants under semantics float32")
         if mode == "real":
             return (m @ v.ravel()).reshape(shape)
-        out = _objs([F32(0)] * m.shape[0])
+        out = objects([F32(0)] * m.shape[0])
         np.add.at(out, m.rows, np.frompyfunc(F32, 1, 1)(m.vals) * np.frompyfunc(F32, 1, 1)(v.ravel()[m.cols]))
         return np.frompyfunc(Fraction, 1, 1)(out).reshape(shape)
     return _rounded(_apply(v, m, shape), v, lambda q: _apply(q, abs(m), shape), gamma(n + 1), products=n, terms=n)
@@ -306,11 +300,11 @@ def _affine(a: _Lin, relu: bool) -> Affine:
     """Integer weights over the least common denominator of the layer's exact entries (non-zeros only)."""
     d = math.lcm(*(v.denominator for v in a.T.vals), *(v.denominator for v in a.c))
     to_int = lambda v: int(v.numerator * (d // v.denominator))
-    c = _objs([to_int(v) for v in a.c])
+    c = objects([to_int(v) for v in a.c])
     if a.err is None:
         return Affine(a.T.todense(to_int), c, d, relu)
     up = lambda v: math.ceil(v * ONE)  # onto the grid, up
-    return Affine(a.T.todense(to_int), c, d, relu, a.err.A.todense(up), _objs([up(v) for v in a.err.a]), a.err.peak)
+    return Affine(a.T.todense(to_int), c, d, relu, a.err.A.todense(up), objects([up(v) for v in a.err.a]), a.err.peak)
 
 
 def _stack(parts: list) -> _Lin:
@@ -338,7 +332,7 @@ def _close(state: dict, relu_in: _Lin, carried: list) -> list:
     rows, signs = [], []
     for u, nonneg in parts:
         flat = _reshape(u, (len(u.c),))
-        rows += [flat] if nonneg else [flat, _scale(flat, _objs([-1] * len(u.c)))]
+        rows += [flat] if nonneg else [flat, _scale(flat, objects([-1] * len(u.c)))]
         signs.append([1] if nonneg else [1, -1])
     layer = _stack(rows)
     state["layers"].append(_affine(layer, relu=True))
@@ -359,7 +353,7 @@ def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict, nonneg: bool):
         raise ValueError("a pooling window lies entirely in the padding")
     if isinstance(x, np.ndarray):
         flat = x.ravel()
-        return _objs([max(flat[i] for i in row if i >= 0) for row in cand]).reshape(shape)
+        return objects([max(flat[i] for i in row if i >= 0) for row in cand]).reshape(shape)
     cand = np.take_along_axis(cand, np.argsort(cand < 0, axis=1, kind="stable"), axis=1)  # padding last
     x = _reshape(x, (len(x.c),))
     while (cand := cand[:, :(cand >= 0).sum(axis=1).max()]).shape[1] > 1:
@@ -427,9 +421,9 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         if mode != "real" and (alpha != 1 or beta != 1):  # where a runtime scales inside its blocked sums
             raise InputError("ONNX_FLOAT32", f"Gemm {node.name!r} with alpha or beta other than 1 under semantics float32")
         y = _matmul(a, b, mode)
-        y = y if alpha == 1 else _elementwise("Mul", y, _objs([alpha]), mode)
+        y = y if alpha == 1 else _elementwise("Mul", y, objects([alpha]), mode)
         if len(ins) > 2 and ins[2] is not None:
-            y = _elementwise("Add", y, ins[2] if beta == 1 else _elementwise("Mul", ins[2], _objs([beta]), mode), mode)
+            y = _elementwise("Add", y, ins[2] if beta == 1 else _elementwise("Mul", ins[2], objects([beta]), mode), mode)
         return y
     if op == "Conv":
         w = ins[1]
@@ -450,7 +444,7 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         if op == "MaxPool":
             return _maxpool(x, cand, out, state, state["nonneg"].get(node.input[0], False))
         total = _linear(x, m, out, int(count.max()) + 1, mode)  # + 1: a runtime may multiply by a rounded 1/count
-        return _elementwise("Div", total, _objs([int(v) for v in count]).reshape(out), mode)
+        return _elementwise("Div", total, objects([int(v) for v in count]).reshape(out), mode)
     if op == "Pad":
         if attrs.get("mode", b"constant") != b"constant" or (len(ins) > 3 and ins[3] is not None):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only constant Pad on every axis is supported")
@@ -469,7 +463,7 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         return _rows(whole, idx.ravel(), idx.shape)
     if op == "Relu":
         if isinstance(x, np.ndarray):
-            return _objs([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)
+            return objects([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)
         return _close(state, x, [])[0]._replace(shape=shape)
     raise AssertionError(op)  # unreachable: filtered against SUPPORTED_OPERATORS
 
@@ -518,7 +512,7 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
         raise InputError("ONNX_FLOAT32", "semantics float32 needs a float32 input")
     values = dict(consts)
     n = math.prod(shape)
-    values[inputs[0].name] = _select(shape, [1], n, 0, 0, mode == "float32") if x is None else _objs(list(x)).reshape(shape)
+    values[inputs[0].name] = _select(shape, [1], n, 0, 0, mode == "float32") if x is None else objects(list(x)).reshape(shape)
     needed = {g.output[0].name}  # prune nodes the output does not depend on (dead branches)
     for node in reversed(g.node):
         if needed & set(node.output):
@@ -542,7 +536,7 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
                              f"{sorted(set(attrs) - _ATTRS.get(op, set()))} or a second output that is used")
         ins = [values.get(name) for name in node.input]
         state["live"] = lambda: [name for name, v in values.items() if last_use.get(name, -1) > i]
-        operands = ins if op == "Concat" else ins[:1] + ins[2:3] + [_objs([Fraction(attrs.get("value", 0.0))])]
+        operands = ins if op == "Concat" else ins[:1] + ins[2:3] + [objects([Fraction(attrs.get("value", 0.0))])]
         state["nonneg"][node.output[0]] = op == "Relu" or op in _MOVES and all(
             state["nonneg"].get(name, False) if isinstance(v, _Lin) else v is None or (v >= 0).all()
             for name, v in zip(list(node.input) + [""] * 3, operands))

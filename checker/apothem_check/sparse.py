@@ -12,7 +12,8 @@ from collections import namedtuple
 import numpy as np
 
 
-def _objs(values) -> np.ndarray:
+def objects(values) -> np.ndarray:
+    """A 1-D object array of the values (np.array would make a 2-D array of a list of tuples)."""
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
     return out
@@ -30,7 +31,7 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
     def of(cls, shape, rows, cols, vals) -> "Sparse":
         """From coordinates in any order, duplicates summed (np.add.reduceat on sorted keys), zeros dropped."""
         rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-        vals = vals if isinstance(vals, np.ndarray) and vals.dtype == object else _objs(vals)
+        vals = vals if isinstance(vals, np.ndarray) and vals.dtype == object else objects(vals)
         key = rows * shape[1] + cols
         order = np.argsort(key, kind="stable")
         key, vals = key[order], vals[order]
@@ -45,12 +46,12 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
     def diagonal(cls, vals, n: int, offset: int = 0) -> "Sparse":
         """len(vals) x n with vals[i] at (i, offset + i): the selection of a block of inputs."""
         k = len(vals)
-        return cls.of((k, n), np.arange(k), offset + np.arange(k), _objs(vals))
+        return cls.of((k, n), np.arange(k), offset + np.arange(k), objects(vals))
 
     @classmethod
     def dense(cls, m: np.ndarray) -> "Sparse":
         r, c = np.nonzero(m != 0) if m.size else (np.zeros(0, int), np.zeros(0, int))
-        return cls(m.shape, r.astype(np.int64), c.astype(np.int64), _objs(m[r, c]))
+        return cls(m.shape, r.astype(np.int64), c.astype(np.int64), objects(m[r, c]))
 
     @property
     def indptr(self) -> np.ndarray:  # row i's entries are at indptr[i]:indptr[i + 1]
@@ -105,7 +106,7 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
     def todense(self, convert=lambda v: v) -> np.ndarray:
         """Dense object array; `convert` maps the non-zeros only (zeros stay the int 0)."""
         out = np.zeros(self.shape, dtype=object)
-        out[self.rows, self.cols] = _objs([convert(v) for v in self.vals])
+        out[self.rows, self.cols] = objects([convert(v) for v in self.vals])
         return out
 
     def kron(self, other: "Sparse") -> "Sparse":
