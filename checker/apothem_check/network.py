@@ -34,7 +34,8 @@ from .sparse import Sparse, objects
 SUPPORTED_OPERATORS = ("Add", "AveragePool", "Concat", "Constant", "Conv", "Div", "Flatten", "Gemm",
                        "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape",
                        "Squeeze", "Sub", "Transpose", "Unsqueeze")
-# Attributes we understand; any other (e.g. the pre-opset-7 `broadcast`) changes semantics.
+# Attributes we understand; any other (e.g. the pre-opset-7 `broadcast`) changes semantics. (MaxPool's
+# storage_order only orders its Indices output, which must be unused.)
 _WINDOW = {"auto_pad", "kernel_shape", "pads", "strides"}
 _ATTRS = {"Gemm": {"alpha", "beta", "transA", "transB"}, "Flatten": {"axis"}, "Reshape": {"allowzero"},
           "Constant": {"value", "value_float", "value_floats", "value_int", "value_ints"},
@@ -239,9 +240,11 @@ def _elementwise(op: str, a, b, mode: str):
     if isinstance(a, _Lin) and isinstance(b, _Lin):  # x*x is not affine
         if op not in ("Add", "Sub"):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{op} of two input-dependent tensors is not affine")
-        out = _sum(a, b, 1 if op == "Add" else -1)  # one rounding; a residual may be fused into a's or b's sum
+        # one rounding, bounded as two: a runtime that fuses the residual into a Conv may first add it to the bias;
+        # and as t more where an operand is a t-term dot product whose accumulation may absorb the other
+        out = _sum(a, b, 1 if op == "Add" else -1)
         mag = a._replace(T=abs(a.T) + abs(b.T), c=np.abs(a.c) + np.abs(b.c), err=out.err)
-        g = gamma(1 + (out.err.terms if out.err else 0))
+        g = gamma(2 + (out.err.terms if out.err else 0))
         return _rounded(out, mag, lambda p: p, g)
     lin, k, lin_first = (a, b, True) if isinstance(a, _Lin) else (b, a, False)
     if op in ("Add", "Sub"):
@@ -436,7 +439,7 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         y = _linear(x, m, out, n, mode)
         return y if len(ins) < 3 or ins[2] is None else _elementwise("Add", y, ins[2].reshape(-1, 1, 1), mode)
     if op in ("AveragePool", "GlobalAveragePool", "MaxPool"):
-        if len(shape) != 4 or attrs.get("storage_order", 0) or (op == "AveragePool" and attrs.get("dilations", [1, 1]) != [1, 1]):
+        if len(shape) != 4 or (op == "AveragePool" and attrs.get("dilations", [1, 1]) != [1, 1]):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only 2-D pooling without dilations on average pools")
         kernel = list(shape[2:]) if op == "GlobalAveragePool" else attrs["kernel_shape"]
         m, count, cand, out = onnx_maps.pool(shape, kernel, onnx_maps.spatial(attrs, kernel, where),
