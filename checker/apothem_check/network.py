@@ -27,14 +27,25 @@ import onnx
 from onnx import numpy_helper
 
 from .errors import InputError
+from . import onnx_maps
 from .exact import ONE
+from .sparse import Sparse, objects
 
-SUPPORTED_OPERATORS = ("Add", "Constant", "Div", "Flatten", "Gemm", "Identity", "MatMul", "Mul",
-                       "Relu", "Reshape", "Sub", "Transpose")
-# Attributes we understand; any other (e.g. the pre-opset-7 `broadcast`) changes semantics.
+SUPPORTED_OPERATORS = ("Add", "AveragePool", "Concat", "Constant", "Conv", "Div", "Flatten", "Gemm",
+                       "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape",
+                       "Squeeze", "Sub", "Transpose", "Unsqueeze")
+# Attributes we understand; any other (e.g. the pre-opset-7 `broadcast`) changes semantics. (MaxPool's
+# storage_order only orders its Indices output, which must be unused.)
+_WINDOW = {"auto_pad", "kernel_shape", "pads", "strides"}
 _ATTRS = {"Gemm": {"alpha", "beta", "transA", "transB"}, "Flatten": {"axis"}, "Reshape": {"allowzero"},
           "Constant": {"value", "value_float", "value_floats", "value_int", "value_ints"},
-          "Transpose": {"perm"}}
+          "Transpose": {"perm"}, "Conv": _WINDOW | {"dilations", "group"}, "Concat": {"axis"},
+          "AveragePool": _WINDOW | {"ceil_mode", "count_include_pad", "dilations"},
+          "MaxPool": _WINDOW | {"ceil_mode", "dilations", "storage_order"}, "Pad": {"mode", "pads", "value"},
+          "Squeeze": {"axes"}, "Unsqueeze": {"axes"}}
+# Operators that only move, average or select entries: their result is non-negative when their data are.
+_MOVES = {"AveragePool", "Concat", "Flatten", "GlobalAveragePool", "Identity", "MaxPool", "Pad", "Reshape",
+          "Squeeze", "Transpose", "Unsqueeze"}
 _FLOAT_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
 U = Fraction(1, 1 << 24)     # unit roundoff of binary32 (round to nearest)
 ETA = Fraction(1, 1 << 150)  # half the least subnormal: the absolute error of a product or quotient
@@ -116,19 +127,24 @@ class Network:
         return list(_load(self.source, "reference", x))
 
 
-# float32 only: |binary32 value - (T h + c)| <= A |h| + a (A laid out like T); every value computed since h is
-# at most peak[0] max|h| + peak[1]; `terms` = n when the tensor is the result of n-term dot products, into which a
+# float32 only: |binary32 value - (T h + c)| <= A |h| + a (A a Sparse laid out like T); every value computed since h
+# is at most peak[0] max|h| + peak[1]; `terms` = n when the tensor is the result of n-term dot products, into which a
 # runtime may fuse a following Add (spec 4.11).
 _Err = namedtuple("_Err", "A a terms peak", defaults=(0, (0, 0)))
-# A tensor whose flattened entries are T @ h + c; T is (N, n_h), or (N,) for diag(T); `epoch`: which layer's input
-# h this is affine in (number of ReLUs passed); `err`: an _Err, None under semantics real.
+# A tensor whose flattened entries are T @ h + c; T a Sparse (N, n_h); `epoch`: which layer's input h this is affine
+# in (number of layers closed); `err`: an _Err, None under semantics real.
 _Lin = namedtuple("_Lin", "shape T c epoch err", defaults=(None,))
 
 
-def _identity(shape: tuple, epoch: int, f32: bool) -> _Lin:
+def _select(shape: tuple, signs: list, width: int, offset: int, epoch: int, f32: bool) -> _Lin:
+    """Entries read back from the layer input h: sum over s of signs[s] * h[offset + s*N + i] (N entries),
+    exactly, so with no error bound of their own."""
     n = math.prod(shape)
+    t = Sparse.diagonal([signs[0]] * n, width, offset)
+    for s, sign in enumerate(signs[1:], start=1):
+        t = t + Sparse.diagonal([sign] * n, width, offset + s * n)
     zero = np.zeros(n, dtype=object)
-    return _Lin(tuple(shape), _objs([1] * n), zero, epoch, _Err(zero, zero) if f32 else None)
+    return _Lin(tuple(shape), t, zero, epoch, _Err(Sparse.of((n, width), [], [], []), zero) if f32 else None)
 
 
 def _rounded(out: _Lin, v: _Lin, spread, g: Fraction, k=0, products: int = 0, terms: int = 0) -> _Lin:
@@ -138,18 +154,11 @@ def _rounded(out: _Lin, v: _Lin, spread, g: Fraction, k=0, products: int = 0, te
     if v.err is None:
         return out
     e = v.err
-    pre = spread(_Lin(v.shape, (1 + g) * e.A + g * abs(v.T), (1 + g) * e.a + g * abs(v.c), v.epoch))
+    pre = spread(_Lin(v.shape, e.A.times(1 + g) + abs(v.T).times(g), (1 + g) * e.a + g * np.abs(v.c), v.epoch))
     fused = gamma(max(e.terms, 1))  # an added constant may pass through every rounding of v's sum
     A, a = pre.T, pre.c + fused * np.abs(np.broadcast_to(k, pre.c.shape)) + products * ETA * (1 + g)
-    rows = A if A.ndim == 1 else A.sum(axis=1)  # |value| <= (1 + 1/g) (A |h| + a): see lemma 4.11.1
-    peak = tuple(max(p, (1 + 1 / g) * max(m, default=0)) for p, m in zip(e.peak, (rows, a)))
+    peak = tuple(max(p, (1 + 1 / g) * max(m, default=0)) for p, m in zip(e.peak, (A.row_sums(), a)))
     return out._replace(err=_Err(A, a, terms, peak))
-
-
-def _objs(values) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
@@ -164,40 +173,34 @@ def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
     else:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{what}: element type {arr.dtype} is not supported")
     try:
-        return _objs([Fraction(v) for v in flat]).reshape(arr.shape)
+        return objects([Fraction(v) for v in flat]).reshape(arr.shape)
     except (ValueError, OverflowError):
         raise InputError("ONNX_NONFINITE", f"{what} contains NaN or infinity") from None
 
 
-def _dense(t: np.ndarray) -> np.ndarray:
-    return np.diag(t) if t.ndim == 1 else t
-
-
-def _rows(a: _Lin, idx: np.ndarray, shape: tuple) -> _Lin:
-    """Entry i of the result is entry idx[i] of `a` (reshape, transpose, broadcast)."""
+def _rows(a, idx: np.ndarray, shape: tuple, fill=0):
+    """Entry i of the result is entry idx[i] of `a`, or `fill` where idx[i] < 0 (reshape, transpose, broadcast,
+    pad, gather); the errors move along with the entries."""
+    idx = np.asarray(idx, dtype=np.int64).ravel()
+    if isinstance(a, np.ndarray):
+        return objects([a.ravel()[i] if i >= 0 else fill for i in idx]).reshape(shape)
     if np.array_equal(idx, np.arange(len(a.c))):
         return a._replace(shape=tuple(shape))
-    err = a.err and a.err._replace(A=_dense(a.err.A)[idx], a=a.err.a[idx])  # the errors move along
-    return _Lin(tuple(shape), _dense(a.T)[idx], a.c[idx], a.epoch, err)
+    pick = lambda v, f: np.where(idx >= 0, v[np.maximum(idx, 0)], f) if len(v) else v[idx]
+    err = a.err and a.err._replace(A=a.err.A.take(idx), a=pick(a.err.a, 0))
+    return _Lin(tuple(shape), a.T.take(idx), pick(a.c, fill), a.epoch, err)
 
 
 def _scale(a: _Lin, s: np.ndarray) -> _Lin:
     """Entry i times s[i]; exact for s = -1 (the only use not followed by _rounded)."""
-    col = s if a.T.ndim == 1 else s[:, None]
-    err = a.err and a.err._replace(A=a.err.A * np.abs(col), a=a.err.a * np.abs(s))
-    return _Lin(a.shape, a.T * col, a.c * s, a.epoch, err)
+    err = a.err and a.err._replace(A=a.err.A.scale(np.abs(s)), a=a.err.a * np.abs(s))
+    return _Lin(a.shape, a.T.scale(s), a.c * s, a.epoch, err)
 
 
-def _apply(a: _Lin, m: np.ndarray, shape: tuple) -> _Lin:
-    """Left-multiply the map by the constant matrix m (the flattened effect of an op)."""
-    if a.T.ndim == 2:
-        t = m.dot(a.T)
-    elif all(v == 1 for v in a.T):
-        t = m  # identity: the common first layer, skip 10^5 multiplications by one
-    else:
-        t = m * a.T[None, :]
-    c = m.dot(a.c) if any(a.c) else np.zeros(m.shape[0], dtype=object)
-    return _Lin(tuple(shape), t, c, a.epoch)
+def _apply(a: _Lin, m: Sparse, shape: tuple) -> _Lin:
+    """Left-multiply the map by the constant sparse matrix m (the flattened effect of a linear op)."""
+    c = m @ a.c if any(a.c) else np.zeros(m.shape[0], dtype=object)
+    return _Lin(tuple(shape), m @ a.T, c, a.epoch)
 
 
 def _reshape(a, shape: tuple):
@@ -215,6 +218,14 @@ def _transpose(a, perm):
     return _rows(a, idx.ravel(), idx.shape)
 
 
+def _sum(a: _Lin, b: _Lin, sign: int) -> _Lin:
+    """a + sign * b, entrywise in real arithmetic (same shape and epoch); the error bounds add."""
+    b = _scale(b, objects([sign] * len(b.c)))
+    err = a.err and _Err(a.err.A + b.err.A, a.err.a + b.err.a, max(a.err.terms, b.err.terms),
+                         tuple(map(max, a.err.peak, b.err.peak)))
+    return _Lin(a.shape, a.T + b.T, a.c + b.c, a.epoch, err)
+
+
 def _elementwise(op: str, a, b, mode: str):
     """Add/Sub/Mul/Div with numpy broadcasting; affine only if linear in h. Under float32 a
     constant result is rounded (one IEEE operation), a linear one carries its rounding bound."""
@@ -222,32 +233,48 @@ def _elementwise(op: str, a, b, mode: str):
         div = np.frompyfunc(lambda p, q: Fraction(p) / Fraction(q), 2, 1)  # never int / int
         out = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": div}[op](a, b)
         return out if mode == "real" else np.frompyfunc(f32, 1, 1)(out)
-    if isinstance(a, _Lin) and isinstance(b, _Lin):  # x*x is not affine; x+x is, but rare: refuse
-        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{op} of two input-dependent tensors")
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    wide = lambda v: _rows(v, np.broadcast_to(np.arange(math.prod(v.shape)).reshape(v.shape), shape), shape) \
+        if isinstance(v, _Lin) else np.broadcast_to(v, shape).ravel()
+    a, b = wide(a), wide(b)
+    if isinstance(a, _Lin) and isinstance(b, _Lin):  # x*x is not affine
+        if op not in ("Add", "Sub"):
+            raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{op} of two input-dependent tensors is not affine")
+        # one rounding, bounded as two: a runtime that fuses the residual into a Conv may first add it to the bias;
+        # and as t more where an operand is a t-term dot product whose accumulation may absorb the other
+        out = _sum(a, b, 1 if op == "Add" else -1)
+        mag = a._replace(T=abs(a.T) + abs(b.T), c=np.abs(a.c) + np.abs(b.c), err=out.err)
+        g = gamma(2 + (out.err.terms if out.err else 0))
+        return _rounded(out, mag, lambda p: p, g)
     lin, k, lin_first = (a, b, True) if isinstance(a, _Lin) else (b, a, False)
-    shape = np.broadcast_shapes(lin.shape, k.shape)
-    lin = _rows(lin, np.broadcast_to(np.arange(math.prod(lin.shape)).reshape(lin.shape), shape).ravel(), shape)
-    k = np.broadcast_to(k, shape).ravel()
     if op in ("Add", "Sub"):
-        neg = lin if lin_first or op == "Add" else _scale(lin, _objs([-1] * len(k)))
+        neg = lin if lin_first or op == "Add" else _scale(lin, objects([-1] * len(k)))
         out = neg._replace(c=neg.c - k if op == "Sub" and lin_first else neg.c + k)
         return _rounded(out, neg, lambda p: p, gamma(1), k)
     if op == "Div" and not lin_first:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "division by an input-dependent tensor is not affine")
-    s = k if op == "Mul" else _objs([Fraction(1) / v for v in k])  # ZeroDivisionError: the caller reports it
+    s = k if op == "Mul" else objects([Fraction(1) / v for v in k])  # ZeroDivisionError: the caller reports it
     return _rounded(_scale(lin, s), lin, lambda p: _scale(p, np.abs(s)), gamma(1), products=1)
 
 
-def _kron_eye(n: int, m: np.ndarray) -> np.ndarray:
-    """Block-diagonal matrix of n copies of m (n == 1 in every real network: skip the work)."""
-    return m if n == 1 else np.kron(np.identity(n, dtype=object), m)
+def _linear(v, m: Sparse, shape: tuple, n: int, mode: str):
+    """The linear op m (dot products of at most n terms) on v. Under float32 bounded as n + 1 terms (a runtime
+    may fuse the next Add: lemma 4.11.1); the reference execution sums each row in entry (= index) order."""
+    if isinstance(v, np.ndarray):
+        if mode == "float32":  # in any summation order a constant would be a set of values
+            raise InputError("ONNX_FLOAT32", "a dot product of constants under semantics float32")
+        if mode == "real":
+            return (m @ v.ravel()).reshape(shape)
+        out = objects([F32(0)] * m.shape[0])
+        np.add.at(out, m.rows, np.frompyfunc(F32, 1, 1)(m.vals) * np.frompyfunc(F32, 1, 1)(v.ravel()[m.cols]))
+        return np.frompyfunc(Fraction, 1, 1)(out).reshape(shape)
+    return _rounded(_apply(v, m, shape), v, lambda q: _apply(q, abs(m), shape), gamma(n + 1), products=n, terms=n)
 
 
 def _matmul(a, b, mode: str):
-    """numpy.matmul semantics; the constant operand must be a matrix. Under float32 a dot product
-    of n terms is bounded as one of n + 1 (a runtime may fuse the next Add: lemma 4.11.1)."""
+    """numpy.matmul semantics; the constant operand must be a matrix."""
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        if mode == "float32":  # in any summation order a constant would be a set of values
+        if mode == "float32":
             raise InputError("ONNX_FLOAT32", "MatMul of two constants under semantics float32")
         if mode == "reference":
             return np.frompyfunc(Fraction, 1, 1)(np.matmul(*(np.frompyfunc(F32, 1, 1)(v) for v in (a, b))))
@@ -257,45 +284,116 @@ def _matmul(a, b, mode: str):
     k = b if isinstance(b, np.ndarray) else a
     if k.ndim != 2:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "MatMul with a constant operand that is not a matrix")
+    eye = lambda n: Sparse.diagonal([1] * n, n)
     if isinstance(a, _Lin):  # a: (*batch, k) -> (*batch, n): each row is multiplied by k
         if a.shape[-1] != k.shape[0]:
             raise ValueError(f"shapes {a.shape} and {k.shape} do not match")
-        v, m, shape, n = a, _kron_eye(math.prod(a.shape[:-1]), k.T), a.shape[:-1] + (k.shape[1],), k.shape[0]
+        v, m, shape, n = a, eye(math.prod(a.shape[:-1])).kron(Sparse.dense(k.T)), a.shape[:-1] + (k.shape[1],), k.shape[0]
     else:
-        vec = len(b.shape) == 1  # b: (k,) or (*batch, k, p)
+        vec = len(b.shape) == 1  # b: (k,) or (*batch, k, p): k acts on each of the p columns
         shape = (k.shape[0],) if vec else b.shape[:-2] + (k.shape[0], b.shape[-1])
         if (b.shape[0] if vec else b.shape[-2]) != k.shape[1]:
             raise ValueError(f"shapes {k.shape} and {b.shape} do not match")
-        p = 1 if vec else b.shape[-1]
-        m = k if p == 1 else np.kron(k, np.identity(p, dtype=object))  # acts on each of the p columns
-        v, m, n = b, _kron_eye(math.prod(b.shape[:-2]), m), k.shape[1]
-    return _rounded(_apply(v, m, shape), v, lambda q: _apply(q, np.abs(m), shape), gamma(n + 1), products=n, terms=n)
+        m = eye(math.prod(b.shape[:-2])).kron(Sparse.dense(k).kron(eye(1 if vec else b.shape[-1])))
+        v, n = b, k.shape[1]
+    return _linear(v, m, shape, n, mode)
 
 
 def _affine(a: _Lin, relu: bool) -> Affine:
-    """Integer weights over the least common denominator of the layer's exact entries."""
-    w, c = _dense(a.T), a.c
-    d = math.lcm(*(v.denominator for v in w.ravel()), *(v.denominator for v in c))
-    ints = lambda m: _objs([int(v.numerator * (d // v.denominator)) for v in m.ravel()]).reshape(m.shape)
+    """Integer weights over the least common denominator of the layer's exact entries (non-zeros only)."""
+    d = math.lcm(*(v.denominator for v in a.T.vals), *(v.denominator for v in a.c))
+    to_int = lambda v: int(v.numerator * (d // v.denominator))
+    c = objects([to_int(v) for v in a.c])
     if a.err is None:
-        return Affine(ints(w), ints(c), d, relu)
-    up = lambda m: _objs([math.ceil(v * ONE) for v in m.ravel()]).reshape(m.shape)  # onto the grid, up
-    return Affine(ints(w), ints(c), d, relu, up(_dense(a.err.A)), up(a.err.a), a.err.peak)
+        return Affine(a.T.todense(to_int), c, d, relu)
+    up = lambda v: math.ceil(v * ONE)  # onto the grid, up
+    return Affine(a.T.todense(to_int), c, d, relu, a.err.A.todense(up), objects([up(v) for v in a.err.a]), a.err.peak)
+
+
+def _stack(parts: list) -> _Lin:
+    """The flat tensors one after the other (same epoch)."""
+    cat = lambda vs: np.concatenate(list(vs))
+    err = parts[0].err and _Err(Sparse.stack([p.err.A for p in parts]), cat(p.err.a for p in parts), 0,
+                                tuple(max(p.err.peak[i] for p in parts) for i in range(2)))
+    return _Lin((sum(len(p.c) for p in parts),), Sparse.stack([p.T for p in parts]), cat(p.c for p in parts), parts[0].epoch, err)
+
+
+def _const(v: np.ndarray, state: dict) -> _Lin:
+    """A constant as a tensor of the current epoch (no dependence on h, no error)."""
+    n = math.prod(v.shape)
+    none, zero = Sparse.of((n, state["width"]), [], [], []), np.zeros(n, dtype=object)
+    return _Lin(v.shape, none, v.ravel(), state["epoch"], _Err(none, zero) if state["mode"] != "real" else None)
+
+
+def _close(state: dict, relu_in: _Lin, carried: list) -> list:
+    """Close a layer whose neurons are [relu_in ; every carried tensor ; every other live tensor] and read each
+    back in the new epoch (spec 1): a tensor known to be non-negative as relu(u) = u, any other as
+    relu(u) - relu(-u) = u. Both are identities in real and in binary32 arithmetic: nothing new is trusted.
+    carried: (tensor, non-negative) pairs; returns relu(relu_in) and the carried tensors, read back."""
+    values, live = state["values"], [name for name in state["live"]() if isinstance(state["values"][name], _Lin)]
+    parts = [(relu_in, True)] + carried + [(values[name], state["nonneg"].get(name, False)) for name in live]
+    rows, signs = [], []
+    for u, nonneg in parts:
+        flat = _reshape(u, (len(u.c),))
+        rows += [flat] if nonneg else [flat, _scale(flat, objects([-1] * len(u.c)))]
+        signs.append([1] if nonneg else [1, -1])
+    layer = _stack(rows)
+    state["layers"].append(_affine(layer, relu=True))
+    state["epoch"], state["width"] = state["epoch"] + 1, len(layer.c)
+    out, offset = [], 0
+    for (u, _), sign in zip(parts, signs):
+        out.append(_select(u.shape, sign, len(layer.c), offset, state["epoch"], state["mode"] != "real"))
+        offset += len(sign) * len(u.c)
+    values.update(zip(live, out[len(carried) + 1:]))
+    return out[:len(carried) + 1]
+
+
+def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict, nonneg: bool):
+    """Max over each row of cand (indices into x, -1 = padding). On a tensor: a tournament of exact rewrites
+    max(a, b) = b + relu(a - b), one closed layer per round carrying b (spec 1); under float32 max is exact and
+    a - b is formed in the model, not rounded, so its bound is A_a + A_b (spec 4.11)."""
+    if (cand < 0).all(axis=1).any():
+        raise ValueError("a pooling window lies entirely in the padding")
+    if isinstance(x, np.ndarray):
+        flat = x.ravel()
+        return objects([max(flat[i] for i in row if i >= 0) for row in cand]).reshape(shape)
+    cand = np.take_along_axis(cand, np.argsort(cand < 0, axis=1, kind="stable"), axis=1)  # padding last
+    x = _reshape(x, (len(x.c),))
+    while (cand := cand[:, :(cand >= 0).sum(axis=1).max()]).shape[1] > 1:
+        cand = np.hstack([cand, -np.ones((len(cand), cand.shape[1] % 2), dtype=np.int64)])
+        a, b = cand[:, 0::2], cand[:, 1::2]
+        pair = b >= 0
+        keep = np.where(pair, b, a)  # carried: b where there is a pair, a alone where it passes
+        d = _sum(_rows(x, a[pair], (int(pair.sum()),)), _rows(x, b[pair], (int(pair.sum()),)), -1)
+        kept = keep[keep >= 0]
+        relu_d, carry = _close(state, d, [(_rows(x, kept, (len(kept),)), nonneg)])
+        slot = np.full(keep.shape, -1)
+        slot[keep >= 0] = np.arange(len(kept))
+        add = np.full(len(kept), -1)
+        add[slot[pair]] = np.arange(len(relu_d.c))
+        x, cand = _sum(carry, _rows(relu_d, add, (len(kept),)), 1), slot
+    return _rows(x, cand[:, 0], shape)
+
+
+def _ints(v, what: str) -> list:
+    if isinstance(v, _Lin) or any(Fraction(e).denominator != 1 for e in np.ravel(v)):
+        raise ValueError(f"{what} must be constant integers")
+    return [int(e) for e in np.ravel(v)]
 
 
 def _node(node, op: str, ins: list, attrs: dict, state: dict):
-    """Value of one node's (single) output."""
-    x = ins[0] if ins else None
+    """Value of one node's (single used) output."""
+    x, mode, where = (ins[0] if ins else None), state["mode"], f"{op} (node {node.name or node.output[0]!r})"
     if op == "Identity":
         return x
     if op == "Constant":
         (key, v), = [("value", attrs["value"])] if "value" in attrs else attrs.items()
         arr = numpy_helper.to_array(v) if key == "value" else np.array(v, dtype=np.float32 if "float" in key else None)
-        return _exact(arr, f"constant {node.name}", state["mode"])
+        return _exact(arr, f"constant {node.name}", mode)
     if op in ("Add", "Sub", "Mul", "Div"):
-        return _elementwise(op, x, ins[1], state["mode"])
+        return _elementwise(op, x, ins[1], mode)
     if op == "MatMul":
-        return _matmul(x, ins[1], state["mode"])
+        return _matmul(x, ins[1], mode)
     shape = x.shape
     if op == "Flatten":
         axis = attrs.get("axis", 1)
@@ -304,30 +402,72 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         axis += len(shape) if axis < 0 else 0
         return _reshape(x, (math.prod(shape[:axis]), math.prod(shape[axis:])))
     if op == "Reshape":
-        if any(Fraction(v).denominator != 1 for v in ins[1].ravel()):
-            raise ValueError("expected integers")
-        dims = [shape[i] if v == 0 and not attrs.get("allowzero") else int(v) for i, v in enumerate(ins[1].ravel())]
+        dims = [shape[i] if v == 0 and not attrs.get("allowzero") else v for i, v in enumerate(_ints(ins[1], "shape"))]
         if -1 in dims:
             dims[dims.index(-1)] = math.prod(shape) // -math.prod(dims) if math.prod(dims) else 0
         return _reshape(x, tuple(dims))
+    if op in ("Squeeze", "Unsqueeze"):
+        axes = attrs["axes"] if "axes" in attrs else _ints(ins[1], "axes") if len(ins) > 1 else None
+        rank = len(shape) + (len(axes) if op == "Unsqueeze" else 0)
+        axes = [a + rank if a < 0 else a for a in axes] if axes is not None else [i for i, d in enumerate(shape) if d == 1]
+        if op == "Squeeze":
+            if any(shape[a] != 1 for a in axes):
+                raise ValueError(f"cannot squeeze axes {axes} of shape {shape}")
+            return _reshape(x, tuple(d for i, d in enumerate(shape) if i not in axes))
+        dims = iter(shape)
+        return _reshape(x, tuple(1 if i in axes else next(dims) for i in range(rank)))
     if op == "Transpose":
         return _transpose(x, attrs.get("perm", list(range(len(shape)))[::-1]))
     if op == "Gemm":
         a, b = (_transpose(v, (1, 0)) if attrs.get(t, 0) else v for v, t in zip(ins, ("transA", "transB")))
-        alpha, beta, mode = Fraction(attrs.get("alpha", 1.0)), Fraction(attrs.get("beta", 1.0)), state["mode"]
+        alpha, beta = Fraction(attrs.get("alpha", 1.0)), Fraction(attrs.get("beta", 1.0))
         if mode != "real" and (alpha != 1 or beta != 1):  # where a runtime scales inside its blocked sums
             raise InputError("ONNX_FLOAT32", f"Gemm {node.name!r} with alpha or beta other than 1 under semantics float32")
         y = _matmul(a, b, mode)
-        y = y if alpha == 1 else _elementwise("Mul", y, _objs([alpha]), mode)
+        y = y if alpha == 1 else _elementwise("Mul", y, objects([alpha]), mode)
         if len(ins) > 2 and ins[2] is not None:
-            y = _elementwise("Add", y, ins[2] if beta == 1 else _elementwise("Mul", ins[2], _objs([beta]), mode), mode)
+            y = _elementwise("Add", y, ins[2] if beta == 1 else _elementwise("Mul", ins[2], objects([beta]), mode), mode)
         return y
+    if op == "Conv":
+        w = ins[1]
+        if not isinstance(w, np.ndarray) or w.ndim != 4 or len(shape) != 4:
+            raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only 2-D Conv with a constant weight is supported")
+        args = onnx_maps.spatial(attrs, attrs.get("kernel_shape", list(w.shape[2:])), where)
+        if list(attrs.get("kernel_shape", w.shape[2:])) != list(w.shape[2:]):
+            raise ValueError(f"kernel_shape {attrs['kernel_shape']} is not the weight's {w.shape[2:]}")
+        m, out, n = onnx_maps.conv(shape, w, attrs.get("group", 1), args)
+        y = _linear(x, m, out, n, mode)
+        return y if len(ins) < 3 or ins[2] is None else _elementwise("Add", y, ins[2].reshape(-1, 1, 1), mode)
+    if op in ("AveragePool", "GlobalAveragePool", "MaxPool"):
+        if len(shape) != 4 or (op == "AveragePool" and attrs.get("dilations", [1, 1]) != [1, 1]):
+            raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only 2-D pooling without dilations on average pools")
+        kernel = list(shape[2:]) if op == "GlobalAveragePool" else attrs["kernel_shape"]
+        m, count, cand, out = onnx_maps.pool(shape, kernel, onnx_maps.spatial(attrs, kernel, where),
+                                             attrs.get("ceil_mode", 0), attrs.get("count_include_pad", 0))
+        if op == "MaxPool":
+            return _maxpool(x, cand, out, state, state["nonneg"].get(node.input[0], False))
+        total = _linear(x, m, out, int(count.max()) + 1, mode)  # + 1: a runtime may multiply by a rounded 1/count
+        return _elementwise("Div", total, objects([int(v) for v in count]).reshape(out), mode)
+    if op == "Pad":
+        if attrs.get("mode", b"constant") != b"constant" or (len(ins) > 3 and ins[3] is not None):
+            raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only constant Pad on every axis is supported")
+        pads = attrs["pads"] if "pads" in attrs else _ints(ins[1], "pads")
+        fill = Fraction(attrs.get("value", 0.0)) if len(ins) < 3 or ins[2] is None else ins[2].ravel()[0]
+        idx = onnx_maps.pad_index(shape, pads)
+        return _rows(x, idx, idx.shape, fill)
+    if op == "Concat":
+        axis = attrs["axis"] + (len(shape) if attrs["axis"] < 0 else 0)
+        if all(isinstance(v, np.ndarray) for v in ins):
+            return np.concatenate(ins, axis=axis)
+        parts = [_reshape(v if isinstance(v, _Lin) else _const(v, state), (math.prod(v.shape),)) for v in ins]
+        offsets = np.cumsum([0] + [len(p.c) for p in parts])
+        idx = np.concatenate([o + np.arange(len(p.c)).reshape(v.shape) for o, p, v in zip(offsets, parts, ins)], axis)
+        whole = _stack(parts)
+        return _rows(whole, idx.ravel(), idx.shape)
     if op == "Relu":
         if isinstance(x, np.ndarray):
-            return _objs([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)
-        state["layers"].append(_affine(x, relu=True))
-        state["epoch"] += 1
-        return _identity(shape, state["epoch"], state["mode"] != "real")
+            return objects([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)
+        return _close(state, x, [])[0]._replace(shape=shape)
     raise AssertionError(op)  # unreachable: filtered against SUPPORTED_OPERATORS
 
 
@@ -374,7 +514,8 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     if mode != "real" and t.elem_type != onnx.TensorProto.FLOAT:
         raise InputError("ONNX_FLOAT32", "semantics float32 needs a float32 input")
     values = dict(consts)
-    values[inputs[0].name] = _identity(shape, 0, mode == "float32") if x is None else _objs(list(x)).reshape(shape)
+    n = math.prod(shape)
+    values[inputs[0].name] = _select(shape, [1], n, 0, 0, mode == "float32") if x is None else objects(list(x)).reshape(shape)
     needed = {g.output[0].name}  # prune nodes the output does not depend on (dead branches)
     for node in reversed(g.node):
         if needed & set(node.output):
@@ -387,17 +528,21 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
         raise InputError("ONNX_UNSUPPORTED_OP", f"{len(unsupported)} unsupported operator"
                          f"{'s' if len(unsupported) > 1 else ''}: {', '.join(unsupported)}; "
                          f"supported: {', '.join(SUPPORTED_OPERATORS)}")
-    state = {"layers": [], "epoch": 0, "mode": mode}
-    for node in used:
+    last_use = {name: i for i, node in enumerate(used) for name in node.input}
+    last_use[g.output[0].name] = len(used)  # live tensors are carried through every closed layer (spec 1)
+    state = {"layers": [], "epoch": 0, "width": n, "mode": mode, "values": values, "nonneg": {}}
+    for i, node in enumerate(used):
         op, where = node.op_type, f"(node {node.name or node.output[0]!r})"
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-        if set(attrs) - _ATTRS.get(op, set()) or len(node.output) != 1:
+        if set(attrs) - _ATTRS.get(op, set()) or any(name in needed for name in node.output[1:]):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{op} {where}: unsupported attributes "
-                             f"{sorted(set(attrs) - _ATTRS.get(op, set()))} or several outputs")
-        ins = [values.get(i) for i in node.input]
-        if any(isinstance(v, _Lin) and v.epoch != state["epoch"] for v in ins):
-            raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{op} {where} uses a value from before the "
-                             "last Relu: only a plain chain of affine+ReLU layers is supported")
+                             f"{sorted(set(attrs) - _ATTRS.get(op, set()))} or a second output that is used")
+        ins = [values.get(name) for name in node.input]
+        state["live"] = lambda: [name for name, v in values.items() if last_use.get(name, -1) > i]
+        operands = ins if op == "Concat" else ins[:1] + ins[2:3] + [objects([Fraction(attrs.get("value", 0.0))])]
+        state["nonneg"][node.output[0]] = op == "Relu" or op in _MOVES and all(
+            state["nonneg"].get(name, False) if isinstance(v, _Lin) else v is None or (v >= 0).all()
+            for name, v in zip(list(node.input) + [""] * 3, operands))
         try:
             values[node.output[0]] = _node(node, op, ins, attrs, state)
         except OverflowError as e:  # a binary32 constant or reference value reaches infinity
@@ -407,7 +552,7 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     out = values.get(g.output[0].name)
     if x is not None:
         return out.ravel()
-    if not isinstance(out, _Lin) or out.epoch != state["epoch"]:
-        raise InputError("ONNX_UNSUPPORTED_GRAPH", "the output is not the end of the affine+ReLU chain")
+    if not isinstance(out, _Lin):
+        raise InputError("ONNX_UNSUPPORTED_GRAPH", "the output does not depend on the input")
     layers = tuple(state["layers"]) + (_affine(out, relu=False),)
     return Network(inputs[0].name, shape, out.shape, layers, hashlib.sha256(data).hexdigest(), data)

@@ -17,6 +17,10 @@ Networks (the real-valued functions):
           x' = (x - (1/2, -1/2)) / (2, 1/2);  h = relu(W x' + b);  y = 2 (v . h).
 - `shift`: 1 input -> 1 -> 1, y = relu(x + 2^24) - 2^24 = x for x > -2^24 (issue 19's example:
           in binary32, x + 2^24 rounds to a multiple of 2, so y = 2 on all of [1.25, 1.75]).
+- `resid`: input (1, 1, 2, 2); r = relu(Conv 1x1 with weights 1, -1) = (relu(x), relu(-x)), a Conv 1x1
+          adds the two channels (|x|), a residual Add of the input (|x| + x = 2 relu(x)), GlobalAveragePool:
+          y = mean(2 relu(x)) >= 0. The input is carried over the ReLU layer as relu(x), relu(-x) (spec 1).
+- `maxpool`: input (1, 1, 2, 2), MaxPool 2x2: y = max(x), two tournament layers (spec 1).
 """
 from __future__ import annotations
 
@@ -115,6 +119,23 @@ def ops_net() -> onnx.ModelProto:
     return _model("ops", nodes, inits, (1, 1, 2), (1, 1))
 
 
+def resid_net() -> onnx.ModelProto:
+    nodes = [helper.make_node("Conv", ["input", "K1"], ["c1"], kernel_shape=[1, 1]),
+             helper.make_node("Relu", ["c1"], ["r"]),
+             helper.make_node("Conv", ["r", "K2"], ["s"], kernel_shape=[1, 1]),
+             helper.make_node("Add", ["s", "input"], ["sum"]),
+             helper.make_node("GlobalAveragePool", ["sum"], ["g"]),
+             helper.make_node("Flatten", ["g"], ["output"])]
+    inits = [_t("K1", [1.0, -1.0], (2, 1, 1, 1)), _t("K2", [1.0, 1.0], (1, 2, 1, 1))]
+    return _model("resid", nodes, inits, (1, 1, 2, 2), (1, 1))
+
+
+def maxpool_net() -> onnx.ModelProto:
+    nodes = [helper.make_node("MaxPool", ["input"], ["m"], kernel_shape=[2, 2]),
+             helper.make_node("Flatten", ["m"], ["output"])]
+    return _model("maxpool", nodes, [], (1, 1, 2, 2), (1, 1))
+
+
 def exact_decimal(q: Fraction) -> str:
     """A dyadic rational as an exact decimal literal (VNN-LIB has no hexadecimal floats)."""
     q = Fraction(q)
@@ -171,12 +192,17 @@ PROPERTIES = {
     "shift_ge": (1, 1, box([(1.25, 1.75)]) + "\n(assert (>= Y_0 1.9))", "unsat in real arithmetic, sat in binary32"),
     "shift_le": (1, 1, box([(1.25, 1.75)]) + "\n(assert (<= Y_0 1.6))", "sat in real arithmetic (x = 1.5), unsat in binary32"),
     "shift_huge": (1, 1, box([(0, 2 ** 127)]) + "\n(assert (<= Y_0 -1))", "unsat, but values near 2^127 may overflow"),
+    # resid and maxpool networks (4 inputs, 1 output)
+    "resid_neg": (4, 1, box([(-1, 1)] * 4) + "\n(assert (<= Y_0 -0.0625))", "unsat: mean(2 relu(x)) >= 0"),
+    "maxpool_low": (4, 1, box([(-1, 1)] * 4) + "\n(assert (<= Y_0 -0.5))", "sat: max(x) <= -1/2 at x = (-1/2, ...)"),
+    "maxpool_neg": (4, 1, box([(-1, 1)] * 4) + "\n(assert (>= Y_0 1.25))", "unsat: max(x) <= 1 on [-1, 1]^4"),
 }
 
 
 def models() -> dict[str, onnx.ModelProto]:
     return {"abs": abs_net(), "abs_eps": abs_net(b2=(float(EPS),)), "net2": net2(), "ops": ops_net(),
-            "layer": layer_net(), "shift": abs_net(((1.0,),), (2.0 ** 24,), ((1.0,),), (-2.0 ** 24,))}
+            "layer": layer_net(), "shift": abs_net(((1.0,),), (2.0 ** 24,), ((1.0,),), (-2.0 ** 24,)),
+            "resid": resid_net(), "maxpool": maxpool_net()}
 
 
 def model_bytes(model: onnx.ModelProto) -> bytes:

@@ -1,0 +1,173 @@
+"""The image operators (Conv, pools, Pad, Concat, Squeeze/Unsqueeze) and graph structure (residual Add,
+branches, MaxPool rewrite) read exactly: random small graphs with random attributes, the checker's exact
+evaluation, its binary32 reference execution and its float32 error bounds compared with onnxruntime."""
+from __future__ import annotations
+
+import os
+import random
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from apothem_check.errors import InputError
+from apothem_check.exact import ONE
+from apothem_check.network import _load
+
+import onnxruntime as ort  # noqa: E402  (a test dependency of the checker: checker[test])
+
+
+def _model(nodes, inits: dict, in_shape, opset: int = 13) -> bytes:
+    tensors = [numpy_helper.from_array(np.asarray(v, dtype=np.int64 if k.startswith("i_") else np.float32), k)
+               for k, v in inits.items()]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(in_shape))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], tensors)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
+    return onnx.shape_inference.infer_shapes(model, strict_mode=True).SerializeToString()  # the output's shape
+
+
+def _compare(data: bytes, in_shape, rng: np.random.Generator, bounds: bool = False):
+    """Exact evaluation within float32 rounding of onnxruntime; reference execution within a few ulps;
+    with `bounds` (graphs without a Relu before the output), onnxruntime's value inside the float32 bound."""
+    net = _load(data, "real")
+    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    for _ in range(3):
+        x = rng.uniform(-2, 2, size=in_shape).astype(np.float32)
+        want = sess.run(None, {"x": x})[0].ravel().astype(np.float64)
+        exact = net.evaluate([Fraction(float(v)) for v in x.ravel()])
+        scale = 1 + np.abs(want).max()
+        np.testing.assert_allclose([float(v) for v in exact], want, atol=2e-5 * scale, rtol=0)
+        ref = [float(v) for v in _load(data, "reference", [Fraction(float(v)) for v in x.ravel()])]
+        np.testing.assert_allclose(ref, want, atol=4e-6 * scale, rtol=0)
+        if bounds:
+            last = net.float32().layers[-1]
+            h = np.array([abs(int(Fraction(float(v)) * ONE)) for v in x.ravel()], dtype=object)
+            err = (last.err_weight.dot(h) // ONE + 1 + last.err_bias) / ONE
+            gap = np.array([abs(Fraction(float(w)) - e) for w, e in zip(want, exact)], dtype=object)
+            assert all(gap <= err), max(gap - err)
+
+
+def _pads(rng, kernel):
+    return [rng.randrange(k) for k in kernel] + [rng.randrange(k) for k in kernel]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_conv_random_attributes(seed):
+    rng, nprng = random.Random(seed), np.random.default_rng(seed)
+    group = rng.choice([1, 1, 2])
+    cin, m = group * rng.randint(1, 2), group * rng.randint(1, 2)
+    kernel = [rng.randint(1, 3), rng.randint(1, 3)]
+    attrs = dict(kernel_shape=kernel, strides=[rng.randint(1, 3), rng.randint(1, 2)], pads=_pads(rng, kernel),
+                 dilations=[rng.randint(1, 2), rng.randint(1, 2)], group=group)
+    inits = {"w": nprng.uniform(-1, 1, (m, cin // group, *kernel)), "b": nprng.uniform(-1, 1, m)}
+    node = helper.make_node("Conv", ["x", "w"] + (["b"] if seed % 2 else []), ["y"], **attrs)
+    shape = (1, cin, rng.randint(5, 8), rng.randint(5, 8))
+    _compare(_model([node], inits, shape), shape, nprng, bounds=True)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_average_pool_random_attributes(seed):
+    rng, nprng = random.Random(seed), np.random.default_rng(seed)
+    kernel = [rng.randint(1, 3), rng.randint(1, 3)]
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=kernel, strides=[rng.randint(1, 3), rng.randint(1, 3)],
+                            pads=_pads(rng, kernel), ceil_mode=rng.randint(0, 1), count_include_pad=rng.randint(0, 1))
+    shape = (1, 2, rng.randint(4, 7), rng.randint(4, 7))
+    _compare(_model([node], {}, shape, opset=19), shape, nprng, bounds=True)
+
+
+def test_global_average_pool():
+    node = helper.make_node("GlobalAveragePool", ["x"], ["y"])
+    _compare(_model([node], {}, (1, 3, 4, 5)), (1, 3, 4, 5), np.random.default_rng(0), bounds=True)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_max_pool_random_attributes(seed):
+    """Overlapping windows, padding, dilations, ceil_mode; on a Relu output (non-negative: one neuron per
+    carried value) and on the input itself (each carried value as relu(u), relu(-u))."""
+    rng, nprng = random.Random(seed), np.random.default_rng(seed)
+    kernel = [rng.randint(1, 3), rng.randint(2, 3)]
+    attrs = dict(kernel_shape=kernel, strides=[rng.randint(1, 2), rng.randint(1, 3)], pads=_pads(rng, kernel),
+                 dilations=[1, rng.randint(1, 2)], ceil_mode=rng.randint(0, 1))
+    nodes = ([helper.make_node("Relu", ["x"], ["r"])] if seed % 2 else []) + [
+        helper.make_node("MaxPool", ["r" if seed % 2 else "x"], ["y"], **attrs)]
+    shape = (1, 2, rng.randint(4, 6), rng.randint(4, 6))
+    _compare(_model(nodes, {}, shape), shape, nprng)
+
+
+@pytest.mark.parametrize("opset", [10, 13])
+def test_pad_attribute_and_input_forms(opset):
+    pads = [0, 0, 1, -1, 0, 1, 2, 0]
+    if opset < 11:
+        node = helper.make_node("Pad", ["x"], ["y"], pads=pads, value=0.5)
+        inits = {}
+    else:
+        node = helper.make_node("Pad", ["x", "i_pads", "v"], ["y"], mode="constant")
+        inits = {"i_pads": pads, "v": 0.5}
+    _compare(_model([node], inits, (1, 2, 3, 4), opset), (1, 2, 3, 4), np.random.default_rng(opset), bounds=True)
+
+
+def test_residual_concat_and_squeeze():
+    """y = [relu(c2(relu(c1 x)) + c3 x) ; x] flattened: a residual Add of two computed tensors (the shortcut
+    carried through a closed layer as relu(u) - relu(-u)), a Concat with the input, Squeeze/Unsqueeze."""
+    rng = np.random.default_rng(7)
+    w = lambda *s: rng.uniform(-1, 1, s)
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["x", "w3"], ["s"], kernel_shape=[1, 1]),
+             helper.make_node("Relu", ["a"], ["ra"]),
+             helper.make_node("Conv", ["ra", "w2", "b2"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["c", "s"], ["sum"]),
+             helper.make_node("Relu", ["sum"], ["r"]),
+             helper.make_node("Concat", ["r", "x"], ["cat"], axis=1),
+             helper.make_node("Unsqueeze", ["cat", "i_ax"], ["u"]),
+             helper.make_node("Squeeze", ["u", "i_ax"], ["y"])]
+    inits = {"w1": w(2, 2, 3, 3), "b1": w(2), "w2": w(2, 2, 3, 3), "b2": w(2), "w3": w(2, 2, 1, 1), "i_ax": [0]}
+    data = _model(nodes, inits, (1, 2, 4, 4))
+    _compare(data, (1, 2, 4, 4), rng)
+    widths = [layer.weight.shape for layer in _load(data, "real").layers]
+    assert widths == [(32 + 2 * 32 + 2 * 32, 32), (32 + 2 * 32, 160), (64, 96)]
+
+
+def test_squeeze_unsqueeze_attribute_form():
+    nodes = [helper.make_node("Unsqueeze", ["x"], ["u"], axes=[0, 3]), helper.make_node("Squeeze", ["u"], ["y"], axes=[3])]
+    _compare(_model(nodes, {}, (2, 3), opset=11), (2, 3), np.random.default_rng(1), bounds=True)
+
+
+@pytest.mark.parametrize("node, code", [
+    (helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER"), "ONNX_UNSUPPORTED_GRAPH"),
+    (helper.make_node("Conv", ["x", "w"], ["y"], unknown=1), "ONNX_MALFORMED"),  # onnx's own check names it
+    (helper.make_node("MaxPool", ["x"], ["y", "idx"], kernel_shape=[2, 2], storage_order=1), None),
+    (helper.make_node("Pad", ["x", "i_pads"], ["y"], mode="reflect"), "ONNX_UNSUPPORTED_GRAPH"),
+    (helper.make_node("Sigmoid", ["x"], ["y"]), "ONNX_UNSUPPORTED_OP"),
+])
+def test_refused_attributes_and_operators(node, code):
+    inits = {"w": np.ones((1, 1, 2, 2)), "i_pads": [0, 0, 1, 1, 0, 0, 1, 1]}
+    if code is None:  # MaxPool's second output (Indices), unused, is fine, and so is the order of its indices
+        assert len(_load(_model([node], inits, (1, 1, 4, 4)), "real").layers) == 3
+        return
+    with pytest.raises(InputError) as e:
+        _load(_model([node], inits, (1, 1, 4, 4)), "real")
+    assert e.value.code == code and (node.op_type in str(e.value) or "unknown" in str(e.value))
+
+
+BENCH = Path(os.environ.get("APOTHEM_BENCHMARKS", Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"))
+CONV_NETS = ["oval21/onnx/cifar_base_kw.onnx", "oval21/onnx/cifar_wide_kw.onnx", "oval21/onnx/cifar_deep_kw.onnx",
+             "verivital/onnx/Convnet_avgpool.onnx", "verivital/onnx/Convnet_maxpool.onnx",
+             "sri_resnet_a/onnx/resnet_3b2_bn_mixup_adv_4.0_bs128_lr-1.onnx"]
+
+
+@pytest.mark.skipif(not BENCH.is_dir() and os.environ.get("APOTHEM_REQUIRE_BENCHMARKS") != "1",
+                    reason=f"benchmark data not found at {BENCH}")
+@pytest.mark.parametrize("name", CONV_NETS)
+def test_benchmark_networks_match_onnxruntime(name):
+    """The real convolutional and residual benchmark networks load and their exact evaluation agrees with
+    onnxruntime within float32 rounding at a random point of [0, 1]^n (images)."""
+    data = (BENCH / name).read_bytes()
+    net = _load(data, "real")
+    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(len(name)).random(net.input_shape, dtype=np.float32)
+    want = sess.run(None, {net.input_name: x})[0].ravel().astype(np.float64)
+    got = [float(v) for v in net.evaluate([Fraction(float(v)) for v in x.ravel()])]
+    np.testing.assert_allclose(got, want, atol=1e-4 * (1 + np.abs(want).max()), rtol=0)
