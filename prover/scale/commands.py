@@ -5,6 +5,7 @@ before it was written; `apothem-check-batch OUT` checks them all again, independ
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -18,7 +19,7 @@ from .tasks import verify_tasks
 
 
 def _row(task, record: dict | None, suite: Path, expected: dict) -> Row:
-    onnx, vnnlib = (str(Path(p).relative_to(suite)) for p in (task.network, task.subject))
+    onnx, vnnlib = (os.path.relpath(p, suite) for p in (task.network, task.subject))
     row = Row(onnx, vnnlib, expected.get((onnx, vnnlib), "?"))
     if record is None:
         row.verdict, row.status = "error", "unsolved (worker died; not saved)"

@@ -5,6 +5,7 @@ is whole, and a re-run of the same command does only what is missing."""
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,9 @@ def run_batch(tasks: list, store, engine, progress: bool = True, unit: str = "in
         else:
             found[t.key] = r
     out.skipped = len(found)
+    if progress and found:
+        print(f"{len(found)} of {len(tasks)} results found intact in {store.dir}; running the other {len(todo)}",
+              file=sys.stderr, flush=True)
     bar = BatchProgress(len(tasks), done=len(found), unit=unit) if progress else None
     left = len(todo)
     try:
