@@ -10,8 +10,10 @@ than Ray). Imported only for --cluster.
   given up (Dask's KilledWorker) and reported as an `error` with the reason, never retried
   forever. (For a throw-away cluster `tries` is set here; a running scheduler uses its own
   `distributed.scheduler.allowed-failures` + 1, 4 by default.)
-- Each network goes to the workers once (scattered and replicated to every worker), not once
-  per task; the property or input bytes travel with their task.
+- Each network goes to the scheduler once, as a task of its own that returns its bytes, and
+  from there to each worker that needs it once, not once per task; the property or input bytes
+  travel with their task. (Not `scatter`: scattered data lost with a killed worker cannot be
+  recovered, and every task needing it would fail; a task's result is simply computed again.)
 - A task's future is released as soon as its result is taken, so a worker lost later costs
   nothing that is already saved (Dask would otherwise recompute results held on it).
 """
@@ -26,6 +28,10 @@ from distributed.scheduler import KilledWorker
 
 from .engines import EngineError
 from .work import run_task
+
+
+def _same(data: bytes) -> bytes:
+    return data
 
 
 class DaskEngine:
@@ -43,16 +49,16 @@ class DaskEngine:
         except (OSError, TimeoutError) as err:
             self.close()
             raise EngineError(f"cannot reach the Dask scheduler {address}: {err}") from None
-        self._scattered = {}
+        self._networks = {}
 
     @property
     def slots(self) -> int:
         return max(1, sum(self.client.nthreads().values()))
 
     def _network(self, sha: str, data: bytes):
-        if sha not in self._scattered:
-            self._scattered[sha] = self.client.scatter(data, broadcast=True, hash=False)
-        return self._scattered[sha]
+        if sha not in self._networks:
+            self._networks[sha] = self.client.submit(_same, data, key=f"apothem-network-{sha}", pure=False)
+        return self._networks[sha]
 
     def run(self, jobs):
         futures = as_completed()
@@ -74,6 +80,9 @@ class DaskEngine:
                 outcome = None
             f.release()
             yield task, outcome
+        for f in self._networks.values():
+            f.release()
+        self._networks.clear()
 
     def close(self):
         for closer in (getattr(self, "client", None), self.cluster):
