@@ -66,7 +66,7 @@ def measure_overhead(n: int) -> None:
           f"{per:.2f} ms per task in flight ({n} tasks)")
 
 
-def batch(workers: int, cluster, limit) -> tuple[float, int]:
+def batch(workers: int, cluster, limit, check: bool = False) -> tuple[float, int]:
     from fractions import Fraction
 
     from prover.certify.batch import input_files, run_batch
@@ -82,6 +82,17 @@ def batch(workers: int, cluster, limit) -> tuple[float, int]:
             bad = [r for r in rows if "error" in r]
             if bad:
                 print(f"  {len(bad)} errors, e.g. {bad[0]}")
+            ok = [r for r in rows if "error" not in r]
+            if check and ok:
+                med = lambda k: statistics.median(r[k] for r in ok if r.get(k) is not None)  # noqa: E731
+                c = time.perf_counter()
+                p = subprocess.run([sys.executable, "-m", "apothem_check_batch", str(Path(out) / ds), "--workers",
+                                    str(workers)], capture_output=True, text=True)
+                c = time.perf_counter() - c
+                print(f"  {ds}: per input median {med('seconds'):.2f} s certify (bundle checked in-process "
+                      f"{med('check_seconds'):.2f} s), bundle {med('bundle_bytes') / 1024:.0f} KiB; "
+                      f"apothem-check-batch with {workers} workers: {c:.1f} s for {len(ok)} bundles "
+                      f"({p.stdout.strip().splitlines()[-1]})", flush=True)
     return time.perf_counter() - t, n
 
 
@@ -98,7 +109,7 @@ def main(argv=None) -> int:
     for cluster in (None, "local"):
         name = "local pool" if cluster is None else "dask local cluster"
         t1, n = batch(1, cluster, args.limit)
-        t2, _ = batch(2, cluster, args.limit)
+        t2, _ = batch(2, cluster, args.limit, check=cluster is None)
         print(f"{name}: {n} ppnn inputs, 1 worker {t1:.1f} s, 2 workers {t2:.1f} s: speed-up {t1 / t2:.2f}x", flush=True)
         print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), flush=True)
     return 0

@@ -26,7 +26,6 @@ from distributed import Client, LocalCluster, as_completed
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
-from .engines import EngineError
 from .work import run_task
 
 
@@ -46,9 +45,9 @@ class DaskEngine:
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout=30)
-        except (OSError, TimeoutError) as err:
+        except BaseException:
             self.close()
-            raise EngineError(f"cannot reach the Dask scheduler {address}: {err}") from None
+            raise
         self._networks = {}
 
     @property

@@ -90,4 +90,7 @@ def open_engine(cluster: str | None, workers: int, tries: int):
         from .dask_engine import DaskEngine
     except ImportError as err:
         raise EngineError(f"--cluster needs the cluster extra (pip install 'apothem[cluster]'): {err}") from None
-    return DaskEngine(cluster, workers, tries)
+    try:
+        return DaskEngine(cluster, workers, tries)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise EngineError(f"--cluster {cluster}: cannot reach a Dask scheduler there: {err}") from None

@@ -166,3 +166,12 @@ def test_a_task_whose_worker_keeps_dying_is_an_error_after_its_tries(benchmarks,
     [record] = out.records
     assert record["status"] == "error" and "given up" in record["error"], record
     assert 2 <= len(kills) <= 4
+
+
+def test_the_cluster_engine_is_loaded_only_when_asked():
+    """`apothem --version`, verify and local batches import none of Dask (start-up time)."""
+    code = ("import sys, prover.cli, prover.scale.engines, prover.scale.commands; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('distributed', 'dask') "
+            "or m == 'prover.scale.dask_engine'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
