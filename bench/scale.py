@@ -110,7 +110,8 @@ def main(argv=None) -> int:
         name = "local pool" if cluster is None else "dask local cluster"
         t1, n = batch(1, cluster, args.limit)
         t2, _ = batch(2, cluster, args.limit, check=cluster is None)
-        print(f"{name}: {n} ppnn inputs, 1 worker {t1:.1f} s, 2 workers {t2:.1f} s: speed-up {t1 / t2:.2f}x", flush=True)
+        print(f"{name}: {n} ppnn inputs, 1 worker {t1:.1f} s, 2 workers {t2:.1f} s: speed-up {t1 / t2:.2f}x",
+              flush=True)
         print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), flush=True)
     return 0
 

@@ -35,7 +35,8 @@ def test_every_item_valid_is_exit_0(tmp_path, capsys):
     _record(tmp_path, "b.apf", "unknown", None)
     code, out = _run(tmp_path, capsys)
     assert code == 0 and out["a.apf"] == "valid" and out["b.apf"] == "none"
-    assert out["summary"].startswith("2 items: 1 valid, 0 invalid") and out["summary"].endswith("1 without proof or bundle")
+    assert out["summary"].startswith("2 items: 1 valid, 0 invalid")
+    assert out["summary"].endswith("1 without proof or bundle")
 
 
 def test_wrong_claim_changed_proof_and_bad_record_are_failures(tmp_path, capsys):

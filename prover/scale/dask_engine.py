@@ -35,7 +35,7 @@ def _same(data: bytes) -> bytes:
 
 class DaskEngine:
     def __init__(self, address: str, workers: int, tries: int):
-        self.tries = tries
+        self.tries = tries if address == "local" else "the scheduler's"
         self.cluster = None
         dask.config.set({"distributed.scheduler.allowed-failures": tries - 1})
         try:
@@ -72,9 +72,8 @@ class DaskEngine:
             try:
                 outcome = f.result()
             except KilledWorker as err:
-                outcome = {"result": {"status": "error", "error": f"the task ended {self.tries} workers (each died "
-                                                                   f"while running it); given up: {err}"},
-                           "artifact": None}
+                outcome = {"result": {"status": "error", "error": f"every worker that ran it died; given up after "
+                                                                   f"{self.tries} tries ({err})"}, "artifact": None}
             except FutureCancelledError:
                 outcome = None
             f.release()
