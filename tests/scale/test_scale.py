@@ -168,6 +168,32 @@ def test_a_task_whose_worker_keeps_dying_is_an_error_after_its_tries(benchmarks,
     assert 2 <= len(kills) <= 4
 
 
+def test_a_killed_local_pool_worker_loses_only_unsaved_tasks_and_a_rerun_does_them(benchmarks, tmp_path):
+    """The local pool cannot run a task again after a worker dies (the pool breaks): the tasks
+    not finished are reported and not saved, and the same command again does exactly those."""
+    tasks = _tasks(benchmarks, tmp_path, acas=[])
+    engine = LocalEngine(2)
+
+    class KillAfterFirst:
+        slots = 2
+
+        def run(self, jobs):
+            for i, item in enumerate(engine.run(jobs)):
+                if i == 0:
+                    os.kill(next(iter(engine.pool._processes)), signal.SIGKILL)
+                yield item
+
+    try:
+        first = run_batch(tasks, Store(tmp_path / "out"), KillAfterFirst(), progress=False)
+    finally:
+        engine.close()
+    assert first.lost >= 1 and first.ran + first.lost == len(tasks)
+    assert len(list((tmp_path / "out" / "results").glob("*.json"))) == first.ran
+    assert _no_partial_files(tmp_path / "out")
+    again = run_batch(tasks, Store(tmp_path / "out"), LocalEngine(1), progress=False)
+    assert (again.skipped, again.ran) == (first.ran, first.lost)
+
+
 def test_the_cluster_engine_is_loaded_only_when_asked():
     """`apothem --version`, verify and local batches import none of Dask (start-up time)."""
     code = ("import sys, prover.cli, prover.scale.engines, prover.scale.commands; "
