@@ -45,31 +45,30 @@ class LocalEngine:
             for task, net, sub in jobs:
                 yield task, run_task(task, net, sub)
             return
-        jobs = iter(jobs)
-        running = {}
-
-        def fill():
-            # a window of 2 per worker: queued bytes stay bounded for a batch of any size
-            for task, net, sub in jobs:
-                running[self.pool.submit(run_task, task, net, sub)] = task
-                if len(running) >= 2 * self.workers:
-                    return
-
-        fill()
-        while running:
+        # a window of 2 per worker: queued bytes stay bounded for a batch of any size
+        jobs, running, broken = iter(jobs), {}, False
+        while True:
+            while not broken and len(running) < 2 * self.workers:
+                job = next(jobs, None)
+                if job is None:
+                    break
+                try:
+                    running[self.pool.submit(run_task, *job)] = job[0]
+                except BrokenProcessPool:  # a worker died: the pool takes no more work
+                    broken = True
+                    yield job[0], None
+            if not running:
+                break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in done:
                 task = running.pop(f)
                 try:
-                    yield task, f.result()
+                    outcome = f.result()
                 except BrokenProcessPool:
-                    yield task, None
-            try:
-                fill()
-            except BrokenProcessPool:  # a worker died: the pool takes no more work
-                for task in [*running.values(), *(t for t, _, _ in jobs)]:
-                    yield task, None
-                return
+                    outcome = None
+                yield task, outcome
+        for task, _, _ in jobs:  # left when the pool broke
+            yield task, None
 
     def close(self):
         if self.pool is not None:
