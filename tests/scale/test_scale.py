@@ -98,9 +98,10 @@ def test_cluster_with_a_killed_worker_completes_every_task_once_as_the_local_poo
     assert {r.get("verdict") for r in cluster.records if r["kind"] == "verify"} == {"sat", "unsat"}
     assert all(r["verdict"] == "valid" for r in cluster.records if r["kind"] == "certify")
     assert _no_partial_files(tmp_path / "cluster")
-    # every proof and bundle, checked again by the independent checker (no prover involved)
-    p = subprocess.run([sys.executable, "-m", "apothem_check_batch", str(tmp_path / "cluster"), "--workers", "2"],
-                       capture_output=True, text=True)
+    # every proof and bundle, checked again by the independent checker (no prover involved), on
+    # the same engine: files go to the workers as bytes
+    p = subprocess.run([sys.executable, "-m", "apothem_check_batch", str(tmp_path / "cluster"), "--workers", "2",
+                        "--cluster", "local"], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stdout.count("\nvalid ") + p.stdout.startswith("valid ") == len(tasks)
 
