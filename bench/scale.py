@@ -14,6 +14,7 @@ prover.scale with 1 and 2 workers, local pool and Dask, each into a fresh output
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import multiprocessing
 import os
@@ -72,13 +73,16 @@ def batch(workers: int, cluster, limit, check: bool = False) -> tuple[float, int
     from prover.certify.batch import input_files, run_batch
     from prover.certify.certify import Options
     t = time.perf_counter()
-    n, checking = 0, 0.0
+    n, checking, cpu, wall = 0, 0.0, 0.0, 0.0
     with tempfile.TemporaryDirectory(prefix="apothem-scale-bench-") as out:
         for ds, model in DATASETS.items():
             files = input_files(BENCH / "inputs" / ds)[:limit]
             rows = run_batch(BENCH / model, files, Path(out) / ds, Options(Fraction(0), Fraction(1), 255),
                              workers=workers, progress=False, cluster=cluster)
             n += len(rows)
+            records = [json.loads(p.read_text()) for p in (Path(out) / ds / "results").glob("*.json")]
+            cpu += sum(r["cpu_s"] for r in records)
+            wall += sum(r["wall_s"] for r in records)
             bad = [r for r in rows if "error" in r]
             if bad:
                 print(f"  {len(bad)} errors, e.g. {bad[0]}")
@@ -94,6 +98,9 @@ def batch(workers: int, cluster, limit, check: bool = False) -> tuple[float, int
                       f"{med('check_seconds'):.2f} s), bundle {med('bundle_bytes') / 1024:.0f} KiB; "
                       f"apothem-check-batch with {workers} workers: {c:.1f} s for {len(ok)} bundles "
                       f"({p.stdout.strip().splitlines()[-1]})", flush=True)
+    # CPU the tasks received over their wall time: near 1, each task had a core to itself; well
+    # below, the machine's other work took it (what a shared machine does to a speed-up)
+    print(f"  {workers} worker(s): tasks' CPU / tasks' wall time {cpu / wall:.2f}", flush=True)
     return time.perf_counter() - t - checking, n
 
 
