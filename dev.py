@@ -40,7 +40,7 @@ def setup() -> None:
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     pip = [BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    if _run(*pip, "-c", "constraints.txt", "-e", "./checker[test]", "-e", ".[test,report]") != 0:
+    if _run(*pip, "-c", "constraints.txt", "-e", "./checker[test]", "-e", ".[test,report,cluster]") != 0:
         sys.exit("set-up failed: pip could not install ./checker and the prover")
     STAMP.write_text(wanted)
 

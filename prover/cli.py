@@ -29,6 +29,7 @@ from proof_format.numbers import exact_decimal
 
 from .api import load_query
 from .certify.cli import add_subcommands
+from .scale.cli import add_subcommand as add_batch_subcommand
 from .certify.inputs import CertifyError
 from .outfile import Interrupted, OutputError, check_target, install_signal_handlers, restore_signal_handlers
 from .tree import Settings
@@ -93,6 +94,7 @@ def parser() -> argparse.ArgumentParser:
         g.add_argument(f"--{what}", action="store_const", const=what, dest="what", help=text)
     s.set_defaults(handler=_supports)
     add_subcommands(sub)  # certify, audit
+    add_batch_subcommand(sub)  # batch
     return p
 
 

@@ -53,23 +53,30 @@ class SearchProgress:
 
 
 class BatchProgress:
-    """Inputs done out of the total, with the time to go; the line ends when the batch does."""
+    """Tasks done out of the total, how many are running and have failed, the throughput and the
+    time to go; the line ends when the batch does. A resumed batch starts at the results it
+    found (`done`); throughput and ETA count only what this run does."""
 
-    def __init__(self, total: int, stream=None):
+    def __init__(self, total: int, stream=None, done: int = 0, unit: str = "input"):
         self.stream = stream if stream is not None else sys.stderr
-        self.total, self.done, self.t0 = total, 0, time.monotonic()
-        self.bar = (tqdm(total=total, file=self.stream, unit="input", dynamic_ncols=True)
+        self.total, self.done, self.first, self.failed, self.t0 = total, done, done, 0, time.monotonic()
+        self.bar = (tqdm(total=total, initial=done, file=self.stream, unit=unit, dynamic_ncols=True)
                     if _on_terminal(self.stream) else None)
 
-    def step(self, name: str, outcome: str) -> None:
+    def step(self, name: str, outcome: str, failed: bool = False, running: int | None = None) -> None:
         self.done += 1
+        self.failed += bool(failed)
+        counts = (f"{running} running, " if running is not None else "") + f"{self.failed} failed"
         if self.bar is not None:
-            self.bar.set_postfix_str(f"{name}: {outcome}", refresh=False)
+            self.bar.set_postfix_str(f"{name}: {outcome}; {counts}", refresh=False)
             self.bar.update(1)
-        else:
-            self.stream.write(f"[{self.done}/{self.total}] {name}: {outcome} "
-                              f"({time.monotonic() - self.t0:.0f} s elapsed)\n")
-            self.stream.flush()
+            return
+        elapsed = time.monotonic() - self.t0
+        rate = (self.done - self.first) / elapsed if elapsed > 0 else 0.0
+        eta = f"ETA {(self.total - self.done) / rate:.0f} s" if rate > 0 else "ETA ?"
+        self.stream.write(f"[{self.done}/{self.total}] {name}: {outcome} ({counts}; {60 * rate:.1f}/min, {eta}; "
+                          f"{elapsed:.0f} s elapsed)\n")
+        self.stream.flush()
 
     def close(self) -> None:
         if self.bar is not None:

@@ -14,8 +14,9 @@ from fractions import Fraction
 # two tools share mean the same in `apothem-check` (checker/README.md): 4 unreadable input,
 # 5 out of memory, 64 usage, 70 internal, 73 output, 130 interrupted, 141 closed stdout.
 EXIT = {
-    "ok": (0, "an answer was given (verify: sat, unsat, unknown or timed-out; certify/audit: every input done)"),
-    "failed": (1, "certify/audit finished, but a bundle was not valid or a row ended in an error (see stderr, CSV)"),
+    "ok": (0, "an answer was given (verify: sat, unsat, unknown or timed-out; certify/audit/batch: every input done)"),
+    "failed": (1, "certify/audit/batch finished, but a bundle was not valid, an answer contradicted expected.csv, "
+                  "or a row ended in an error (see stderr, CSV)"),
     "input": (4, "a network, query, input or claims file cannot be read or is not supported"),
     "memory": (5, "out of memory"),
     "usage": (64, "usage error: bad option or value, or options that exclude each other"),

@@ -1,46 +1,12 @@
-"""Batch certification: many inputs, worker processes, progress on stderr, per-input CSV rows."""
+"""Batch certification: the inputs of a folder as tasks of the batch layer (prover/scale: local
+process pool or a Dask cluster, resumable), one CSV row per input."""
 from __future__ import annotations
 
 import csv
-import multiprocessing
-import os
-import traceback
 from pathlib import Path
 
-from apothem_check.network import load_network
-
-from ..outfile import AtomicFile, install_signal_handlers
-from ..progress import BatchProgress
-from .certify import certify_one
+from ..outfile import AtomicFile
 from .inputs import CertifyError
-
-_NET = {}
-
-
-def _init_worker():
-    """In a pool worker, a signal removes the worker's temporary files and ends it at once
-    (unwinding there would print the pool's traceback). One BLAS thread per process is
-    prover/__init__.py's setting, inherited."""
-    install_signal_handlers(unwind=False)
-
-
-def _network(path):
-    if path not in _NET:
-        _NET[path] = load_network(path)
-    return _NET[path]
-
-
-def _one(model_path, input_path, out_path, opts, label):
-    name = os.path.basename(str(input_path))
-    try:
-        net = _network(str(model_path))
-        r = certify_one(net, model_path, input_path, out_path, opts, label)
-        row = {"input": name, **r.row, "bundle": r.bundle_path or "", "check": r.verdict or ""}
-        return row, r.check_lines, None
-    except CertifyError as err:
-        return {"input": name, "error": str(err)}, [], str(err)
-    except Exception as err:  # noqa: BLE001 — one bad input must not stop a batch
-        return {"input": name, "error": f"{type(err).__name__}: {err}"}, [], traceback.format_exc()
 
 
 def input_files(folder) -> list[Path]:
@@ -55,47 +21,33 @@ def input_files(folder) -> list[Path]:
 
 
 def run_batch(model_path, inputs: list, out_dir, opts, workers: int = 1, label=None, progress: bool = True,
-              on_row=None) -> list[dict]:
-    """Certify every input; one CSV row each, in the order of `inputs`. With several workers,
-    a multiprocessing Pool that this process owns: an exception or a signal here terminates
-    the workers (each removes its own temporary files as it goes, see prover/outfile.py)
-    instead of waiting for the queued inputs."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(model_path), str(p), str(out_dir / (Path(p).stem + ".bundle")), opts, label) for p in inputs]
-    rows = []
-    bar = BatchProgress(len(jobs)) if progress else None
-
-    def take(res):
-        rows.append(res[0])
-        if on_row:
-            on_row(*res)
-        if bar:
-            bar.step(res[0]["input"], "error" if "error" in res[0] else f"apothem {res[0].get('apothem_k')} steps")
-
+              cluster: str | None = None, tries: int = 3) -> list[dict]:
+    """Certify every input whose result is not already in `out_dir` (bundles there under the
+    input's stem, result records in out_dir/results); one CSV row per input, in the order of
+    `inputs`, from the saved records. A task whose worker died unrecoverably has an error row
+    and no record: a re-run redoes it."""
+    from ..scale.engines import open_engine
+    from ..scale.run import run_batch as run
+    from ..scale.store import Store
+    from ..scale.tasks import certify_tasks
+    tasks = certify_tasks(model_path, inputs, opts, label)
+    store = Store(out_dir)
+    engine = open_engine(cluster, workers, tries)
     try:
-        if workers <= 1:
-            for j in jobs:
-                take(_one(*j))
-        else:
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
-            try:
-                for res in pool.imap_unordered(_one_job, jobs):
-                    take(res)
-                pool.close()
-            finally:
-                pool.terminate()
-                pool.join()
+        outcome = run(tasks, store, engine, progress)
     finally:
-        if bar:
-            bar.close()
-    order = {Path(j[1]).name: i for i, j in enumerate(jobs)}
-    rows.sort(key=lambda r: order.get(r["input"], 0))
-    return rows
+        engine.close()
+    rows = {r["key"]: row_of(r, store.dir) for r in outcome.records}
+    lost = {"error": "its worker died and it could not run again; not saved (run the command again to redo it)"}
+    return [rows.get(t.key) or {"input": Path(t.subject).name, **lost} for t in tasks]
 
 
-def _one_job(job):
-    return _one(*job)
+def row_of(record: dict, out_dir: Path) -> dict:
+    """The CSV row of a certification result record (the bundle by its path in `out_dir`)."""
+    row = dict(record.get("row") or {"input": Path(record["subject"]).name, "error": record.get("error", "")})
+    if row.get("bundle"):
+        row["bundle"] = str(out_dir / row["bundle"])
+    return row
 
 
 def write_csv(rows: list[dict], path) -> None:

@@ -3,7 +3,7 @@
 
     apothem certify --network MODEL.onnx (--input FILE | --inputs DIR) [--label C]
         [--domain LO HI] [--grid G] [--out BUNDLE|DIR] [--maximal] [--dual] [--timeout S]
-        [--workers N] [--csv FILE] [--report DIR] [--no-check]
+        [--workers N] [--cluster ADDRESS|local] [--tries N] [--csv FILE] [--report DIR] [--no-check]
     apothem audit --network MODEL.onnx --claims FILE [--out DIR] [--csv FILE] [--timeout S]
 
 Robust means the predicted class is strictly greater than every other output, exactly (margin 0).
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 from fractions import Fraction
 
+from ..scale.cli import add_engine_options
 from ..usage import EPILOG, exact_number, positive_int, seconds
 
 # The commands themselves (certify/commands.py) are imported when one runs: the certification
@@ -49,7 +50,9 @@ def add_subcommands(sub) -> None:
     c.add_argument("--dual", action="store_true", help="also the dual box / ball certifications (default: off)")
     c.add_argument("--timeout", type=seconds, default=30.0, metavar="S", help="seconds per verifier call (default: 30)")
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                   help="worker processes for --inputs (default: 1)")
+                   help="worker processes for --inputs (local pool, or the throw-away cluster of --cluster "
+                        "local; default: 1)")
+    add_engine_options(c)
     c.add_argument("--csv", default=None, metavar="FILE",
                    help="per-input CSV of a batch (default: OUT/certify.csv)")
     c.add_argument("--report", default=None, metavar="DIR",

@@ -50,7 +50,7 @@ def run_certify(args) -> int:
     opts = Options(lo, hi, args.grid, timeout=args.timeout, maximal=args.maximal, dual=args.dual,
                    maximal_budget=args.maximal_budget, check=not args.no_check, snap=not args.exact_input)
     if args.input:
-        for name in ("csv", "report", "workers"):
+        for name in ("csv", "report", "workers", "cluster"):
             if getattr(args, name) not in (None, 1):
                 raise UsageError(f"--{name} goes with --inputs (a batch), not --input")
         out = check_target(args.out or (Path(args.input).stem + ".bundle"), "bundle file")
@@ -75,7 +75,8 @@ def run_certify(args) -> int:
     report = check_directory(args.report, "report folder") if args.report else None
     load_network(args.network)  # an unreadable network is one clear error, not one per input
     files = input_files(args.inputs)
-    rows = run_batch(args.network, files, out, opts, workers=args.workers, label=args.label)
+    rows = run_batch(args.network, files, out, opts, workers=args.workers, label=args.label, cluster=args.cluster,
+                     tries=args.tries)
     write_csv(rows, csv_path)
     _summary(rows, step_text(lo, hi, args.grid))
     if report:
