@@ -22,6 +22,12 @@ def dyadic(v: float) -> Fraction:
     return Fraction(float(v))
 
 
+def semantics_of(network) -> str:
+    """The proof's semantics (spec 4.11): `float32` when the network was folded with its binary32
+    rounding bounds (`Network.float32()`), the only network a float32 Session checks against."""
+    return "real" if network.layers[0].err_weight is None else "float32"
+
+
 class ProofLog:
     def __init__(self, network, prop, path: str | None, verify: bool = True):
         self.network, self.prop, self.path = network, prop, path
@@ -32,7 +38,7 @@ class ProofLog:
         if path is not None and verify:
             self.out = AtomicFile(path, "w", "proof file")
             self.temp, self.stream = self.out.temp, self.out.file
-            self.writer = ProofWriter(self.stream, network.sha256, prop.sha256)
+            self.writer = ProofWriter(self.stream, network.sha256, prop.sha256, semantics=semantics_of(network))
         self.next_id = 1  # the kernel requires ids > 0
         self.exact_seconds = 0.0
         self.steps = 0
@@ -58,7 +64,8 @@ class ProofLog:
         self.next_id, self.steps, self.exact_seconds = first_id, 0, 0.0
         if self.stream is not None:
             self.stream = open(steps_path, "w")
-            self.writer = ProofWriter(self.stream, self.network.sha256, self.prop.sha256)
+            self.writer = ProofWriter(self.stream, self.network.sha256, self.prop.sha256,
+                                      semantics=semantics_of(self.network))
             self.writer.started = True  # the header is the parent's
 
     def adopt(self, steps_path: str, closed: list[int], status: dict) -> None:

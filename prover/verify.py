@@ -124,7 +124,7 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
     except Found as f:
         clock.done()
         log.abandon()
-        ys = network.evaluate(f.xs)
+        ys = network.reference(f.xs) if problem.float32 else network.evaluate(f.xs)
         if not write_sat_proof(network, prop, proof_path, f.disjunct, f.xs, verify=proof):
             return Outcome("unknown", reason="counterexample rejected by the exact check", stats=report())
         return Outcome("sat", list(f.xs), [Fraction(v) for v in ys], stats=report())
