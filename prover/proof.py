@@ -16,6 +16,7 @@ from proof_format.writer import ProofWriter
 
 from .engine.certificate import Hints
 from .outfile import AtomicFile
+from .tree import GiveUp
 
 
 def dyadic(v: float) -> Fraction:
@@ -108,8 +109,15 @@ class ProofLog:
 
     # convenience constructors
     def root(self, disjuncts: list[int]) -> int:
+        """GiveUp when the Session finds that float32 execution may overflow on the box (spec 4.11:
+        no float32 proof exists there); any other rejection of a root is a bug."""
         (i,) = self.ids()
-        self.must(S.Root(i, tuple(disjuncts)))
+        step = S.Root(i, tuple(disjuncts))
+        if not self.apply(step) and self.last_error.code == "FLOAT32_OVERFLOW":
+            raise GiveUp(f"{self.last_error.code}: {self.last_error.message}")
+        if self.last_error is not None and self.last_error.step is step:
+            raise RuntimeError(f"checker rejected a structural step {step}: {self.last_error.code}: "
+                               f"{self.last_error.message}")
         return i
 
     def split_input(self, node: int, index: int, threshold: float) -> tuple[int, int]:
