@@ -32,7 +32,7 @@ _spec.loader.exec_module(gap)
 
 
 def _onnxruntime(model_path: Path, x: list[Fraction]) -> np.ndarray:
-    ort = pytest.importorskip("onnxruntime")
+    import onnxruntime as ort  # a test dependency (pyproject.toml, extra `test`)
     session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
     return session.run(None, {"input": np.array([[float(v) for v in x]], dtype=np.float32)})[0][0]
 
