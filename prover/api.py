@@ -25,7 +25,7 @@ from apothem_check.network import load_network as _load_network
 from apothem_check.vnnlib import Property, load_property
 
 from .outfile import check_target
-from .semantics import DEFAULT_SEMANTICS
+from .semantics import DEFAULT_SEMANTICS, fold
 from .tree import Settings
 from .verify import Outcome, check_supported, verify
 
@@ -44,7 +44,7 @@ def load_query(query, network_spec, semantics: str = DEFAULT_SEMANTICS) -> tuple
     network = load_network(network_spec)
     prop = load_property(query, network.input_shape, network.output_shape)
     check_supported(prop)
-    return (network.float32() if semantics == "float32" else network), prop
+    return fold(network, semantics), prop
 
 
 def verify_query(query, network, proof=None, timeout: float | None = None, jobs: int | None = None,

@@ -16,17 +16,12 @@ from proof_format.writer import ProofWriter
 
 from .engine.certificate import Hints
 from .outfile import AtomicFile
+from .semantics import semantics_of
 from .tree import GiveUp
 
 
 def dyadic(v: float) -> Fraction:
     return Fraction(float(v))
-
-
-def semantics_of(network) -> str:
-    """The proof's semantics (spec 4.11): `float32` when the network was folded with its binary32
-    rounding bounds (`Network.float32()`), the only network a float32 Session checks against."""
-    return "real" if network.layers[0].err_weight is None else "float32"
 
 
 class ProofLog:

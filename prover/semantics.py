@@ -9,8 +9,52 @@ float32 execution.
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
+import numpy as np
+from apothem_check.network import f32
+
 SEMANTICS = ("float32", "real")
 DEFAULT_SEMANTICS = "real"
 HELP = ("what the proof is about: 'float32', the network as deployed (binary32 inputs, every summation "
         "order, with or without FMA; counterexamples judged by binary32 execution), or 'real', the "
         f"real-valued function of the graph (default: {DEFAULT_SEMANTICS})")
+
+
+def semantics_of(network) -> str:
+    """A network folded with its binary32 rounding bounds (`Network.float32()`) is the float32 one:
+    the only network a float32 Session checks against, so the semantics travels with it."""
+    return "real" if network.layers[0].err_weight is None else "float32"
+
+
+def fold(network, semantics: str):
+    """The network for `semantics`; a real network is folded for float32 (spec 4.11; InputError
+    ONNX_FLOAT32 for a graph that folding refuses)."""
+    if semantics_of(network) == semantics:
+        return network
+    if semantics != "float32":
+        raise ValueError("a float32-folded network has no real counterpart here: load the file again")
+    return network.float32()
+
+
+def outputs(network, x) -> list[Fraction]:
+    """N(x) as the semantics has it: exactly, or under float32 the reference execution (spec 4.11)
+    at x rounded to binary32 (the value the deployed network receives). OverflowError if it
+    overflows."""
+    if semantics_of(network) == "float32":
+        return network.reference([f32(v) for v in x])
+    return network.evaluate(list(x))
+
+
+def binary32_in_box(lower, upper, x) -> list[Fraction] | None:
+    """A binary32 point of [lower, upper] near the float point x (a float32 witness must be one),
+    None when some coordinate's interval holds no binary32 value."""
+    out = []
+    for v, lo, hi in zip(x, lower, upper):
+        q = np.float32(min(max(Fraction(float(v)), lo), hi))  # nearest binary32 of a value inside
+        q = np.nextafter(q, np.float32(np.inf)) if Fraction(float(q)) < lo else q
+        q = np.nextafter(q, np.float32(-np.inf)) if Fraction(float(q)) > hi else q
+        if not lo <= Fraction(float(q)) <= hi:
+            return None
+        out.append(Fraction(float(q)))
+    return out

@@ -11,6 +11,7 @@ from apothem_check.network import load_network
 
 from ..outfile import AtomicFile, install_signal_handlers
 from ..progress import BatchProgress
+from ..semantics import fold
 from .certify import certify_one
 from .inputs import CertifyError
 
@@ -24,16 +25,17 @@ def _init_worker():
     install_signal_handlers(unwind=False)
 
 
-def _network(path):
-    if path not in _NET:
-        _NET[path] = load_network(path)
-    return _NET[path]
+def _network(path, semantics: str):
+    """Read and folded once per worker (folding for float32 takes seconds on wide networks)."""
+    if (path, semantics) not in _NET:
+        _NET[(path, semantics)] = fold(load_network(path), semantics)
+    return _NET[(path, semantics)]
 
 
 def _one(model_path, input_path, out_path, opts, label):
     name = os.path.basename(str(input_path))
     try:
-        net = _network(str(model_path))
+        net = _network(str(model_path), opts.semantics)
         r = certify_one(net, model_path, input_path, out_path, opts, label)
         row = {"input": name, **r.row, "bundle": r.bundle_path or "", "check": r.verdict or ""}
         return row, r.check_lines, None
