@@ -17,11 +17,13 @@ import pytest
 
 from apothem_check.check import check_proof
 from apothem_check.kernel import Session
+from apothem_check import exact as X
 from apothem_check import steps as S
 from apothem_check.network import f32, load_network
 from apothem_check.vnnlib import load_property
 from proof_format.numbers import exact_decimal
 from prover.api import verify_query
+from prover.engine.backward import backward
 from prover.engine.bounds import compute_bounds
 from prover.engine.model import FloatNet
 
@@ -169,3 +171,43 @@ def test_semantics_option_and_proof_header(tmp_path):
     assert r.returncode == 64 and "float16" in r.stderr
     r = subprocess.run([sys.executable, "-m", "prover", "verify", "--help"], capture_output=True, text=True)
     assert "--semantics" in r.stdout and "default:" in r.stdout
+
+
+def _mirror(tmp_path, scale: float):
+    """(prover, checker) bounds on a tiny float32 network: z(1) interval bounds, and the backward
+    lower bound of y over the box, the prover's rounding terms scaled by `scale`."""
+    net_path = tmp_path / "tiny.onnx"
+    onnx.save(gap.tiny_net(7), net_path)
+    net = load_network(net_path).float32()
+    lo_q, hi_q = [Fraction(1, 2)] * 3, [Fraction(3, 4)] * 3
+    query = tmp_path / "q.vnnlib"
+    query.write_text("".join(f"(declare-const X_{j} Real)\n" for j in range(3)) + "(declare-const Y_0 Real)\n"
+                     + "".join(f"(assert (>= X_{j} 0.5))\n(assert (<= X_{j} 0.75))\n" for j in range(3))
+                     + "(assert (<= Y_0 0))\n")
+    session = Session(net, load_property(query, net.input_shape, net.output_shape))
+    session.apply(S.Root(1, (0,)))
+    node = session.node(1)
+    layers = [X.ExactLayer.of(a) for a in net.layers]
+    exact_bound = X.backward_bound(layers, 2, X.ints([1]).reshape(1, 1), X.ints([0]), node.lower, node.upper,
+                                   node.lo, node.hi, errors=session._errors(node.lo, node.hi, node.upper))[0]
+    fnet = FloatNet.of(net)
+    fnet = FloatNet(fnet.weights, fnet.biases, tuple((w * scale, b * scale) for w, b in fnet.errors))
+    lo, hi = np.array([[0.5] * 3]), np.array([[0.75] * 3])
+    lower, upper = compute_bounds(fnet, lo, hi)
+    got = backward(fnet, 2, np.ones((1, 1, 1)), np.zeros((1, 1)), lower, upper, lo, hi).bound[0, 0]
+    grid = lambda v: float(Fraction(int(v), 1 << 64))
+    return (lower[0][0], got), (np.array([grid(v) for v in node.lower[0]]), float(exact_bound))
+
+
+def test_the_prover_mirrors_the_checkers_rounding_terms_and_a_smaller_term_shows(tmp_path):
+    """Prover-side mutation test: with the checker's own rounding terms the prover's interval and
+    backward bounds equal the checker's (to float precision); with each term a thousandth smaller
+    they are strictly tighter than the checker's, i.e. the prover would then emit closes that the
+    checker rejects. (The checker's side, each term one grid unit smaller accepting a proof it must
+    reject: checker/tests/test_float32.py.)"""
+    (lower, bound), (exact_lower, exact_bound) = _mirror(tmp_path, 1.0)
+    spread = np.abs(exact_lower) * 1e-12 + 1e-9
+    assert np.all(np.abs(lower - exact_lower) <= spread) and abs(bound - exact_bound) <= 1e-9 * abs(exact_bound) + 1e-9
+    (lower, bound), _ = _mirror(tmp_path, 0.999)
+    # neuron 0 sums onto a bias of 2^20: its rounding term (about 0.1) dominates the others
+    assert lower[0] > exact_lower[0] + spread[0] and bound > exact_bound + 1e-6, (lower - exact_lower, bound - exact_bound)
