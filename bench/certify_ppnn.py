@@ -3,6 +3,10 @@
 `apothem-check certification`, print the per-dataset table, write CSV + report.
 
     python bench/certify_ppnn.py [--workers 2] [--limit N] [--maximal] [--dual] [--out out/certify-ppnn]
+        [--semantics real float32]
+
+With two semantics every input is certified under both (the second's rows are the table's), and
+the apothems are compared: equal, one grid step smaller under the second, or other (issue 19).
 """
 from __future__ import annotations
 
@@ -47,6 +51,23 @@ def fmt(v, spec=".4f"):
     return "-" if v is None else format(v, spec)
 
 
+def compare(first: list, second: list, names) -> str:
+    """Per dataset: inputs whose apothem under the second semantics equals the first's, is one grid
+    step smaller, or other; bundles valid under each; median certification time of each."""
+    lines = [f"| dataset | n | equal | one step smaller under {names[1]} | other | valid {names[0]} | "
+             f"valid {names[1]} | median s {names[0]} | median s {names[1]} |", "|---" * 9 + "|"]
+    for ds in sorted({r["dataset"] for r in first}):
+        pairs = [(a, b) for a, b in zip(first, second) if a["dataset"] == ds]
+        assert all(a["input"] == b["input"] for a, b in pairs)
+        diff = [None if a.get("apothem_k") is None or b.get("apothem_k") is None else a["apothem_k"] - b["apothem_k"]
+                for a, b in pairs]
+        med = lambda rows: fmt(stats([r.get("seconds") for r in rows])[3], ".1f")
+        lines.append(f"| {ds} | {len(pairs)} | {diff.count(0)} | {diff.count(1)} | {len(diff) - diff.count(0) - diff.count(1)}"
+                     f" | {sum(a.get('check') == 'valid' for a, _ in pairs)} | {sum(b.get('check') == 'valid' for _, b in pairs)}"
+                     f" | {med([a for a, _ in pairs])} | {med([b for _, b in pairs])} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, default=2)
@@ -58,6 +79,7 @@ def main(argv=None) -> int:
     ap.add_argument("--datasets", nargs="*", default=list(DATASETS))
     ap.add_argument("--out", default=str(ROOT / "out" / "certify-ppnn"))
     ap.add_argument("--no-check", action="store_true")
+    ap.add_argument("--semantics", nargs="+", choices=("real", "float32"), default=["real"])
     args = ap.parse_args(argv)
     if not BENCH.is_dir():
         print(f"benchmarks not found at {BENCH}", file=sys.stderr)
@@ -66,22 +88,27 @@ def main(argv=None) -> int:
     from prover.certify.batch import input_files, run_batch, write_csv
     from prover.certify.certify import Options
     out = Path(args.out)
-    opts = Options(Fraction(0), Fraction(1), 255, timeout=args.timeout, maximal=args.maximal, dual=args.dual,
-                   maximal_budget=args.maximal_budget, check=False)
-    all_rows = []
-    for ds in args.datasets:
-        model = BENCH / DATASETS[ds]
-        files = input_files(BENCH / "inputs" / ds)[: args.limit]
-        print(f"== {ds}: {len(files)} inputs, {args.workers} workers", file=sys.stderr)
-        rows = run_batch(model, files, out / ds, opts, workers=args.workers)
-        for r in rows:
-            r["dataset"] = ds
-            if r.get("bundle") and not args.no_check:
-                r["check"], r["check_seconds"], err = check_bundle(r["bundle"], model)
-                if r["check"] != "valid":
-                    print(f"{ds}/{r['input']}: {r['check']}: {err}", file=sys.stderr)
-        all_rows += rows
-    write_csv(all_rows, out / "certify_ppnn.csv")
+    all_rows, by_semantics = [], {}
+    for semantics in args.semantics:
+        opts = Options(Fraction(0), Fraction(1), 255, timeout=args.timeout, maximal=args.maximal, dual=args.dual,
+                       maximal_budget=args.maximal_budget, check=False, semantics=semantics)
+        all_rows = []
+        for ds in args.datasets:
+            model = BENCH / DATASETS[ds]
+            files = input_files(BENCH / "inputs" / ds)[: args.limit]
+            print(f"== {ds} ({semantics}): {len(files)} inputs, {args.workers} workers", file=sys.stderr)
+            rows = run_batch(model, files, out / semantics / ds, opts, workers=args.workers)
+            for r in rows:
+                r["dataset"], r["semantics"] = ds, semantics
+                if r.get("bundle") and not args.no_check:
+                    r["check"], r["check_seconds"], err = check_bundle(r["bundle"], model)
+                    if r["check"] != "valid":
+                        print(f"{ds}/{r['input']} ({semantics}): {r['check']}: {err}", file=sys.stderr)
+            all_rows += rows
+        by_semantics[semantics] = all_rows
+        write_csv(all_rows, out / f"certify_ppnn_{semantics}.csv")
+    if len(args.semantics) == 2:
+        print(compare(*(by_semantics[s] for s in args.semantics), args.semantics))
     # the table
     cols = [("apothem", "apothem"), ("box_min_edge", "min edge"), ("box_log_volume", "log-vol"),
             ("maximal_faces_moved", "faces moved"), ("maximal_faces_off_boundary", "faces off bdry"),

@@ -25,6 +25,7 @@ from apothem_check.network import load_network as _load_network
 from apothem_check.vnnlib import Property, load_property
 
 from .outfile import check_target
+from .semantics import DEFAULT_SEMANTICS, fold
 from .tree import Settings
 from .verify import Outcome, check_supported, verify
 
@@ -35,23 +36,25 @@ def load_network(spec) -> Network:
     return _load_network(network_path(os.fspath(spec)))
 
 
-def load_query(query, network_spec) -> tuple[Network, Property]:
+def load_query(query, network_spec, semantics: str = DEFAULT_SEMANTICS) -> tuple[Network, Property]:
     """The network and the query as `apothem verify` reads them: the checker's readers, then
-    the prover's own limit (every number of the query within float64 range)."""
+    the prover's own limit (every number of the query within float64 range). Under `float32`
+    the network is folded with its rounding bounds (spec 4.11; InputError ONNX_FLOAT32 for a
+    graph that folding refuses), and every proof about it says `semantics float32`."""
     network = load_network(network_spec)
     prop = load_property(query, network.input_shape, network.output_shape)
     check_supported(prop)
-    return network, prop
+    return fold(network, semantics), prop
 
 
 def verify_query(query, network, proof=None, timeout: float | None = None, jobs: int | None = None,
-                 progress: bool = False) -> Outcome:
-    """`apothem verify QUERY --network NETWORK [--proof PROOF] [--timeout S] [--jobs N]`:
-    an `Outcome` (verdict, exact counterexample for `sat`, warnings). The proof target is
-    checked before the search starts."""
+                 progress: bool = False, semantics: str = DEFAULT_SEMANTICS) -> Outcome:
+    """`apothem verify QUERY --network NETWORK [--proof PROOF] [--timeout S] [--jobs N]
+    [--semantics S]`: an `Outcome` (verdict, exact counterexample for `sat`, warnings). The
+    proof target is checked before the search starts."""
     if proof is not None:
         check_target(proof, "proof file")
-    net, prop = load_query(query, network)
+    net, prop = load_query(query, network, semantics)
     settings = Settings(jobs=jobs or len(os.sched_getaffinity(0)))
     return verify(net, prop, None if proof is None else os.fspath(proof), timeout, progress, settings=settings)
 

@@ -2,13 +2,16 @@
 
     python -m prover.bench ../shared/benchmarks/acasxu [--instances instances.csv] [--workers 2]
         [--filter REGEX] [--limit N] [--timeout S] [--no-proof] [--no-check] [--csv OUT.csv]
+        [--semantics real float32]
 
 Each instance runs `apothem verify` in its own process (with the suite's timeout, or --timeout),
 then `apothem-check check` on the proof; both are measured with os.wait4 (wall, user+sys CPU,
 peak RSS). Every row is compared with the suite's expected.csv: a definite answer that
 contradicts a definite expected answer is WRONG, and so is a definite answer whose proof or
 counterexample the checker does not call valid. `--no-proof` runs the prover without proof
-emission (and without its exact self-check) to measure the cost of proofs.
+emission (and without its exact self-check) to measure the cost of proofs. With more than one
+`--semantics`, each instance runs under each in turn (side by side: the machine's load is the
+same for both), and the summary gives each one's figures and the median prove-time ratio.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-FIELDS = ("onnx", "vnnlib", "expected", "verdict", "prove_s", "prove_cpu_s", "prove_rss_mb", "proof_bytes",
+FIELDS = ("semantics", "onnx", "vnnlib", "expected", "verdict", "prove_s", "prove_cpu_s", "prove_rss_mb", "proof_bytes",
           "check", "check_s", "check_rss_mb", "status")
 
 
@@ -35,6 +38,7 @@ class Row:
     onnx: str
     vnnlib: str
     expected: str
+    semantics: str = "real"
     verdict: str = ""
     prove_s: float = 0.0
     prove_cpu_s: float = 0.0
@@ -75,11 +79,13 @@ def _measure(cmd: list[str], timeout: float) -> tuple[str, float, float, float]:
 
 
 def run_one(suite: Path, onnx: str, vnnlib: str, timeout: float, expected: str, workdir: Path,
-            proof: bool, check: bool, jobs: int) -> Row:
-    row = Row(onnx, vnnlib, expected)
+            proof: bool, check: bool, jobs: int, semantics: str = "real") -> Row:
+    row = Row(onnx, vnnlib, expected, semantics)
     net, prop = suite / onnx, suite / vnnlib
-    proof_path = workdir / (re.sub(r"[^A-Za-z0-9_.-]", "_", f"{Path(onnx).stem}__{Path(vnnlib).stem}") + ".apf")
-    cmd = [_tool("apothem"), "verify", str(prop), "--network", str(net), "--timeout", str(timeout), "--jobs", str(jobs)]
+    name = f"{Path(onnx).stem}__{Path(vnnlib).stem}__{semantics}"
+    proof_path = workdir / (re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".apf")
+    cmd = [_tool("apothem"), "verify", str(prop), "--network", str(net), "--timeout", str(timeout), "--jobs", str(jobs),
+           "--semantics", semantics]
     cmd += ["--proof", str(proof_path)] if proof else ["--no-proof"]
     out, row.prove_s, row.prove_cpu_s, row.prove_rss_mb = _measure(cmd, timeout + 15)
     row.verdict = (out.split() or ["error"])[0]
@@ -137,6 +143,22 @@ def summarise(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def compare(rows: list[Row], semantics: list[str]) -> str:
+    """Median over the instances of the prove-time ratio of each semantics to the first one's."""
+    by = {(r.onnx, r.vnnlib, r.semantics): r for r in rows}
+    base, lines = semantics[0], []
+    for s in semantics[1:]:
+        pairs = [(by[(r.onnx, r.vnnlib, s)], r) for r in rows if r.semantics == base]
+        ratio = [a.prove_s / b.prove_s for a, b in pairs if b.prove_s > 0]
+        both = [(a, b) for a, b in pairs if a.status == b.status == "solved"]
+        lines.append(f"{s}/{base}: median prove-time ratio {statistics.median(ratio):.3f} over {len(ratio)} "
+                     f"instances, {statistics.median([a.prove_s / b.prove_s for a, b in both] or [0]):.3f} over "
+                     f"the {len(both)} solved by both; solved only by {s}: "
+                     f"{sum(a.status == 'solved' != b.status for a, b in pairs)}, only by {base}: "
+                     f"{sum(b.status == 'solved' != a.status for a, b in pairs)}")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m prover.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("suite", type=Path, help="benchmark folder with instances.csv and expected.csv")
@@ -151,6 +173,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-check", action="store_true")
     ap.add_argument("--csv", type=Path, default=None)
     ap.add_argument("--keep", type=Path, default=None, help="folder to keep proofs in")
+    ap.add_argument("--semantics", nargs="+", choices=("real", "float32"), default=["real"],
+                    help="proof semantics; several: each instance under each, side by side")
     args = ap.parse_args(argv)
     expected = _expected(args.suite)
     args.jobs = args.jobs or max(1, len(os.sched_getaffinity(0)) // args.workers)
@@ -164,16 +188,21 @@ def main(argv=None) -> int:
           flush=True)
 
     def job(item):
-        o, v, t = item
+        (o, v, t), semantics = item
         row = run_one(args.suite, o, v, args.timeout or t, expected.get((o, v), "?"), workdir,
-                      not args.no_proof, not args.no_check, args.jobs)
+                      not args.no_proof, not args.no_check, args.jobs, semantics)
         print(f"{Path(o).name[:40]:40} {v[-28:]:28} {row.expected:7} {row.verdict:9} {row.prove_s:8.2f} "
-              f"{row.proof_bytes:9d} {row.check or '-':7} {row.check_s:8.2f}  {row.status}", flush=True)
+              f"{row.proof_bytes:9d} {row.check or '-':7} {row.check_s:8.2f}  {row.status} {semantics}", flush=True)
         return row
 
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        rows = list(pool.map(job, todo))
-    print(summarise(rows))
+        rows = list(pool.map(job, [(t, s) for t in todo for s in args.semantics]))
+    for s in args.semantics:
+        if len(args.semantics) > 1:
+            print(f"-- semantics {s}")
+        print(summarise([r for r in rows if r.semantics == s]))
+    if len(args.semantics) > 1:
+        print(compare(rows, args.semantics))
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=FIELDS)

@@ -32,6 +32,8 @@ from .certify.cli import add_subcommands
 from .scale.cli import add_subcommand as add_batch_subcommand
 from .certify.inputs import CertifyError
 from .outfile import Interrupted, OutputError, check_target, install_signal_handlers, restore_signal_handlers
+from .semantics import DEFAULT_SEMANTICS, SEMANTICS
+from .semantics import HELP as SEMANTICS_HELP
 from .tree import Settings
 from .usage import EPILOG, EXIT, Parser, UsageError, positive_int, seconds
 from .verify import empty_boxes, verify
@@ -75,6 +77,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--progress", action="store_true",
                    help="progress on stderr: redrawn in place on a terminal, a line every 10 s otherwise "
                         "(default: off)")
+    v.add_argument("--semantics", choices=SEMANTICS, default=DEFAULT_SEMANTICS, help=SEMANTICS_HELP)
     v.add_argument("--stats", action="store_true", help="search statistics as one JSON line on stderr (default: off)")
     v.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                    help=f"processes for the exact replay of the proof (default: the usable CPUs, here "
@@ -103,9 +106,8 @@ def _network_option(p, many: bool = False) -> None:
                    help="the ONNX network (VNN-LIB 2 style NAME= prefix allowed; exactly one)")
 
 
-# the semantics the prover proves: `real` only until its float32 search exists (issue 19); the
-# checker already checks `float32` proofs, so the two answers differ here (tests/test_layout.py)
-ELEMENT_TYPES = ["real"]
+# the semantics the prover proves: every one the checker checks (tests/test_layout.py)
+ELEMENT_TYPES = ["real", "float32"]
 
 
 def _supports(args) -> int:
@@ -153,7 +155,7 @@ def _verify(args) -> int:
     spec = _one_network(args)
     if args.proof is not None:
         check_target(args.proof, "proof file")  # before the search: a run must not end in "cannot write"
-    network, prop = load_query(args.query, spec)
+    network, prop = load_query(args.query, spec, args.semantics)
     settings = Settings(jobs=args.jobs or len(os.sched_getaffinity(0)))
     # --timeout bounds the whole command: reading a wide network can take seconds of it
     left = None if args.timeout is None else args.timeout - (time.monotonic() - args.started)

@@ -44,6 +44,11 @@ class Problem:
     net32: FloatNet      # and in float32: attacks and the ranking of input splits (speed)
     disjuncts: list[DisjunctData]
 
+    @property
+    def float32(self) -> bool:
+        """Semantics float32 (spec 4.11): the network was folded with its rounding bounds."""
+        return self.net.errors is not None
+
     @classmethod
     def of(cls, network: Network, prop: Property) -> "Problem":
         net = FloatNet.of(network)
@@ -85,10 +90,12 @@ class Problem:
         return np.max(y @ d.A.T + d.const, axis=1)
 
 
-def snap_into_box(d, x: np.ndarray, dtype=np.float32) -> list[Fraction] | None:
+def snap_into_box(d, x: np.ndarray, dtype=np.float32, strict: bool = False) -> list[Fraction] | None:
     """Exact point near x inside the *unrounded* box of disjunct d, each coordinate a value of
     `dtype` where one fits (float32 first: short counterexamples; float64 when rounding to
-    float32 moves the point off a counterexample whose margin is below float32 resolution)."""
+    float32 moves the point off a counterexample whose margin is below float32 resolution).
+    `strict` (semantics float32, whose witnesses must be binary32): only values of `dtype`, None
+    when a coordinate's interval holds none near x."""
     e = d.exact
     out = []
     for i, v in enumerate(x):
@@ -106,6 +113,8 @@ def snap_into_box(d, x: np.ndarray, dtype=np.float32) -> list[Fraction] | None:
                 break
             f = np.nextafter(f, dtype(np.inf) if Fraction(float(f)) <= lo else dtype(-np.inf))
         if q is None:
+            if strict:
+                return None
             if inside(lo):
                 q = lo
             elif inside(hi):
@@ -118,8 +127,9 @@ def snap_into_box(d, x: np.ndarray, dtype=np.float32) -> list[Fraction] | None:
     return out
 
 
-def exact_unsafe(network: Network, d: DisjunctData, xs: list[Fraction]) -> bool:
-    """Exactly: x in the unrounded box and every constraint true at N(x) (spec 4.8), decided by
-    the checker's witness rule itself."""
-    problem, _ = check_witness(network, d.exact, xs)
+def exact_unsafe(network: Network, d: DisjunctData, xs: list[Fraction], float32: bool = False) -> bool:
+    """Exactly: x in the unrounded box and every constraint true at N(x) (spec 4.8), or under
+    float32 at the reference execution of the binary32 x (spec 4.8b), decided by the checker's
+    witness rule itself."""
+    problem, _ = check_witness(network, d.exact, xs, float32)
     return problem is None

@@ -16,6 +16,8 @@ from proof_format.writer import ProofWriter
 
 from .engine.certificate import Hints
 from .outfile import AtomicFile
+from .semantics import semantics_of
+from .tree import GiveUp
 
 
 def dyadic(v: float) -> Fraction:
@@ -32,7 +34,7 @@ class ProofLog:
         if path is not None and verify:
             self.out = AtomicFile(path, "w", "proof file")
             self.temp, self.stream = self.out.temp, self.out.file
-            self.writer = ProofWriter(self.stream, network.sha256, prop.sha256)
+            self.writer = ProofWriter(self.stream, network.sha256, prop.sha256, semantics=semantics_of(network))
         self.next_id = 1  # the kernel requires ids > 0
         self.exact_seconds = 0.0
         self.steps = 0
@@ -58,7 +60,8 @@ class ProofLog:
         self.next_id, self.steps, self.exact_seconds = first_id, 0, 0.0
         if self.stream is not None:
             self.stream = open(steps_path, "w")
-            self.writer = ProofWriter(self.stream, self.network.sha256, self.prop.sha256)
+            self.writer = ProofWriter(self.stream, self.network.sha256, self.prop.sha256,
+                                      semantics=semantics_of(self.network))
             self.writer.started = True  # the header is the parent's
 
     def adopt(self, steps_path: str, closed: list[int], status: dict) -> None:
@@ -101,8 +104,15 @@ class ProofLog:
 
     # convenience constructors
     def root(self, disjuncts: list[int]) -> int:
+        """GiveUp when the Session finds that float32 execution may overflow on the box (spec 4.11:
+        no float32 proof exists there); any other rejection of a root is a bug."""
         (i,) = self.ids()
-        self.must(S.Root(i, tuple(disjuncts)))
+        step = S.Root(i, tuple(disjuncts))
+        if not self.apply(step) and self.last_error.code == "FLOAT32_OVERFLOW":
+            raise GiveUp(f"{self.last_error.code}: {self.last_error.message}")
+        if self.last_error is not None and self.last_error.step is step:
+            raise RuntimeError(f"checker rejected a structural step {step}: {self.last_error.code}: "
+                               f"{self.last_error.message}")
         return i
 
     def split_input(self, node: int, index: int, threshold: float) -> tuple[int, int]:

@@ -8,12 +8,14 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
+
 from apothem_check.errors import InputError
 from apothem_check.network import Network
 from apothem_check.vnnlib import Property
 
 from .emit import Emitter
-from .problem import DisjunctData, Problem
+from .problem import DisjunctData, Problem, snap_into_box
 from .proof import ProofLog, write_sat_proof
 from .replay import replay_in_parallel
 from .search import Search
@@ -125,10 +127,14 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
     except Found as f:
         clock.done()
         log.abandon()
-        ys = network.evaluate(f.xs)
-        if not write_sat_proof(network, prop, proof_path, f.disjunct, f.xs, verify=proof):
+        xs = f.xs
+        if problem.float32:  # z3's point of a leaf is exact, not binary32: its binary32 neighbour may serve
+            d = problem.disjuncts[f.disjunct]
+            xs = snap_into_box(d, np.array([float(v) for v in xs]), np.float32, strict=True) or xs
+        if not write_sat_proof(network, prop, proof_path, f.disjunct, xs, verify=proof):
             return Outcome("unknown", reason="counterexample rejected by the exact check", stats=report())
-        return Outcome("sat", list(f.xs), [Fraction(v) for v in ys], stats=report())
+        ys = network.reference(xs) if problem.float32 else network.evaluate(xs)
+        return Outcome("sat", list(xs), [Fraction(v) for v in ys], stats=report())
     except Timeout:
         clock.done()
         log.abandon()

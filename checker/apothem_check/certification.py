@@ -18,6 +18,7 @@ import msgpack
 
 from .check import check_proof
 from .exact import describe
+from .network import f32
 from .reader import MAX_NUMBER_CHARS
 from .vnnlib import Disjunct, OutputConstraint, Property
 
@@ -84,8 +85,13 @@ def query_property(kind: str, lower, upper, label: int, n_out: int) -> Property:
     return Property(len(lower), n_out, disjuncts, digest, "1")
 
 
-def classified(network, x, label: int, weakly: bool = False) -> bool:
-    y = network.evaluate(list(x))
+def classified(network, x, label: int, weakly: bool = False, float32: bool = False) -> bool:
+    """Exactly, of the real network; under float32 of the reference execution (spec/proof-format.md
+    4.11) at x rounded to binary32 (a point of the bundle is binary32 already: condition 15)."""
+    try:
+        y = network.reference([f32(v) for v in x]) if float32 else network.evaluate(list(x))
+    except OverflowError as err:
+        _fail("FLOAT32_OVERFLOW", f"binary32 execution of the network overflows: {err}")
     return all(y[label] > v or (weakly and y[label] == v) for j, v in enumerate(y) if j != label)
 
 
@@ -140,6 +146,7 @@ class Bundle:
     label: int
     calls: tuple
     claims: dict
+    semantics: str = "real"
 
     @property
     def delta(self) -> Fraction:
@@ -166,15 +173,16 @@ class Bundle:
                 f"the domain [{lo}, {hi}]")
         require("two outputs", m >= 2, "LABEL", f"the network has {m} output: a classifier needs at least two")
         label = _int(b["label"], "the label", 0, m - 1)
-        require("input classified", classified(network, x, label), "LABEL",
-                f"the network does not classify the input as {label} (exactly, no tie)")
+        semantics = _choice(b.get("semantics", "real"), ("real", "float32"), "the semantics")
+        require("input classified", classified(network, x, label, float32=semantics == "float32"), "LABEL",
+                f"the network does not classify the input as {label} (exactly, no tie; semantics {semantics})")
         if not isinstance(b["claims"], dict) or not b["claims"]:
             _fail("NO_CLAIM", "the bundle makes no claim")
         other = next((k for k in b["claims"] if k not in CLAIMS), None)
         require("known claims", other is None, "CLAIM", f"unknown claim {other!r:.40}: every claim present must be "
                 f"checkable ({', '.join(CLAIMS)})")
         return cls(tuple(x), lo, hi, grid, label, _calls(b["calls"], n, lo, hi, (hi - lo) / grid),
-                   {k: v for k, v in b["claims"].items() if k in CLAIMS})
+                   {k: v for k, v in b["claims"].items() if k in CLAIMS}, semantics)
 
 
 def _moved(lower, upper, i: int, side: str, step: Fraction, lo: Fraction, hi: Fraction) -> tuple[list, list]:
@@ -242,14 +250,18 @@ class BundleChecker:
             return
         if verdict == "unsat":
             result = check_proof(c.evidence, self.net, query_property(kind, lower, upper, self.b.label,
-                                                                      self.net.n_outputs), semantics=("real",))
+                                                                      self.net.n_outputs), semantics=(self.b.semantics,))
             require("proof checks", result.verdict != "invalid" and result.conclusion == "unsat", "PROOF",
                     f"{what}: call {i}: proof rejected: {result.error or 'it does not conclude unsat'}")
             self.holey |= result.verdict == "holey"
         else:
             require("point in box", all(l <= v <= u for v, l, u in zip(c.evidence, lower, upper)), "POINT",
                     f"{what}: call {i}: the point lies outside the call's box")
-            require("point shows", classified(self.net, c.evidence, self.b.label) == (kind == "reach"), "POINT",
+            float32 = self.b.semantics == "float32"
+            require("binary32 point", not float32 or all(f32(v) == v for v in c.evidence), "POINT",
+                    f"{what}: call {i}: under semantics float32 the point must be binary32")
+            shows = classified(self.net, c.evidence, self.b.label, float32=float32) == (kind == "reach")
+            require("point shows", shows, "POINT",
                     f"{what}: call {i}: the point does not show {kind} (it is "
                     f"{'' if kind == 'flip' else 'not '}classified {self.b.label})")
         self._done.add(i)

@@ -57,6 +57,14 @@ def test_the_hand_written_bundle_is_valid_and_shows_every_claim(capsys, tmp_path
     assert (code, out) == (0, "valid\n") and "Traceback" not in err
 
 
+def test_the_bundle_under_float32_is_valid(model, net):
+    """Every claim holds under float32 too (its proofs `semantics float32`, its points binary32 and
+    classified by the reference execution), and the lines say the same."""
+    real = C.check_certification(B.pack(B.valid_bundle(model)), net, C.EXPECTABLE)
+    assert C.check_certification(B.pack(B.float32(B.valid_bundle(model))), net, C.EXPECTABLE) == real
+    assert real[0] == "valid"
+
+
 def _set(*path_and_value):
     *path, value = path_and_value
 
@@ -152,6 +160,11 @@ HOSTILE = [  # (name, mutation, code)
     ("apothem proof of the maximal box", lambda b: b["calls"][0].update(proof=b["calls"][2]["proof"]), "PROOF"),
     ("apothem proof under float32", lambda b: b["calls"][0].update(
         proof=b["calls"][0]["proof"].replace(b"semantics real", b"semantics float32")), "PROOF"),
+    ("float32 bundle, one proof under real", lambda b: B.float32(b, keep_real=(0,)), "PROOF"),
+    ("float32 bundle, a dual proof under real", lambda b: B.float32(b, keep_real=(7,)), "PROOF"),
+    ("float32 bundle, flip not binary32", lambda b: B.float32(b)["calls"][1].update(point=["1/3", "3/4"]), "POINT"),
+    ("semantics float64", _set("semantics", "float64"), "FORMAT"),
+    ("semantics a list", _set("semantics", ["real"]), "FORMAT"),
     ("maximal box not robust", _set("claims", "maximal", "upper", ["5/8", "5/8"]), "MISMATCH"),
     ("maximal box misses the input", _set("claims", "maximal", "upper", ["1/8", "5/8"]), "BOX"),
     ("maximal box leaves the domain", _set("claims", "maximal", "lower", ["-1/8", "0"]), "BOX"),
@@ -282,6 +295,10 @@ def _forged(model, tmp_path, condition):
     elif condition == "point in box":  # apothem 0 "optimal", refuted by a flip far outside ball(1)
         only_apothem(0, refuted_by=1, bracket=[0, 1])
         b["calls"].append(B.box_call(model, "flip", *B.ball(1), point=(F(1), F(1))))
+    elif condition == "binary32 point":  # a float32 flip at (1/3, 3/4): only its binary32 rounding flips
+        only_apothem(1, refuted_by=1, bracket=[1, 2])
+        b["calls"].append(B.box_call(model, "flip", *B.ball(2), point=(F(1, 3), F(3, 4))))
+        B.float32(b)
     elif condition == "point shows":  # the "flip" is the input itself
         only_apothem(0, refuted_by=1, bracket=[0, 1])
         b["calls"].append(B.box_call(model, "flip", *B.ball(1), point=B.X))
@@ -292,7 +309,7 @@ CONDITIONS = {"grid > 0": "GRID", "lo < hi": "DOMAIN", "input in domain": "INPUT
               "input classified": "LABEL", "known claims": "CLAIM", "k >= 0": "CLAIM",
               "bracket with refuted_by": "CLAIM", "box around input": "BOX", "box on grid": "BOX",
               "maximal_shown iff": "CLAIM", "every face listed": "FACES", "proof checks": "PROOF",
-              "point in box": "POINT", "point shows": "POINT"}
+              "point in box": "POINT", "binary32 point": "POINT", "point shows": "POINT"}
 
 
 @pytest.mark.parametrize("condition", CONDITIONS)

@@ -32,12 +32,13 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from apothem_check.certification import classified, query_text
+from apothem_check.certification import BundleError, classified, query_text
 from apothem_check.vnnlib import load_property
 from apothem_check.witness import check_witness
 
 from ..outfile import write_bytes, write_text
 from ..proof import write_sat_proof
+from ..semantics import binary32_in_box, outputs, semantics_of
 from .inputs import CertifyError, prediction, read_input
 from .oracle import Oracle
 
@@ -76,7 +77,7 @@ def audit(network, claims_path, out_dir, lo=Fraction(0), hi=Fraction(1), grid=25
         row = {"id": cl["id"], "input": os.path.basename(cl["input"])}
         try:
             row.update(_decide(network, cl, out_dir, lo, hi, grid, timeout))
-        except (CertifyError, OSError, ValueError, ZeroDivisionError) as err:
+        except (CertifyError, BundleError, OSError, OverflowError, ValueError, ZeroDivisionError) as err:
             row.update({"verdict": "error", "reason": str(err)})
         row["seconds"] = round(time.perf_counter() - t0, 3)
         rows.append(row)
@@ -122,8 +123,10 @@ def _decide(network, cl, out_dir: Path, lo, hi, grid, timeout) -> dict:
     q = out_dir / f"{stem}.vnnlib"
     write_text(q, query_text("flip", lower, upper, label, network.n_outputs), "query file")
     row = {"label": label, "query": str(q)}
-    if not classified(network, inp.x, label):  # the input itself, inside the box, is not classified `label`
-        ans_verdict, point, via, call = "sat", list(inp.x), "input", {}
+    float32 = semantics_of(network) == "float32"
+    at_input = binary32_in_box(lower, upper, inp.x) if float32 else list(inp.x)  # a witness is binary32 there
+    if at_input is not None and not classified(network, at_input, label, float32=float32):
+        ans_verdict, point, via, call = "sat", at_input, "input", {}  # the input itself is not classified `label`
     else:
         o = Oracle(network, label, timeout=timeout)
         try:
@@ -138,10 +141,10 @@ def _decide(network, cl, out_dir: Path, lo, hi, grid, timeout) -> dict:
         write_bytes(p, call["proof"], "proof file")
         row.update({"verdict": "proven", "proof": str(p)})
     elif ans_verdict == "sat":
-        y = network.evaluate(point)
+        y = outputs(network, point)
         flip = max((j for j in range(len(y)) if j != label), key=lambda j: y[j])
         prop = load_property(q, network.input_shape, network.output_shape)
-        k = next((k for k, d in enumerate(prop.disjuncts) if check_witness(network, d, tuple(point))[0] is None), None)
+        k = next((k for k, d in enumerate(prop.disjuncts) if check_witness(network, d, tuple(point), float32)[0] is None), None)
         if k is None or not write_sat_proof(network, prop, str(p), k, point):
             raise CertifyError("the counterexample was not accepted by the exact check (a bug: please report)")
         row.update({"verdict": "refuted", "proof": str(p), "flips_to": flip, "margin": float(y[label] - y[flip])})

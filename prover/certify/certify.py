@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ..semantics import DEFAULT_SEMANTICS, fold
 from . import apothem as AP
 from . import dual as DU
 from . import maximal as MX
@@ -29,6 +30,7 @@ class Options:
     seed: int = 0
     check: bool = True               # run the independent bundle checker in-process
     snap: bool = True
+    semantics: str = DEFAULT_SEMANTICS  # of every proof, point and label (spec/certification.md)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Result:
 def certify_one(network, model_path, input_path, out_path, opts: Options, label: int | None = None,
                 log=None) -> Result:
     t0 = time.perf_counter()
+    network = fold(network, opts.semantics)
     inp = read_input(input_path, opts.lo, opts.hi, opts.grid, snap=opts.snap)
     if len(inp.x) != network.n_inputs:
         raise CertifyError(f"{input_path}: {len(inp.x)} values, the network has {network.n_inputs} inputs")
@@ -101,7 +104,8 @@ def certify_one(network, model_path, input_path, out_path, opts: Options, label:
         result = Result(os.path.basename(str(input_path)), pred, row, box=box)
         if out_path is not None and claims:
             bundle = build(network.sha256, inp.x, inp.sha256, opts.lo, opts.hi, opts.grid, pred, oracle.calls,
-                           claims, timings, extra={"stats": {k: v for k, v in row.items() if v is not None}})
+                           claims, timings, extra={"stats": {k: v for k, v in row.items() if v is not None},
+                                                   "semantics": opts.semantics})
             row["bundle_bytes"] = write(bundle, out_path)
             result.bundle_path = str(out_path)
             if opts.check:

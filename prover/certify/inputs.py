@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..semantics import outputs
+
 SNAP_TOLERANCE = Fraction(1, 10 ** 9)
 
 
@@ -65,8 +67,12 @@ def step_text(lo, hi, G) -> str:
 
 
 def prediction(network, x) -> tuple[int | None, list]:
-    """The exact predicted class (None on a tie for the maximum) and the exact outputs."""
-    y = network.evaluate(list(x))
+    """The exact predicted class (None on a tie for the maximum) and the exact outputs; under
+    float32 those of the reference execution at x rounded to binary32 (prover/semantics.py)."""
+    try:
+        y = outputs(network, x)
+    except OverflowError as err:
+        raise CertifyError(f"binary32 execution of the network overflows at the input: {err}") from None
     top = max(y)
     winners = [j for j, v in enumerate(y) if v == top]
     return (winners[0] if len(winners) == 1 else None), y

@@ -1,7 +1,9 @@
 """The backward linear bound of spec 4.5 in float64, batched over nodes (and objective rows).
 
-Mirrors the checker's exact pass step for step (same relaxation cases, same default slopes) so
-that a certificate found here is the one the checker replays; only rounding differs.
+Mirrors the checker's exact pass step for step (same relaxation cases, same default slopes, and
+under float32 the same rounding terms |c| . E_k) so that a certificate found here is the one the
+checker replays; only rounding differs. The gradients ignore the rounding terms: they steer the
+optimisation only, and those terms are tiny against the bound.
 """
 from __future__ import annotations
 
@@ -45,6 +47,9 @@ def backward(net, start: int, C: np.ndarray, e: np.ndarray, lower, upper, lo, hi
     relax = [None] * (net.depth - 1)
     for k in range(start, 0, -1):
         w, b = net.weights[k - 1], net.biases[k - 1]
+        err = net.rounding(k, np.maximum(-lo, hi) if k == 1 else np.maximum(upper[k - 2], 0.0))
+        if err is not None:  # float32: c . z >= c . (W h + b) - |c| . E_k, as the checker subtracts it
+            e = e - np.matmul(np.abs(c), err[:, :, None])[..., 0]
         e = e + c @ b
         c = (c.reshape(-1, c.shape[-1]) @ w).reshape(c.shape[:-1] + (w.shape[1],))  # one GEMM, not B
         if k == 1:

@@ -10,9 +10,14 @@ import numpy as np
 from .backward import backward
 
 
-def interval_layer(w, b, h_lo, h_hi):
+def interval_layer(net, k: int, h_lo, h_hi):
+    """Interval bounds of z(k) for h(k-1) in [h_lo, h_hi]; under float32 widened by the rounding
+    bound E_k outward, as the checker widens them (spec 4.11)."""
+    w, b = net.weights[k - 1], net.biases[k - 1]
     wp, wn = np.maximum(w, 0.0), np.minimum(w, 0.0)
-    return h_lo @ wp.T + h_hi @ wn.T + b, h_hi @ wp.T + h_lo @ wn.T + b
+    lo, hi = h_lo @ wp.T + h_hi @ wn.T + b, h_hi @ wp.T + h_lo @ wn.T + b
+    err = net.rounding(k, np.maximum(-h_lo, h_hi))
+    return (lo, hi) if err is None else (lo - err, hi + err)
 
 
 def compute_bounds(net, lo, hi, lower=None, upper=None, method="interval"):
@@ -29,7 +34,7 @@ def compute_bounds(net, lo, hi, lower=None, upper=None, method="interval"):
             hl, hh = lo, hi
         else:
             hl, hh = np.maximum(new_l[-1], 0.0), np.maximum(new_u[-1], 0.0)
-        zl, zu = interval_layer(net.weights[k - 1], net.biases[k - 1], hl, hh)
+        zl, zu = interval_layer(net, k, hl, hh)
         if lower is not None:
             zl, zu = np.maximum(zl, lower[k - 1]), np.minimum(zu, upper[k - 1])
         if method == "crown" and k >= 2:

@@ -87,7 +87,7 @@ def optimised_layer_bounds(net, lo, hi, lower, upper, iters=30, lr=0.2):
             upper[K - 1][0, cols] = np.minimum(upper[K - 1][0, cols], -got[r:])
             slopes[K] = steps if hints else [[]]
             for k in range(K, net.depth - 1):  # the kernel re-derives every later layer's intervals
-                zl, zu = interval_layer(net.weights[k], net.biases[k], np.maximum(lower[k - 1], 0.0),
+                zl, zu = interval_layer(net, k + 1, np.maximum(lower[k - 1], 0.0),
                                         np.maximum(upper[k - 1], 0.0))
                 lower[k], upper[k] = np.maximum(zl, lower[k]), np.minimum(zu, upper[k])
     return lower, upper, slopes

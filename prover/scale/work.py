@@ -22,19 +22,21 @@ from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
 
 from ..outfile import remove_temp_dir, temp_dir
+from ..semantics import DEFAULT_SEMANTICS, fold
 from ..tree import Settings
 from ..verify import verify
 
-_NETWORKS: dict = {}   # SHA-256 -> Network: a worker reads each network once, not once per task
+_NETWORKS: dict = {}   # (SHA-256, semantics) -> Network: a worker reads each network once, not once per task
 _KEEP = 8
 
 
-def _network(sha: str, path: str):
-    if sha not in _NETWORKS:
+def _network(sha: str, path: str, semantics: str):
+    """Read and folded for `semantics` once per worker (folding for float32 takes seconds on wide networks)."""
+    if (sha, semantics) not in _NETWORKS:
         if len(_NETWORKS) >= _KEEP:
             _NETWORKS.clear()
-        _NETWORKS[sha] = load_network(path)
-    return _NETWORKS[sha]
+        _NETWORKS[(sha, semantics)] = fold(load_network(path), semantics)
+    return _NETWORKS[(sha, semantics)]
 
 
 def _reset_peak() -> None:
@@ -74,7 +76,7 @@ def run_task(task, network_bytes: bytes, subject_bytes: bytes) -> dict:
         sub_path.write_bytes(subject_bytes)
         out_path = Path(scratch) / ("out-" + task.name)
         try:
-            network = _network(task.network_sha256, str(net_path))
+            network = _network(task.network_sha256, str(net_path), task.options.get("semantics", DEFAULT_SEMANTICS))
             result = (_verify if task.kind == "verify" else _certify)(task, network, net_path, sub_path, out_path)
         except InputError as err:
             result = {"status": "error", "error": f"{err.code}: {err.message}"}

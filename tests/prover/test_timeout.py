@@ -51,9 +51,9 @@ def test_set_up_time_counts_against_the_timeout(monkeypatch, capsys):
     the search has had a second of its own."""
     real = cli.load_query
 
-    def slow_load(query, spec):
+    def slow_load(query, spec, semantics):
         time.sleep(2)
-        return real(query, spec)
+        return real(query, spec, semantics)
     monkeypatch.setattr(cli, "load_query", slow_load)
     start = time.perf_counter()
     code = cli.main(["verify", str(ROBUST), "--network", str(NET), "--timeout", "1"])
