@@ -138,11 +138,10 @@ _Lin = namedtuple("_Lin", "shape T c epoch err", defaults=(None,))
 
 def _select(shape: tuple, signs: list, width: int, offset: int, epoch: int, f32: bool) -> _Lin:
     """Entries read back from the layer input h: sum over s of signs[s] * h[offset + s*N + i] (N entries),
-    exactly, so with no error bound of their own."""
+    exactly, so with no error bound of their own (no signs: the zero map)."""
     n = math.prod(shape)
-    t = Sparse.diagonal([signs[0]] * n, width, offset)
-    for s, sign in enumerate(signs[1:], start=1):
-        t = t + Sparse.diagonal([sign] * n, width, offset + s * n)
+    t = Sparse.of((n, width), np.tile(np.arange(n), len(signs)), offset + np.arange(len(signs) * n),
+                  [sign for sign in signs for _ in range(n)])
     zero = np.zeros(n, dtype=object)
     return _Lin(tuple(shape), t, zero, epoch, _Err(Sparse.of((n, width), [], [], []), zero) if f32 else None)
 
@@ -284,7 +283,7 @@ def _matmul(a, b, mode: str):
     k = b if isinstance(b, np.ndarray) else a
     if k.ndim != 2:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "MatMul with a constant operand that is not a matrix")
-    eye = lambda n: Sparse.diagonal([1] * n, n)
+    eye = lambda n: Sparse.of((n, n), np.arange(n), np.arange(n), [1] * n)
     if isinstance(a, _Lin):  # a: (*batch, k) -> (*batch, n): each row is multiplied by k
         if a.shape[-1] != k.shape[0]:
             raise ValueError(f"shapes {a.shape} and {k.shape} do not match")
@@ -303,11 +302,9 @@ def _affine(a: _Lin, relu: bool) -> Affine:
     """Integer weights over the least common denominator of the layer's exact entries (non-zeros only)."""
     d = math.lcm(*(v.denominator for v in a.T.vals), *(v.denominator for v in a.c))
     to_int = lambda v: int(v.numerator * (d // v.denominator))
-    c = objects([to_int(v) for v in a.c])
-    if a.err is None:
-        return Affine(a.T.todense(to_int), c, d, relu)
     up = lambda v: math.ceil(v * ONE)  # onto the grid, up
-    return Affine(a.T.todense(to_int), c, d, relu, a.err.A.todense(up), objects([up(v) for v in a.err.a]), a.err.peak)
+    err = () if a.err is None else (a.err.A.todense(up), objects([up(v) for v in a.err.a]), a.err.peak)
+    return Affine(a.T.todense(to_int), objects([to_int(v) for v in a.c]), d, relu, *err)
 
 
 def _stack(parts: list) -> _Lin:
@@ -320,9 +317,7 @@ def _stack(parts: list) -> _Lin:
 
 def _const(v: np.ndarray, state: dict) -> _Lin:
     """A constant as a tensor of the current epoch (no dependence on h, no error)."""
-    n = math.prod(v.shape)
-    none, zero = Sparse.of((n, state["width"]), [], [], []), np.zeros(n, dtype=object)
-    return _Lin(v.shape, none, v.ravel(), state["epoch"], _Err(none, zero) if state["mode"] != "real" else None)
+    return _select(v.shape, [], state["width"], 0, state["epoch"], state["mode"] != "real")._replace(c=v.ravel())
 
 
 def _close(state: dict, relu_in: _Lin, carried: list) -> list:
