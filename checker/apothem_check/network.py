@@ -178,14 +178,14 @@ def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
 
 
 def _rows(a, idx: np.ndarray, shape: tuple, fill=0):
-    """Entry i of the result is entry idx[i] of `a`, or `fill` where idx[i] < 0 (reshape, transpose, broadcast,
-    pad, gather); the errors move along with the entries."""
+    """Entry i of the result is entry idx[i] of `a` (constant or not), or `fill` where idx[i] < 0 (reshape, transpose,
+    broadcast, pad, gather); the errors move along with the entries."""
     idx = np.asarray(idx, dtype=np.int64).ravel()
+    pick = lambda v, f: np.append(v, objects([f]))[np.where(idx >= 0, idx, len(v))]  # f appended, read at idx < 0
     if isinstance(a, np.ndarray):
-        return objects([a.ravel()[i] if i >= 0 else fill for i in idx]).reshape(shape)
+        return pick(a.ravel(), fill).reshape(shape)
     if np.array_equal(idx, np.arange(len(a.c))):
         return a._replace(shape=tuple(shape))
-    pick = lambda v, f: np.where(idx >= 0, v[np.maximum(idx, 0)], f) if len(v) else v[idx]
     err = a.err and a.err._replace(A=a.err.A.take(idx), a=pick(a.err.a, 0))
     return _Lin(tuple(shape), a.T.take(idx), pick(a.c, fill), a.epoch, err)
 
@@ -203,16 +203,11 @@ def _apply(a: _Lin, m: Sparse, shape: tuple) -> _Lin:
 
 
 def _reshape(a, shape: tuple):
-    if isinstance(a, np.ndarray):
-        return a.reshape(shape)
-    if math.prod(shape) != math.prod(a.shape):
-        raise ValueError(f"cannot reshape {a.shape} to {shape}")
-    return a._replace(shape=tuple(shape))
+    idx = np.arange(math.prod(a.shape)).reshape(shape)  # a ValueError unless the sizes agree
+    return _rows(a, idx, idx.shape)
 
 
 def _transpose(a, perm):
-    if isinstance(a, np.ndarray):
-        return a.transpose(perm)
     idx = np.arange(math.prod(a.shape)).reshape(a.shape).transpose(perm)
     return _rows(a, idx.ravel(), idx.shape)
 
@@ -452,13 +447,12 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         return _rows(x, idx, idx.shape, fill)
     if op == "Concat":
         axis = attrs["axis"] + (len(shape) if attrs["axis"] < 0 else 0)
+        offsets = np.cumsum([0] + [math.prod(v.shape) for v in ins])
+        idx = np.concatenate([o + np.arange(math.prod(v.shape)).reshape(v.shape) for o, v in zip(offsets, ins)], axis)
         if all(isinstance(v, np.ndarray) for v in ins):
-            return np.concatenate(ins, axis=axis)
+            return _rows(np.concatenate([v.ravel() for v in ins]), idx, idx.shape)
         parts = [_reshape(v if isinstance(v, _Lin) else _const(v, state), (math.prod(v.shape),)) for v in ins]
-        offsets = np.cumsum([0] + [len(p.c) for p in parts])
-        idx = np.concatenate([o + np.arange(len(p.c)).reshape(v.shape) for o, p, v in zip(offsets, parts, ins)], axis)
-        whole = _stack(parts)
-        return _rows(whole, idx.ravel(), idx.shape)
+        return _rows(_stack(parts), idx, idx.shape)
     if op == "Relu":
         if isinstance(x, np.ndarray):
             return objects([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)
