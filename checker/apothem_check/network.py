@@ -181,7 +181,7 @@ def _rows(a, idx: np.ndarray, shape: tuple, fill=0):
     """Entry i of the result is entry idx[i] of `a` (constant or not), or `fill` where idx[i] < 0 (reshape, transpose,
     broadcast, pad, gather); the errors move along with the entries."""
     idx = np.asarray(idx, dtype=np.int64).ravel()
-    pick = lambda v, f: np.append(v, objects([f]))[np.where(idx >= 0, idx, len(v))]  # f appended, read at idx < 0
+    pick = lambda v, f: np.concatenate([objects([f]), v])[np.maximum(idx, -1) + 1]  # f put first, read at idx < 0
     if isinstance(a, np.ndarray):
         return pick(a.ravel(), fill).reshape(shape)
     if np.array_equal(idx, np.arange(len(a.c))):
