@@ -39,7 +39,7 @@ def _check_header(items, network, prop, semantics) -> None:
 def check_proof(proof: Path | bytes, network, prop, z3_timeout_ms: int = 60_000,
                 semantics=("real", "float32")) -> Result:
     """Check a proof file (or the bytes of one, as stored in certification bundles, which accept
-    only `semantics real`: their other evidence is about the real network)."""
+    only the bundle's own semantics: its other evidence is about the same network)."""
     result = Result("invalid")
     try:
         opened = io.BufferedReader(io.BytesIO(proof)) if isinstance(proof, bytes) else open(proof, "rb")

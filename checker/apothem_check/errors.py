@@ -6,28 +6,29 @@ stable code that tests and scripts can match on) instead of a traceback.
 """
 
 
-class InputError(Exception):
-    """A model/property/proof file the checker cannot accept; `code` is a stable UPPER_SNAKE identifier."""
+class _Coded(Exception):
+    """`code` is a stable UPPER_SNAKE identifier; printed as `CODE: message`."""
 
     def __init__(self, code: str, message: str):
         super().__init__(code, message)
-        self.code = code
-        self.message = message
+        self.code, self.message = code, message
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
 
-class CheckError(Exception):
+class InputError(_Coded):
+    """A model/property/proof file the checker cannot accept."""
+
+
+class CheckError(_Coded):
     """A step that does not follow from the rules; carries what the user needs to find it."""
 
     def __init__(self, code: str, message: str, step=None, model=None):
-        super().__init__(f"{code}: {message}")
-        self.code, self.message, self.step = code, message, step
+        super().__init__(code, message)
+        self.step = step
         self.model = model  # Z3_SAT: z3's unsafe point (exact inputs inside the property's box)
 
     def __str__(self) -> str:
-        if self.step is None:
-            return f"{self.code}: {self.message}"
-        return (f"step {self.step.id} (rule {self.step.rule}) line {self.step.line}: "
-                f"{self.code}: {self.message}")
+        where = "" if self.step is None else f"step {self.step.id} (rule {self.step.rule}) line {self.step.line}: "
+        return where + super().__str__()

@@ -196,9 +196,8 @@ class Session:
         unstable = [j for j in range(self.hidden[k - 1]) if lower[k - 1][j] < 0 < upper[k - 1][j]]
         if unstable:
             n = len(unstable)
-            rows = ints([0] * (2 * n * self.hidden[k - 1])).reshape(2 * n, -1)
-            for r, j in enumerate(unstable):
-                rows[r, j], rows[n + r, j] = 1, -1
+            rows = np.zeros((2 * n, self.hidden[k - 1]), dtype=object)  # z_j, then -z_j, per unstable neuron j
+            rows[np.arange(2 * n), unstable * 2] = [1] * n + [-1] * n
             got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi, alphas,
                                  errors=self._errors(node.lo, node.hi, upper))
             l, u = lower[k - 1].copy(), upper[k - 1].copy()

@@ -138,11 +138,10 @@ _Lin = namedtuple("_Lin", "shape T c epoch err", defaults=(None,))
 
 def _select(shape: tuple, signs: list, width: int, offset: int, epoch: int, f32: bool) -> _Lin:
     """Entries read back from the layer input h: sum over s of signs[s] * h[offset + s*N + i] (N entries),
-    exactly, so with no error bound of their own."""
+    exactly, so with no error bound of their own (no signs: the zero map)."""
     n = math.prod(shape)
-    t = Sparse.diagonal([signs[0]] * n, width, offset)
-    for s, sign in enumerate(signs[1:], start=1):
-        t = t + Sparse.diagonal([sign] * n, width, offset + s * n)
+    t = Sparse.of((n, width), np.tile(np.arange(n), len(signs)), offset + np.arange(len(signs) * n),
+                  [sign for sign in signs for _ in range(n)])
     zero = np.zeros(n, dtype=object)
     return _Lin(tuple(shape), t, zero, epoch, _Err(Sparse.of((n, width), [], [], []), zero) if f32 else None)
 
@@ -179,14 +178,14 @@ def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
 
 
 def _rows(a, idx: np.ndarray, shape: tuple, fill=0):
-    """Entry i of the result is entry idx[i] of `a`, or `fill` where idx[i] < 0 (reshape, transpose, broadcast,
-    pad, gather); the errors move along with the entries."""
+    """Entry i of the result is entry idx[i] of `a` (constant or not), or `fill` where idx[i] < 0 (reshape, transpose,
+    broadcast, pad, gather); the errors move along with the entries."""
     idx = np.asarray(idx, dtype=np.int64).ravel()
+    pick = lambda v, f: np.concatenate([objects([f]), v])[np.maximum(idx, -1) + 1]  # f put first, read at idx < 0
     if isinstance(a, np.ndarray):
-        return objects([a.ravel()[i] if i >= 0 else fill for i in idx]).reshape(shape)
+        return pick(a.ravel(), fill).reshape(shape)
     if np.array_equal(idx, np.arange(len(a.c))):
         return a._replace(shape=tuple(shape))
-    pick = lambda v, f: np.where(idx >= 0, v[np.maximum(idx, 0)], f) if len(v) else v[idx]
     err = a.err and a.err._replace(A=a.err.A.take(idx), a=pick(a.err.a, 0))
     return _Lin(tuple(shape), a.T.take(idx), pick(a.c, fill), a.epoch, err)
 
@@ -204,16 +203,11 @@ def _apply(a: _Lin, m: Sparse, shape: tuple) -> _Lin:
 
 
 def _reshape(a, shape: tuple):
-    if isinstance(a, np.ndarray):
-        return a.reshape(shape)
-    if math.prod(shape) != math.prod(a.shape):
-        raise ValueError(f"cannot reshape {a.shape} to {shape}")
-    return a._replace(shape=tuple(shape))
+    idx = np.arange(math.prod(a.shape)).reshape(shape)  # a ValueError unless the sizes agree
+    return _rows(a, idx, idx.shape)
 
 
 def _transpose(a, perm):
-    if isinstance(a, np.ndarray):
-        return a.transpose(perm)
     idx = np.arange(math.prod(a.shape)).reshape(a.shape).transpose(perm)
     return _rows(a, idx.ravel(), idx.shape)
 
@@ -284,7 +278,7 @@ def _matmul(a, b, mode: str):
     k = b if isinstance(b, np.ndarray) else a
     if k.ndim != 2:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "MatMul with a constant operand that is not a matrix")
-    eye = lambda n: Sparse.diagonal([1] * n, n)
+    eye = lambda n: Sparse.of((n, n), np.arange(n), np.arange(n), [1] * n)
     if isinstance(a, _Lin):  # a: (*batch, k) -> (*batch, n): each row is multiplied by k
         if a.shape[-1] != k.shape[0]:
             raise ValueError(f"shapes {a.shape} and {k.shape} do not match")
@@ -303,11 +297,9 @@ def _affine(a: _Lin, relu: bool) -> Affine:
     """Integer weights over the least common denominator of the layer's exact entries (non-zeros only)."""
     d = math.lcm(*(v.denominator for v in a.T.vals), *(v.denominator for v in a.c))
     to_int = lambda v: int(v.numerator * (d // v.denominator))
-    c = objects([to_int(v) for v in a.c])
-    if a.err is None:
-        return Affine(a.T.todense(to_int), c, d, relu)
     up = lambda v: math.ceil(v * ONE)  # onto the grid, up
-    return Affine(a.T.todense(to_int), c, d, relu, a.err.A.todense(up), objects([up(v) for v in a.err.a]), a.err.peak)
+    err = () if a.err is None else (a.err.A.todense(up), objects([up(v) for v in a.err.a]), a.err.peak)
+    return Affine(a.T.todense(to_int), objects([to_int(v) for v in a.c]), d, relu, *err)
 
 
 def _stack(parts: list) -> _Lin:
@@ -320,9 +312,7 @@ def _stack(parts: list) -> _Lin:
 
 def _const(v: np.ndarray, state: dict) -> _Lin:
     """A constant as a tensor of the current epoch (no dependence on h, no error)."""
-    n = math.prod(v.shape)
-    none, zero = Sparse.of((n, state["width"]), [], [], []), np.zeros(n, dtype=object)
-    return _Lin(v.shape, none, v.ravel(), state["epoch"], _Err(none, zero) if state["mode"] != "real" else None)
+    return _select(v.shape, [], state["width"], 0, state["epoch"], state["mode"] != "real")._replace(c=v.ravel())
 
 
 def _close(state: dict, relu_in: _Lin, carried: list) -> list:
@@ -457,13 +447,12 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         return _rows(x, idx, idx.shape, fill)
     if op == "Concat":
         axis = attrs["axis"] + (len(shape) if attrs["axis"] < 0 else 0)
+        offsets = np.cumsum([0] + [math.prod(v.shape) for v in ins])
+        idx = np.concatenate([o + np.arange(math.prod(v.shape)).reshape(v.shape) for o, v in zip(offsets, ins)], axis)
         if all(isinstance(v, np.ndarray) for v in ins):
-            return np.concatenate(ins, axis=axis)
+            return _rows(np.concatenate([v.ravel() for v in ins]), idx, idx.shape)
         parts = [_reshape(v if isinstance(v, _Lin) else _const(v, state), (math.prod(v.shape),)) for v in ins]
-        offsets = np.cumsum([0] + [len(p.c) for p in parts])
-        idx = np.concatenate([o + np.arange(len(p.c)).reshape(v.shape) for o, p, v in zip(offsets, parts, ins)], axis)
-        whole = _stack(parts)
-        return _rows(whole, idx.ravel(), idx.shape)
+        return _rows(_stack(parts), idx, idx.shape)
     if op == "Relu":
         if isinstance(x, np.ndarray):
             return objects([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)

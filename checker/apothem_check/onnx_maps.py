@@ -74,10 +74,9 @@ def pool(shape, kernel, spatial_args, ceil_mode: bool, count_include_pad: bool):
     planes = np.arange(n * c)[:, None, None] * (h * w)
     cand = np.where(pos[None] >= 0, pos[None] + planes, -1).reshape(-1, pos.shape[1])
     count = (padded if count_include_pad else pos >= 0).sum(axis=1)
-    rows = np.broadcast_to(np.arange(len(cand))[:, None], cand.shape)
-    ones = np.ones(int((cand >= 0).sum()), dtype=object)
-    return (Sparse.of((len(cand), n * c * h * w), rows[cand >= 0], cand[cand >= 0], ones), np.tile(count, n * c),
-            cand, (n, c, oh, ow))
+    keep = cand >= 0  # np.nonzero: the row of each kept entry, in the order cand[keep] lists them
+    m = Sparse.of((len(cand), n * c * h * w), np.nonzero(keep)[0], cand[keep], [1] * int(keep.sum()))
+    return m, np.tile(count, n * c), cand, (n, c, oh, ow)
 
 
 def pad_index(shape, pads) -> np.ndarray:

@@ -43,12 +43,6 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
         return cls(tuple(shape), key // max(shape[1], 1), key % max(shape[1], 1), vals)
 
     @classmethod
-    def diagonal(cls, vals, n: int, offset: int = 0) -> "Sparse":
-        """len(vals) x n with vals[i] at (i, offset + i): the selection of a block of inputs."""
-        k = len(vals)
-        return cls.of((k, n), np.arange(k), offset + np.arange(k), objects(vals))
-
-    @classmethod
     def dense(cls, m: np.ndarray) -> "Sparse":
         r, c = np.nonzero(m != 0) if m.size else (np.zeros(0, int), np.zeros(0, int))
         return cls(m.shape, r.astype(np.int64), c.astype(np.int64), objects(m[r, c]))
