@@ -31,7 +31,7 @@ class Emitter:
             if n.hints is not None:
                 if not self._closes(group, n):
                     self.stats.rejected += 1  # the disjuncts still open on the node are searched again
-                    return Again(n.id, self.log.session.node(n.id))
+                    return Again(n.id, self.log.session.open.get(n.id))
                 self.stats.closed += 1
             elif n.z3_leaf:
                 self._z3(n)

@@ -131,5 +131,5 @@ def exact_unsafe(network: Network, d: DisjunctData, xs: list[Fraction], float32:
     """Exactly: x in the unrounded box and every constraint true at N(x) (spec 4.8), or under
     float32 at the reference execution of the binary32 x (spec 4.8b), decided by the checker's
     witness rule itself."""
-    problem, _ = check_witness(network, d.exact, xs, float32)
+    problem = check_witness(network, d.exact, xs, float32)
     return problem is None

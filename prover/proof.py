@@ -70,10 +70,23 @@ class ProofLog:
         if self.stream is not None:
             with open(steps_path) as f:
                 shutil.copyfileobj(f, self.stream)
-        self.session.merge(closed, status["last_id"])
+        self._merge(closed, status["last_id"])
         self.next_id = status["next_id"]
         self.steps += status["steps"]
         self.exact_seconds += status["exact_seconds"]
+
+    def _merge(self, closed: list[int], last_id: int) -> None:
+        """Adopt a forked copy's Session work: it closed everything below the open nodes `closed`,
+        with ids up to `last_id`. The fork's own Session accepted each step; this only moves the
+        bookkeeping across (the checker never sees a fork: proof files are checked step by step)."""
+        session = self.session
+        missing = [node_id for node_id in closed if node_id not in session.open]
+        if missing or last_id < session.last_id:
+            raise CheckError("MERGE", f"a forked replay closed nodes {missing} that are not open, or "
+                                      f"ended at id {last_id} < {session.last_id}")
+        for node_id in set(closed):
+            del session.open[node_id]
+        session.last_id = last_id
 
     def ids(self, n: int = 1) -> list[int]:
         out = list(range(self.next_id, self.next_id + n))

@@ -101,7 +101,7 @@ def test_arbitrary_multiplier_accepted_only_if_leaf_is_safe(tmp_path, slot, valu
         session = Session(net, prop)
         for st_ in BASE[:2]:
             session.apply(st_)
-        assert node_is_empty(net, prop.disjuncts[0], session.node(BASE[index].node), 60_000)[0] == "unsat"
+        assert node_is_empty(net, prop.disjuncts[0], session.open[BASE[index].node], 60_000)[0] == "unsat"
     else:
         assert outcome(result) == f"invalid step {BASE[index].id} NOT_POSITIVE"
 
@@ -233,7 +233,7 @@ def test_changed_input_box(tmp_path, new_box):
         n, p = load(net, edited)
         s = Session(n, p)
         s.apply(S.Root(1, (0,)))
-        assert node_is_empty(n, p.disjuncts[0], s.node(1), 60_000)[0] == "unsat"
+        assert node_is_empty(n, p.disjuncts[0], s.open[1], 60_000)[0] == "unsat"
 
 
 @SETTINGS

@@ -61,8 +61,6 @@ def check_proof(proof: Path | bytes, network, prop, z3_timeout_ms: int = 60_000,
     except CheckError as err:
         result.error = err
         return result
-    if session.float32_note:
-        result.notes.append(session.float32_note)
     result.conclusion = session.verdict
     result.verdict = "holey" if session.holes else "valid"
     if session.holes:

@@ -35,8 +35,8 @@ class Session:
     """Replays steps against one network and one property (both read by the checker).
 
     Interface for provers replaying in-process: `apply` (a CheckError leaves the state as it was;
-    a Z3_SAT one carries z3's point as `model`), `node`, `merge`, `z3_timeout_ms` (settable),
-    `verdict` and `last_id` (read only)."""
+    a Z3_SAT one carries z3's point as `model`), `open` (the open nodes by id), `z3_timeout_ms`
+    (settable), `verdict` and `last_id`."""
 
     def __init__(self, network, prop, z3_timeout_ms: int = 60_000):
         """`network` is folded for the proof's semantics: under float32 its layers carry rounding
@@ -52,7 +52,6 @@ class Session:
         self.holes = 0
         self.last_id = 0
         self.verdict: str | None = None
-        self.float32_note = ""
         self._rules = {S.Root: self._root, S.SplitInput: self._split_input, S.SplitRelu: self._split_relu,
                        S.Bounds: self._bounds, S.BoundsLayer: self._bounds_layer, S.CloseLinear: self._close_linear,
                        S.CloseZ3: self._close_z3, S.Hole: self._hole, S.Witness: self._witness, S.Sat: self._sat,
@@ -71,21 +70,6 @@ class Session:
         except CheckError as err:
             err.step = step
             raise
-
-    def node(self, node_id: int) -> Node | None:
-        """The exact state (box, phases, bounds, open disjuncts) of an open node, else None."""
-        return self.open.get(node_id)
-
-    def merge(self, closed, last_id: int) -> None:
-        """Adopt a forked copy's work: it closed all below the open nodes `closed`, ids up to
-        `last_id` (a prover's parallel replay vouches for its fork; proof files never come here)."""
-        for node_id in closed:
-            self._node(node_id)
-        if last_id < self.last_id:
-            _fail("ID_ORDER", f"the fork's last id {last_id} is below {self.last_id}")
-        for node_id in set(closed):
-            del self.open[node_id]
-        self.last_id = last_id
 
     def _node(self, node_id: int) -> Node:
         if node_id not in self.open:
@@ -285,7 +269,7 @@ class Session:
             _fail("BAD_INDEX", f"no disjunct {st.disjunct}")
         if len(st.values) != self.network.n_inputs:
             _fail("WITNESS_ARITY", f"{len(st.values)} values for {self.network.n_inputs} inputs")
-        problem, self.float32_note = check_witness(self.network, self.prop.disjuncts[st.disjunct], st.values, self.float32)
+        problem = check_witness(self.network, self.prop.disjuncts[st.disjunct], st.values, self.float32)
         if problem:
             _fail(*problem)
         self.witnesses.add(st.id)

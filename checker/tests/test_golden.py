@@ -111,4 +111,4 @@ def test_valid_unsat_proofs_agree_with_z3_on_each_disjunct():
         for d in range(len(prop.disjuncts)):
             session = Session(net, prop)
             session.apply(S.Root(1, (d,)))
-            assert node_is_empty(net, prop.disjuncts[d], session.node(1), 60_000)[0] == "unsat", path
+            assert node_is_empty(net, prop.disjuncts[d], session.open[1], 60_000)[0] == "unsat", path

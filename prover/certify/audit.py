@@ -144,7 +144,7 @@ def _decide(network, cl, out_dir: Path, lo, hi, grid, timeout) -> dict:
         y = outputs(network, point)
         flip = max((j for j in range(len(y)) if j != label), key=lambda j: y[j])
         prop = load_property(q, network.input_shape, network.output_shape)
-        k = next((k for k, d in enumerate(prop.disjuncts) if check_witness(network, d, tuple(point), float32)[0] is None), None)
+        k = next((k for k, d in enumerate(prop.disjuncts) if check_witness(network, d, tuple(point), float32) is None), None)
         if k is None or not write_sat_proof(network, prop, str(p), k, point):
             raise CertifyError("the counterexample was not accepted by the exact check (a bug: please report)")
         row.update({"verdict": "refuted", "proof": str(p), "flips_to": flip, "margin": float(y[label] - y[flip])})

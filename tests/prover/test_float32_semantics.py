@@ -150,7 +150,7 @@ def test_the_float_search_widens_bounds_by_the_checkers_rounding_terms(tmp_path)
     net, prop = _boundary(tmp_path)
     session = Session(net, prop)
     session.apply(S.Root(1, (0,)))
-    exact = session.node(1)
+    exact = session.open[1]
     fnet = FloatNet.of(net)
     lo, hi = np.array([[-3.0]]), np.array([[5.0]])
     lower, upper = compute_bounds(fnet, lo, hi)
@@ -186,7 +186,7 @@ def _mirror(tmp_path, scale: float):
                      + "(assert (<= Y_0 0))\n")
     session = Session(net, load_property(query, net.input_shape, net.output_shape))
     session.apply(S.Root(1, (0,)))
-    node = session.node(1)
+    node = session.open[1]
     layers = [X.ExactLayer.of(a) for a in net.layers]
     exact_bound = X.backward_bound(layers, 2, X.ints([1]).reshape(1, 1), X.ints([0]), node.lower, node.upper,
                                    node.lo, node.hi, errors=session._errors(node.lo, node.hi, node.upper))[0]
