@@ -142,21 +142,16 @@ def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarra
     return (lo, hi) if err is None else (lo - err, hi + err)
 
 
-def relaxation(l: np.ndarray, u: np.ndarray, alpha: np.ndarray | None):
+def relaxation(l: np.ndarray, u: np.ndarray, alpha: list | None):
     """Per neuron, on the grid: lower slope, upper slope, upper-line offset t*l (spec 4.5). active (l >= 0): h = z;
     inactive (u <= 0): h = 0; unstable: h >= alpha z (default 1 if u > -l else 0) and h <= t (z - l) with
     t = u/(u-l) rounded up (a steeper line through (l, 0) stays above relu)."""
-    n = len(l)
-    low, up, offset = ints([0] * n), ints([0] * n), ints([0] * n)
-    for j in range(n):
-        lj, uj = l[j], u[j]
-        if lj >= 0:
-            low[j] = up[j] = ONE
-        elif uj > 0:
-            low[j] = alpha[j] if alpha is not None and alpha[j] is not None else (ONE if uj > -lj else 0)
-            up[j] = -((-uj * ONE) // (uj - lj))
-            offset[j] = up[j] * lj
-    return low, up, offset
+    zero, one, unstable = ints([0] * len(l)), ints([ONE] * len(l)), (l < 0) & (u > 0)
+    slope = ceil_div(u * ONE, np.where(unstable, u - l, 1))
+    default = np.where(u > -l, one, zero)
+    chosen = default if alpha is None else ints(d if a is None else a for a, d in zip(alpha, default))
+    low, up = (np.where(l >= 0, one, np.where(unstable, v, zero)) for v in (chosen, slope))
+    return low, up, np.where(unstable, up * l, zero)
 
 
 def backward_bound(layers, start: int, coeffs: np.ndarray, const: np.ndarray, lower, upper,
