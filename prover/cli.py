@@ -37,6 +37,7 @@ from .semantics import HELP as SEMANTICS_HELP
 from .tree import Settings
 from .usage import EPILOG, EXIT, Parser, UsageError, positive_int, seconds
 from .verify import empty_boxes, verify
+from .watchdog import Overran, run_bounded
 
 __doc__ += "".join(f"\n    {code:3d}  {meaning}" for code, meaning in EXIT.values()) + "\n"
 
@@ -155,11 +156,23 @@ def _verify(args) -> int:
     spec = _one_network(args)
     if args.proof is not None:
         check_target(args.proof, "proof file")  # before the search: a run must not end in "cannot write"
-    network, prop = load_query(args.query, spec, args.semantics)
-    settings = Settings(jobs=args.jobs or len(os.sched_getaffinity(0)))
-    # --timeout bounds the whole command: reading a wide network can take seconds of it
-    left = None if args.timeout is None else args.timeout - (time.monotonic() - args.started)
-    out = verify(network, prop, args.proof, left, args.progress, proof=not args.no_proof, settings=settings)
+    def decide(seconds: float | None):
+        """Read and decide the query within `seconds` (None: no limit) of this call."""
+        started = time.monotonic()
+        network, prop = load_query(args.query, spec, args.semantics)
+        settings = Settings(jobs=args.jobs or len(os.sched_getaffinity(0)))
+        left = None if seconds is None else seconds - (time.monotonic() - started)
+        return prop, verify(network, prop, args.proof, left, args.progress, proof=not args.no_proof, settings=settings)
+
+    if args.timeout is None:
+        prop, out = decide(None)
+    else:  # the whole command, set-up included, within --timeout, even through one long exact step
+        try:
+            prop, out = run_bounded(decide, args.timeout - (time.monotonic() - args.started), [args.proof])
+        except Overran as err:
+            print("timed-out")
+            sys.stderr.write(f"apothem: timed-out: {err} (no proof written)\n")
+            return 0
     print(out.verdict)
     if out.verdict == "sat":
         print("\n".join(_assignment(prop, out.inputs, out.outputs)))

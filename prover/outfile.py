@@ -48,6 +48,9 @@ class Interrupted(BaseException):
         return f"interrupted by {signal.Signals(self.signum).name}"
 
 
+# Part of every temporary's name: "" in a command's own process; in a child that prover/watchdog.py
+# may kill (which then cannot unwind), a tag of its own by which the parent finds what it left.
+TAG = ""
 # temporaries to remove if a signal ends the process: path -> (owner pid, is a directory).
 # The owner pid matters after fork: a child must not remove its parent's files.
 _LIVE: dict[str, tuple[int, bool]] = {}
@@ -110,7 +113,7 @@ class AtomicFile:
     def __init__(self, path, mode: str = "w", what: str = "output file"):
         self.path = check_target(path, what)
         self.what = what
-        fd, self.temp = tempfile.mkstemp(prefix=".apothem-", suffix=".part", dir=os.path.dirname(self.path))
+        fd, self.temp = tempfile.mkstemp(prefix=f".apothem-{TAG}", suffix=".part", dir=os.path.dirname(self.path))
         _LIVE[self.temp] = (os.getpid(), False)
         self.file = os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""}))
 
@@ -192,6 +195,18 @@ def _remove(path: str) -> None:
             os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def remove_tagged(tag: str, targets: list) -> None:
+    """Remove the `.part` temporaries named with `tag` (AtomicFile's, replay's) from the folders of the
+    output files `targets` and from the system's temporary folder: those of a process that was killed."""
+    for folder in {*(os.path.dirname(os.path.abspath(f)) for f in targets if f), tempfile.gettempdir()}:
+        for name in os.listdir(folder):
+            if name.startswith((f".apothem-{tag}", f".apothem-replay-{tag}")) and name.endswith(".part"):
+                try:
+                    os.unlink(os.path.join(folder, name))
+                except FileNotFoundError:
+                    pass
 
 
 def remove_own_temporaries() -> None:

@@ -94,3 +94,40 @@ def test_bounded_leaves_a_callers_own_timer_alone():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_timeout_holds_through_one_uninterruptible_step(monkeypatch, tmp_path, capsys):
+    """The search's SIGALRM cannot cut one long C-level operation short (a numpy operation on exact
+    integers ran 15 s past `--timeout`); the watchdog (prover/watchdog.py) kills the process doing it
+    at the deadline, removes its temporary proof file, and answers timed-out."""
+    import os
+    from prover.outfile import AtomicFile
+    marker = tmp_path / "worker.pid"
+
+    def stuck(network, prop, proof_path, *args, **kwargs):
+        AtomicFile(proof_path, "w", "proof file").write("apothem-proof 1\n")  # a temporary beside the target
+        marker.write_text(str(os.getpid()))
+        return sum(range(10 ** 11))  # one C call: no signal handler runs before it returns
+    monkeypatch.setattr(cli, "verify", stuck)
+    start = time.perf_counter()
+    code = cli.main(["verify", str(ROBUST), "--network", str(NET), "--timeout", "3", "--proof", str(tmp_path / "p.apf")])
+    elapsed = time.perf_counter() - start
+    assert code == 0 and capsys.readouterr().out.splitlines() == ["timed-out"]
+    assert elapsed < 3.5, elapsed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["worker.pid"]  # no proof, no .part file
+    worker = int(marker.read_text())
+    assert worker != os.getpid()
+    try:
+        os.kill(worker, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive
+
+
+def test_a_process_that_answers_in_time_is_not_disturbed(tmp_path, capsys):
+    """With --timeout the answer and the proof come from the watchdog's child, as without it."""
+    code = cli.main(["verify", str(ROBUST), "--network", str(NET), "--timeout", "120", "--proof", str(tmp_path / "p.apf")])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0 and out[0] in ("sat", "unsat"), out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.apf"]
