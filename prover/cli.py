@@ -32,6 +32,7 @@ from .certify.cli import add_subcommands
 from .scale.cli import add_subcommand as add_batch_subcommand
 from .certify.inputs import CertifyError
 from .outfile import Interrupted, OutputError, check_target, install_signal_handlers, restore_signal_handlers
+from .runtime_note import RuntimeView, runtime_note
 from .semantics import DEFAULT_SEMANTICS, SEMANTICS
 from .semantics import HELP as SEMANTICS_HELP
 from .tree import Settings
@@ -162,13 +163,14 @@ def _verify(args) -> int:
         network, prop = load_query(args.query, spec, args.semantics)
         settings = Settings(jobs=args.jobs or len(os.sched_getaffinity(0)))
         left = None if seconds is None else seconds - (time.monotonic() - started)
-        return prop, verify(network, prop, args.proof, left, args.progress, proof=not args.no_proof, settings=settings)
+        out = verify(network, prop, args.proof, left, args.progress, proof=not args.no_proof, settings=settings)
+        return prop, out, RuntimeView(network.source, network.input_name, network.input_shape)
 
     if args.timeout is None:
-        prop, out = decide(None)
+        prop, out, view = decide(None)
     else:  # the whole command, set-up included, within --timeout, even through one long exact step
         try:
-            prop, out = run_bounded(decide, args.timeout - (time.monotonic() - args.started), [args.proof])
+            prop, out, view = run_bounded(decide, args.timeout - (time.monotonic() - args.started), [args.proof])
         except Overran as err:
             print("timed-out")
             sys.stderr.write(f"apothem: timed-out: {err} (no proof written)\n")
@@ -176,6 +178,7 @@ def _verify(args) -> int:
     print(out.verdict)
     if out.verdict == "sat":
         print("\n".join(_assignment(prop, out.inputs, out.outputs)))
+        sys.stderr.write(f"apothem: note: {runtime_note(view, prop, out.inputs)}\n")
     for w in out.warnings:
         sys.stderr.write(f"apothem: warning: {w}\n")
     if out.reason:
