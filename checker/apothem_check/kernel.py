@@ -152,11 +152,12 @@ class Session:
         """Grid bounds of |h(k-1)| for every layer k, from a node's box and bounds."""
         return [np.maximum(-lo, hi)] + [np.maximum(u, 0) for u in upper]
 
-    def _errors(self, lo, hi, upper):
-        """Per layer k, the grid bound E_k of z(k)'s rounding on a node (spec 4.11); None under real."""
+    def _errors(self, lo, hi, upper, through: int | None = None):
+        """Per layer k (up to `through`: a backward pass from layer k reads no later one), the grid bound
+        E_k of z(k)'s rounding on a node (spec 4.11); None under real."""
         if not self.float32:
             return None
-        return [layer.error(h) for layer, h in zip(self.layers, self._h_abs(lo, hi, upper))]
+        return [layer.error(h) for layer, h in zip(self.layers[:through], self._h_abs(lo, hi, upper))]
 
     def _bounds(self, st: S.Bounds) -> None:
         node = self._node(st.node)
@@ -183,7 +184,7 @@ class Session:
             rows = np.zeros((2 * n, self.hidden[k - 1]), dtype=object)  # z_j, then -z_j, per unstable neuron j
             rows[np.arange(2 * n), unstable * 2] = [1] * n + [-1] * n
             got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi, alphas,
-                                 errors=self._errors(node.lo, node.hi, upper))
+                                 errors=self._errors(node.lo, node.hi, upper, k))
             l, u = lower[k - 1].copy(), upper[k - 1].copy()
             for r, j in enumerate(unstable):
                 l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
