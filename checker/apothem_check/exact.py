@@ -11,7 +11,7 @@ operands into int64 limbs small enough that no int64 sum can overflow (limb_bits
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from functools import cached_property
@@ -79,20 +79,14 @@ def limb_product(a_limbs: list[np.ndarray], b_limbs: list[np.ndarray], bits: int
     return total
 
 
-@dataclass(frozen=True)
-class ExactLayer:
-    """One affine layer z = (weight @ h + bias) / denominator, with what the products reuse
-    computed on first use (a proof with only a witness needs neither); under float32 also the
-    grid bound |z - exact| <= err_weight @ |h| + err_bias of its rounding (spec 4.11)."""
-    weight: np.ndarray
-    bias: np.ndarray
-    denominator: int
-    err_weight: np.ndarray | None = None
-    err_bias: np.ndarray | None = None
-
-    @classmethod
-    def of(cls, affine) -> "ExactLayer":
-        return cls(affine.weight, affine.bias, affine.denominator, affine.err_weight, affine.err_bias)
+# One layer z = (weight @ h + bias) / denominator, then ReLU if `relu`. Integers only: weight (out, in) and bias
+# (out,) object arrays of Python ints, denominator > 0 the least common one of the exact layer. float32 only:
+# |z - exact| <= (err_weight @ |h| + err_bias) / 2^64, grid ints rounded up (spec 4.11), and every value computed
+# in the layer is <= peak[0] max|h| + peak[1].
+class Layer(namedtuple("Layer", "weight bias denominator relu err_weight err_bias peak",
+                       defaults=(None, None, None))):
+    """An affine layer of the folded network, with what the products reuse computed on first use (a
+    proof with only a witness needs none of it)."""
 
     @cached_property
     def err_limbs(self) -> list[np.ndarray]:

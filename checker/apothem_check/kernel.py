@@ -14,7 +14,7 @@ import numpy as np
 
 from . import steps as S
 from .errors import CheckError  # noqa: F401  (re-exported: readers and provers catch it from here)
-from .exact import ONE, ExactLayer, backward_bound, describe, grid_down, grid_up, ints, interval_layer
+from .exact import ONE, backward_bound, describe, grid_down, grid_up, ints, interval_layer
 from .network import OVERFLOW
 from .witness import check_witness
 
@@ -42,7 +42,7 @@ class Session:
         """`network` is folded for the proof's semantics: under float32 its layers carry rounding
         bounds (spec 4.11), which every rule below takes into account."""
         self.network, self.prop = network, prop
-        self.layers = [ExactLayer.of(a) for a in network.layers]
+        self.layers = network.layers
         self.float32 = network.layers[0].err_weight is not None
         self.hidden = [len(a.bias) for a in network.layers[:-1]]
         self.z3_timeout_ms = z3_timeout_ms

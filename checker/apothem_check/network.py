@@ -28,7 +28,7 @@ from onnx import numpy_helper
 
 from .errors import InputError
 from . import onnx_maps
-from .exact import ONE
+from .exact import ONE, Layer
 from .sparse import Sparse, objects
 
 SUPPORTED_OPERATORS = ("Add", "AveragePool", "Concat", "Constant", "Conv", "Div", "Flatten", "Gemm",
@@ -79,19 +79,12 @@ class F32(Fraction):
         return F32(f32(Fraction(a) * Fraction(b)))
 
 
-# One layer z = (weight @ h + bias) / denominator, then ReLU if `relu`. Integers only: weight (out, in) and bias
-# (out,) object arrays of Python ints, denominator > 0 the least common one of the exact layer. float32 only:
-# |z - exact| <= (err_weight @ |h| + err_bias) / 2^64, grid ints rounded up (spec 4.11), and every value computed
-# in the layer is <= peak[0] max|h| + peak[1].
-Affine = namedtuple("Affine", "weight bias denominator relu err_weight err_bias peak", defaults=(None, None, None))
-
-
 @dataclass(frozen=True)
 class Network:
     input_name: str
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
-    layers: tuple[Affine, ...]  # the last one has relu=False
+    layers: tuple[Layer, ...]  # the last one has relu=False
     sha256: str                 # of the exact file bytes, binds proofs to this file
     source: bytes = field(default=b"", repr=False, compare=False)  # the file, for float32() and reference()
 
@@ -293,13 +286,13 @@ def _matmul(a, b, mode: str):
     return _linear(v, m, shape, n, mode)
 
 
-def _affine(a: _Lin, relu: bool) -> Affine:
+def _affine(a: _Lin, relu: bool) -> Layer:
     """Integer weights over the least common denominator of the layer's exact entries (non-zeros only)."""
     d = math.lcm(*(v.denominator for v in a.T.vals), *(v.denominator for v in a.c))
     to_int = lambda v: int(v.numerator * (d // v.denominator))
     up = lambda v: math.ceil(v * ONE)  # onto the grid, up
     err = () if a.err is None else (a.err.A.todense(up), objects([up(v) for v in a.err.a]), a.err.peak)
-    return Affine(a.T.todense(to_int), objects([to_int(v) for v in a.c]), d, relu, *err)
+    return Layer(a.T.todense(to_int), objects([to_int(v) for v in a.c]), d, relu, *err)
 
 
 def _stack(parts: list) -> _Lin:

@@ -18,9 +18,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from apothem_check.exact import (ONE, ExactLayer, backward_bound, ints, interval_layer, limb_bits, limb_product,
+from apothem_check.exact import (ONE, Layer, backward_bound, ints, interval_layer, limb_bits, limb_product,
                                  to_limbs)
-from apothem_check.network import Affine
 
 
 def reference_bound(layers, start, coeffs, const, lower, upper, lo, hi, alphas, betas):
@@ -64,7 +63,7 @@ def random_case(rnd: random.Random, mode: str):
     for n_in, n_out in zip(widths, widths[1:]):
         d = rnd.choice([1, 3, 12, 2 ** 7, 2 ** 40])
         w = ints(rnd.randint(-2 ** 20, 2 ** 20) for _ in range(n_in * n_out)).reshape(n_out, n_in)
-        layers.append(ExactLayer.of(Affine(w, ints(rnd.randint(-9, 9) for _ in range(n_out)), d, False)))
+        layers.append(Layer(w, ints(rnd.randint(-9, 9) for _ in range(n_out)), d, False))
     lower, upper = [], []
     for k, n in enumerate(widths[1:-1]):
         kind = mode if mode != "mixed" else rnd.choice(["inactive", "active", "unstable", "any"])
@@ -158,7 +157,7 @@ def test_rows_times_is_the_product_with_the_selected_weights(shape, picked, rows
     follow the weight's row count, not its column count)."""
     rnd = random.Random(rows * 100 + cols)
     w = extreme_values(rnd, 45, shape[0] * shape[1]).reshape(shape)
-    layer = ExactLayer.of(Affine(w, ints([0] * shape[0]), 1, False))
+    layer = Layer(w, ints([0] * shape[0]), 1, False)
     picked_rows = np.array(sorted(rnd.sample(range(shape[0]), picked)))
     picked_cols = np.array(sorted(rnd.sample(range(shape[1]), cols)), dtype=int)
     c = extreme_values(rnd, 70, rows * picked).reshape(rows, picked)
@@ -176,7 +175,7 @@ def test_interval_layer_is_exact_at_the_overflow_bound():
     rnd = random.Random(7)
     w = extreme_values(rnd, 450, 3 * 511).reshape(3, 511)
     w[0] = 2 ** 450 - 1
-    layer = ExactLayer.of(Affine(w, ints([5, -5, 0]), 2 ** 30, False))
+    layer = Layer(w, ints([5, -5, 0]), 2 ** 30, False)
     lo, hi = ints([2 ** 460 - 1] * 511), ints([2 ** 470 - 1] * 511)
     lo[:100] = -(2 ** 470 - 1)
     got_lo, got_hi = interval_layer(layer, lo, hi)

@@ -85,7 +85,7 @@ def test_every_summation_order_lies_within_the_bound(tmp_path, seed):
         x = [Fraction(float(v)) for v in (mean + scale(n)).astype(np.float32)]
         c = [f32(xi - Fraction(float(m))) for xi, m in zip(x, mean)]  # the Sub, rounded once
         h_abs = exact.ints(exact.grid_up(abs(Fraction(v))) for v in x)
-        err = exact.ExactLayer.of(layer).error(h_abs)
+        err = layer.error(h_abs)
         for j in range(2):
             real = sum((Fraction(int(wj)) * v for wj, v in zip(layer.weight[j], x)), Fraction(int(layer.bias[j])))
             real /= layer.denominator
@@ -100,7 +100,7 @@ def _boundary_case(tmp_path, t_shift: int):
     model_path = tmp_path / "shift.onnx"
     onnx.save(abs_net(((1.0,),), (2.0 ** 24,), ((1.0,),), (-2.0 ** 24,)), model_path)
     net = load_network(model_path).float32()
-    layers = [exact.ExactLayer.of(a) for a in net.layers]
+    layers = list(net.layers)
     lo, hi = exact.ints([exact.grid_down(Fraction(5, 4))]), exact.ints([exact.grid_up(Fraction(7, 4))])
     l1, u1 = exact.interval_layer(layers[0], lo, hi)
     e2 = layers[1].error(np.maximum(u1, 0))
@@ -115,13 +115,13 @@ def _boundary_case(tmp_path, t_shift: int):
 @pytest.mark.parametrize("body, code", [("2 close 1 linear lambda 1", "NOT_POSITIVE"), ("2 close 1 z3", "Z3_SAT")])
 def test_one_grid_unit_less_rounding_accepts_a_proof(tmp_path, monkeypatch, body, code):
     """Mutation: a proof the checker rejects by exactly its rounding bound (interval, backward pass
-    and z3 leaf) is accepted once ExactLayer.error shrinks by one grid unit: the term is used, on the grid."""
+    and z3 leaf) is accepted once Layer.error shrinks by one grid unit: the term is used, on the grid."""
     net, prop, net_h, prop_h = _boundary_case(tmp_path, 0)
     text = f"apothem-proof 1\nsemantics float32\nnetwork sha256:{net_h}\nproperty sha256:{prop_h}\n1 root 0\n{body}\n3 unsat\n"
     proof = tmp_path / "p.apf"
     proof.write_text(text)
     result = check_proof(proof, load_network(tmp_path / "shift.onnx"), prop)
     assert result.error is not None and result.error.code == code
-    shrunk = exact.ExactLayer.error
-    monkeypatch.setattr(exact.ExactLayer, "error", lambda self, h: None if self.err_weight is None else shrunk(self, h) - 1)
+    shrunk = exact.Layer.error
+    monkeypatch.setattr(exact.Layer, "error", lambda self, h: None if self.err_weight is None else shrunk(self, h) - 1)
     assert check_proof(proof, load_network(tmp_path / "shift.onnx"), prop).verdict == "valid"

@@ -187,7 +187,7 @@ def _mirror(tmp_path, scale: float):
     session = Session(net, load_property(query, net.input_shape, net.output_shape))
     session.apply(S.Root(1, (0,)))
     node = session.open[1]
-    layers = [X.ExactLayer.of(a) for a in net.layers]
+    layers = list(net.layers)
     exact_bound = X.backward_bound(layers, 2, X.ints([1]).reshape(1, 1), X.ints([0]), node.lower, node.upper,
                                    node.lo, node.hi, errors=session._errors(node.lo, node.hi, node.upper))[0]
     fnet = FloatNet.of(net)
