@@ -25,8 +25,8 @@ def runtime_note(network, prop, xs) -> str:
         return "onnxruntime is not installed: float32 execution at the counterexample not compared"
     x = np.array([float(v) for v in xs], dtype=np.float32)
     try:
-        session = onnxruntime.InferenceSession(network.source, providers=["CPUExecutionProvider"])
-        y = session.run(None, {network.input_name: x.reshape(network.input_shape)})[0].astype(np.float64).ravel()
+        runtime = onnxruntime.InferenceSession(network.source, providers=["CPUExecutionProvider"])
+        y = runtime.run(None, {network.input_name: x.reshape(network.input_shape)})[0].astype(np.float64).ravel()
     except Exception as err:  # a graph onnxruntime refuses: information only
         return f"onnxruntime could not run the network ({type(err).__name__}): float32 execution not compared"
     unsafe = any(np.all((np.array([float(v) for v in d.lower]) <= x) & (x <= np.array([float(v) for v in d.upper])))

@@ -1,10 +1,8 @@
-"""The writer (proof_format) against the checker's reader and grammar: lossless round trips, and
-the binary form of the golden proofs checked like the text form (moved here from the checker's
-suite, which must not need proof_format)."""
+"""The writer (proof_format) against the checker's reader and grammar: lossless round trips (here,
+not in the checker's suite, which must not need proof_format)."""
 from __future__ import annotations
 
 import io
-import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,10 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apothem_check import steps as S
-from apothem_check.cli import main as checker_main
 from apothem_check.reader import _convert, _parser, read_proof
-from proof_format.convert import convert
-from helpers import check_file, golden_param, outcome, read_steps  # the checker's (tests/conftest.py)
+from helpers import read_steps  # the checker's (tests/conftest.py)
 from proof_format.numbers import exact_decimal, format_number
 from proof_format.writer import ProofWriter, format_step
 
@@ -50,15 +46,16 @@ def _case(p):
 
 
 @pytest.mark.parametrize("path", [_case(p) for p in READABLE if _readable(p) and p.stem != "header_order"])
-def test_text_binary_text_round_trip(path: Path, tmp_path: Path):
-    binary, text = tmp_path / "p.apb", tmp_path / "p.apf"
-    convert(path, binary, binary=True)
-    convert(binary, text, binary=False)
-    original, via_binary, back = read_all(path), read_all(binary), read_all(text)
-    assert original == via_binary == back
-    canonical = tmp_path / "c.apf"
-    convert(path, canonical, binary=False)
-    assert canonical.read_bytes() == text.read_bytes()
+def test_golden_proofs_rewritten_read_back_the_same(path: Path):
+    """Every readable golden proof, its steps written again by ProofWriter, reads back item for item."""
+    head, steps = read_steps(path)
+    out = io.StringIO()
+    writer = ProofWriter(out, head["network_hash"].removeprefix("sha256:"), head["property_hash"].removeprefix("sha256:"),
+                         semantics=head["semantics"], version=int(head["version"]))
+    writer.start()
+    for step in steps:
+        writer.write(step)
+    assert list(read_proof(io.BytesIO(out.getvalue().encode()))) == read_all(path)
 
 
 NUMBERS = st.one_of(
@@ -105,47 +102,16 @@ def test_format_number_is_exact(q):
 
 @settings(max_examples=60, deadline=None)
 @given(steps=st.lists(STEPS, max_size=30))
-def test_step_sequences_round_trip_both_forms(steps):
+def test_step_sequences_round_trip(steps):
     net, prop = "ab" * 32, "cd" * 32
-    text, binary = io.StringIO(), io.BytesIO()
-    for stream, is_binary in ((text, False), (binary, True)):
-        writer = ProofWriter(stream, net, prop, binary=is_binary)
-        writer.start()
-        for step in steps:
-            writer.write(step)
-    from_text = list(read_proof(io.BufferedReader(io.BytesIO(text.getvalue().encode()))))
-    from_binary = list(read_proof(io.BufferedReader(io.BytesIO(binary.getvalue()))))
+    text = io.StringIO()
+    writer = ProofWriter(text, net, prop)
+    writer.start()
+    for step in steps:
+        writer.write(step)
     header = [("version", "1"), ("semantics", "real"), ("network_hash", f"sha256:{net}"),
               ("property_hash", f"sha256:{prop}")]
-    assert from_text == from_binary == header + steps
-
-
-BINARY = [p for p in READABLE if not re.search(r"header|hash|semantics|no_verdict_no_steps", p.stem)]
-
-
-@pytest.mark.parametrize("path, meta", [golden_param(p) for p in BINARY])
-def test_golden_binary_same_verdict(path: Path, meta: dict, tmp_path: Path):
-    """The msgpack form, written by ProofWriter(binary=True) from the text steps, gives the same verdict."""
-    head, steps = read_steps(path)
-    target = tmp_path / (path.stem + ".apb")
-    with open(target, "wb") as out:
-        writer = ProofWriter(out, head["network_hash"].removeprefix("sha256:"),
-                             head["property_hash"].removeprefix("sha256:"), binary=True, semantics=head["semantics"])
-        writer.start()
-        for step in steps:
-            writer.write(step)
-    assert target.read_bytes()[0] >= 0x80
-    result = check_file(target, GOLDEN / meta["model"], GOLDEN / meta["property"])
-    assert outcome(result) == meta["expect"], str(result.error)
-
-
-def test_binary_proof_through_cli(capsys, tmp_path):
-    target = tmp_path / "p.apb"
-    convert(GOLDEN / "valid/root_close_linear.apf", target, binary=True)
-    models = GOLDEN / "models"
-    code = checker_main(["check", "--query", str(models / "abs_neg.vnnlib"), "--proof", str(target),
-                         "--network", str(models / "abs.onnx")])
-    assert (code, capsys.readouterr().out.splitlines()) == (0, ["valid"])
+    assert list(read_proof(io.BytesIO(text.getvalue().encode()))) == header + steps
 
 
 def test_exact_decimal():

@@ -42,7 +42,7 @@ def check_proof(proof: Path | bytes, network, prop, z3_timeout_ms: int = 60_000,
     only the bundle's own semantics: its other evidence is about the same network)."""
     result = Result("invalid")
     try:
-        opened = io.BufferedReader(io.BytesIO(proof)) if isinstance(proof, bytes) else open(proof, "rb")
+        opened = io.BytesIO(proof) if isinstance(proof, bytes) else open(proof, "rb")
         with opened as stream:
             items = read_proof(stream)
             header = [next(items, None) for _ in range(4)]

@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="check a proof of a VNN-LIB query")
     check.add_argument("--query", required=True, help="VNN-LIB property file")
-    check.add_argument("--proof", required=True, help="proof file (text or msgpack binary)")
+    check.add_argument("--proof", required=True, help="proof file (text, spec/proof-format.md)")
     check.add_argument("--expect", choices=("unsat", "sat"), help="the verdict the caller relies on: a valid "
                        "proof of the other verdict is then invalid (default: accept either)")
     cert = sub.add_parser("certification", help="check a robustness certification bundle")

@@ -1,8 +1,8 @@
-"""Streaming readers for proofs: text (lark grammar, one line at a time) and msgpack binary.
+"""The streaming proof reader: the lark grammar (proof.lark), one line at a time.
 
-Both yield the header, then typed steps (steps.py) carrying their line (text) or record number
-(binary); a defect in the file is a `CheckError` with code PARSE, HEADER or LIMIT. Reading
-line by line keeps memory bounded by the longest line, whatever the proof's size.
+It yields the header, then typed steps (steps.py) carrying their line; a defect in the file is a
+`CheckError` with code PARSE, HEADER or LIMIT. Reading line by line keeps memory bounded by the
+longest line, whatever the proof's size.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from importlib.resources import files
 from typing import BinaryIO, Iterator
 
 import lark
-import msgpack
 
 from . import steps as S
 from .kernel import CheckError
@@ -46,39 +45,6 @@ def index(text) -> int:
     if not re.fullmatch(r"[0-9]{1,30}", text):
         raise CheckError("PARSE", f"expected a non-negative integer id or index, got {text[:40]!r}")
     return int(text)
-
-
-# How a binary record's rule (the grammar's alias) is spelled in text; the node follows the verb.
-RULE_WORDS = {"split_input": ("split", "input"), "split_relu": ("split", "relu"),
-              "bounds_layer": ("bounds", "layer"),
-              "close_linear": ("close", "linear"), "close_z3": ("close", "z3")}
-# A binary item is exactly one token of the text form: a number or a keyword (so no comment
-# character, no two tokens glued together, nothing the text lexer would read differently).
-_TOKEN = re.compile(r"-?(0x[0-9a-fA-F]+(\.[0-9a-fA-F]*)?p[+-]?[0-9]+|[0-9]+(\.[0-9]+|/[0-9]+)?)|[a-z][a-z0-9]*")
-_RULES = ("root", "bounds", "hole", "witness", "sat", "unsat", *RULE_WORDS)
-
-
-def record_line(record) -> str:
-    """The text line of a binary record [id, rule, args...]; binary proofs are parsed as this
-    line, so both forms accept exactly the same proofs (one grammar, one conversion path)."""
-    if not isinstance(record, list) or len(record) < 2:
-        raise CheckError("PARSE", "a binary step is not an array [id, rule, args...]")
-    sid, rule, *args = record
-    words = []
-    for arg in args:
-        group = arg if isinstance(arg, list) else [arg]
-        for item in group:
-            words.extend(item if isinstance(item, list) else [item])
-    reason = words.pop() if rule == "hole" and len(words) == 2 and isinstance(words[1], str) else None
-    if rule not in _RULES or not all(isinstance(w, str) and _TOKEN.fullmatch(w) for w in [sid, *words]):
-        raise CheckError("PARSE", f"binary step {str(sid)[:20]}: the rule must be one of {', '.join(_RULES)} "
-                                  "and every item one token of the text form (a number or a keyword)")
-    verb, kind = RULE_WORDS.get(rule, (rule, None))
-    if kind is not None:
-        words = words[:1] + [kind] + words[1:]
-    if reason is not None:
-        words.append('"' + reason + '"')  # a quote or newline inside makes it fail to parse
-    return " ".join([sid, verb, *words])
 
 
 def _convert(tree: lark.Tree, line: int):
@@ -116,7 +82,7 @@ def _convert(tree: lark.Tree, line: int):
 
 @functools.cache
 def _parser() -> lark.Lark:
-    """Built on first use: the prover imports this module only to write lines (record_line)."""
+    """Built on first use (the grammar is compiled once per process)."""
     return lark.Lark(files("apothem_check").joinpath("proof.lark").read_text(), start=["proof", "line"],
                      parser="lalr", strict=True, propagate_positions=True)
 
@@ -128,40 +94,17 @@ def _parse_line(text: str, where: str):
         raise CheckError("PARSE", f"{where}: {str(err).splitlines()[0]}") from None
 
 
-def read_text(stream: BinaryIO) -> Iterator:
-    """Yield header items and steps from a text proof, one line at a time."""
+def read_proof(stream: BinaryIO) -> Iterator:
+    """Yield header items and steps from a proof, one line at a time."""
     for number_, raw in enumerate(iter(lambda: stream.readline(MAX_LINE + 1), b""), start=1):
         if len(raw) > MAX_LINE:
             raise CheckError("LIMIT", f"line {number_} is longer than {MAX_LINE} bytes")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise CheckError("PARSE", f"line {number_} is not UTF-8") from None
+            raise CheckError("PARSE", f"line {number_} is not UTF-8 text (a proof is a text file)") from None
         if not text.strip() or text.lstrip().startswith("#"):
             continue
         yield _convert(_parse_line(text.rstrip("\r\n"), f"line {number_}"), number_)
 
 
-def read_binary(stream: BinaryIO) -> Iterator:
-    """Yield header items and steps from a msgpack proof (spec section 2)."""
-    unpacker = msgpack.Unpacker(stream, raw=False, max_buffer_size=MAX_LINE, strict_map_key=True)
-    try:
-        head = next(unpacker)
-        if not isinstance(head, dict) or head.get("format") != "apothem-proof":
-            raise CheckError("HEADER", "the binary proof does not start with an apothem-proof map")
-        for item, key in (("version", "version"), ("semantics", "semantics"), ("network_hash", "network"),
-                          ("property_hash", "property")):
-            yield (item, str(head.get(key)))
-        for record, item in enumerate(unpacker, start=1):
-            yield _convert(_parse_line(record_line(item), f"record {record}"), record)
-    except (msgpack.exceptions.ExtraData, msgpack.exceptions.FormatError,
-            msgpack.exceptions.StackError, msgpack.exceptions.BufferFull, ValueError) as err:
-        raise CheckError("PARSE", f"binary proof is malformed: {err}") from None
-    except StopIteration:
-        raise CheckError("HEADER", "empty binary proof") from None
-
-
-def read_proof(stream: BinaryIO) -> Iterator:
-    """Text or binary, told apart by the first byte (text proofs start with 'a' or '#')."""
-    first = stream.peek(1)[:1] if hasattr(stream, "peek") else b""
-    return read_binary(stream) if first and first[0] >= 0x80 else read_text(stream)

@@ -98,7 +98,7 @@ def golden_param(path: Path):
 
 
 def read_steps(path: Path) -> tuple[dict, list]:
-    """Header dict and the list of typed steps of a proof file (either form)."""
+    """Header dict and the list of typed steps of a proof file."""
     with open(path, "rb") as f:
         items = read_proof(io.BufferedReader(f))
         head = dict(next(items) for _ in range(4))

@@ -192,50 +192,10 @@ def test_verdict_duplicated(tmp_path):
     assert outcome(check_text(tmp_path, ABS, prop, proof_text(ABS, prop, body))) == "invalid step 3 AFTER_VERDICT"
 
 
-@pytest.mark.parametrize("data", [bytes(range(256)) * 4, b"\xc1" * 64, b"apothem-proof 1\n\x00\x01\x02\xff\n"])
+@pytest.mark.parametrize("data", [bytes(range(256)) * 4, b"\xc1" * 64, b"apothem-proof 1\n\x00\x01\x02\xff\n",
+                                  b"\xff\xfe\x00\x01garbage", b"\x93\x01\x02\x03", msgpack.packb({"format": "x"})])
 def test_binary_garbage_is_a_parse_error(tmp_path, data):
     assert outcome(check_text(tmp_path, ABS, NEG, data)) == "invalid PARSE"
-
-
-@pytest.mark.parametrize("data", [b"\xff\xfe\x00\x01garbage", b"\x93\x01\x02\x03", msgpack.packb({"format": "x"})])
-def test_binary_without_the_header_map(tmp_path, data):
-    """Well-formed msgpack that does not start with the apothem-proof map: HEADER."""
-    assert outcome(check_text(tmp_path, ABS, NEG, data)) == "invalid HEADER"
-
-
-def _binary(records, model=ABS, prop=NEG) -> bytes:
-    head = msgpack.packb({"format": "apothem-proof", "version": 1, "semantics": "real",
-                          "network": f"sha256:{sha(model)}", "property": f"sha256:{sha(prop)}"})
-    return head + b"".join(msgpack.packb(r) for r in records)
-
-
-def test_binary_garbage_after_header(tmp_path):
-    data = _binary([["1", "root", "0"]]) + b"\xc1\xc1\xc1"
-    assert outcome(check_text(tmp_path, ABS, NEG, data)) == "invalid PARSE"
-
-
-def test_binary_not_a_step_array(tmp_path):
-    data = _binary([["1", "root", "0"], {"x": 1}])
-    assert outcome(check_text(tmp_path, ABS, NEG, data)) == "invalid PARSE"
-
-
-def test_binary_truncated(tmp_path):
-    data = _binary([["1", "root", "0"], ["2", "close_linear", "1", ["lambda", "1"]], ["3", "unsat"]])
-    assert outcome(check_text(tmp_path, ABS, NEG, data)) == "valid unsat"
-    assert outcome(check_text(tmp_path, ABS, NEG, data[:-3])) == "invalid NO_VERDICT"
-
-
-@pytest.mark.parametrize("value", [0.5, 3, "1e5", "1_000", " 1"])
-def test_binary_number_outside_the_grammar_is_a_parse_error(tmp_path, value):
-    data = _binary([["1", "root", "0"], ["2", "close_linear", "1", ["lambda", value]], ["3", "unsat"]])
-    assert outcome(check_text(tmp_path, ABS, NEG, data)) == "invalid PARSE"
-
-
-@pytest.mark.parametrize("records", [
-    [["1", "root", "0", "junk"], ["2", "close_linear", "1", ["lambda", "1"]], ["3", "unsat"]],
-    [["1", "root", "0"], ["2", "close_linear", "1", ["lambda", "1"], ["gamma", ["1", "0", "1"]]], ["3", "unsat"]]])
-def test_binary_extra_arguments_are_a_parse_error(tmp_path, records):
-    assert outcome(check_text(tmp_path, ABS, NEG, _binary(records))) == "invalid PARSE"
 
 
 def test_hash_of_a_different_file_with_the_same_network(tmp_path):
