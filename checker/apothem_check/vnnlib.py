@@ -138,9 +138,11 @@ def _number(tok: Node, text: str) -> Fraction:
         raise InputError("VNNLIB_NUMBER", f"{_where(text, tok.start)}: number {tok.value[:40]!r} not accepted: {e}") from None
 
 
-def _combine(head: str, args: list, node, text: str):
-    """Value of (head args...). Terms are (coeffs dict, const); formulas are DNFs: lists of
-    disjuncts, each a tuple of atoms (see _atom)."""
+def _apply(head: str, args: list, node: Node, text: str):
+    """Value of (head args...). A term is (coeffs dict, const). A formula is a DNF: a list of
+    disjuncts, each a tuple of atoms; an atom, sum + const <= 0 (< 0), is classified once, as
+    ("bound", i, is_upper, value, strict) for a bound on one input X_i, or ("output", coeffs,
+    const, strict) when no input occurs in it."""
     if head not in ("and", "or", "<=", ">=", "<", ">", "+", "-", "*", "/"):
         _fail("VNNLIB_UNSUPPORTED", node, text, f"operator '{head}' is not supported "
               "(supported: and, or, <=, >=, <, >, +, -, * by a constant, / of two constants)")
@@ -154,35 +156,29 @@ def _combine(head: str, args: list, node, text: str):
     if head in ("<=", ">=", "<", ">"):
         if len(args) != 2:
             _fail("VNNLIB_UNSUPPORTED", node, text, f"'{head}' needs exactly two arguments")
-        a, b = args if head in ("<=", "<") else args[::-1]
-        return [(_atom(*_lin(a, b, sign=-1), head in ("<", ">"), node, text),)]
-    if head == "+" and args:
-        return _lin(*args) if len(args) > 1 else args[0]
-    if head == "-" and args:
-        return _lin(({}, ZERO), args[0], sign=-1) if len(args) == 1 else _lin(args[0], *args[1:], sign=-1)
+        coeffs, const = _lin(*(args if head in ("<=", "<") else args[::-1]), sign=-1)
+        xs = [v for v in coeffs if v[0] == "X"]
+        if not xs:
+            return [(("output", coeffs, const, head in ("<", ">")),)]
+        if len(coeffs) != 1:
+            _fail("VNNLIB_UNSUPPORTED", node, text, "an atom must bound one input variable, or constrain outputs only")
+        return [(("bound", xs[0][1], coeffs[xs[0]] > 0, -const / coeffs[xs[0]], head in ("<", ">")),)]
+    if head == "-" and len(args) == 1:
+        args = [({}, ZERO), *args]  # (- t) is 0 - t
+    if head in ("+", "-") and args:
+        return _lin(*args, sign=1 if head == "+" else -1)
     if head == "*" and len(args) >= 2:
-        if sum(1 for coeffs, _ in args if coeffs) > 1:
+        terms = [a for a in args if a[0]]
+        if len(terms) > 1:
             _fail("VNNLIB_UNSUPPORTED", node, text, "non-linear product")
         factor = math.prod(const for coeffs, const in args if not coeffs)
-        (coeffs, const), = [a for a in args if a[0]] or [({}, ONE)]
+        coeffs, const = terms[0] if terms else ({}, ONE)
         return {v: c * factor for v, c in coeffs.items()}, const * factor
     if head == "/" and len(args) == 2:
         if args[0][0] or args[1][0] or args[1][1] == 0:
             _fail("VNNLIB_UNSUPPORTED", node, text, "'/' needs two constants and a non-zero divisor")
         return {}, args[0][1] / args[1][1]  # an exact rational constant such as (/ 1 255)
     _fail("VNNLIB_SYNTAX", node, text, f"'{head}' with {len(args)} argument(s)")
-
-
-def _atom(coeffs: dict, const: Fraction, strict: bool, node, text: str) -> tuple:
-    """Classify sum + const <= 0 (< 0) once: ("bound", i, is_upper, value, strict) for a bound
-    on one input X_i, else ("output", coeffs, const, strict) when no input occurs in it."""
-    xs = [v for v in coeffs if v[0] == "X"]
-    if not xs:
-        return ("output", coeffs, const, strict)
-    if len(coeffs) != 1:
-        _fail("VNNLIB_UNSUPPORTED", node, text, "an atom must bound one input variable, or constrain outputs only")
-    (_, i), c = xs[0], coeffs[xs[0]]
-    return ("bound", i, c > 0, -const / c, strict)
 
 
 def _lin(first, *rest, sign=1):
@@ -207,7 +203,7 @@ def _join(head: str, dnfs: list, where: str) -> list:
 
 
 def _evaluate(root, env: dict, text: str):
-    """Post-order walk with an explicit stack: the value of an s-expression."""
+    """The value of an s-expression (see `_apply`), post-order with an explicit stack."""
     stack, values = [(root, False)], []
     while stack:
         node, ready = stack.pop()
@@ -216,10 +212,8 @@ def _evaluate(root, env: dict, text: str):
         elif node.kind != "list":
             values.append(({_var(node, env, text): ONE}, ZERO))
         elif ready:
-            n = len(node.value) - 1
-            args = values[len(values) - n:]
-            del values[len(values) - n:]
-            values.append(_combine(node.value[0].value, args, node, text))
+            first = len(values) - len(node.value) + 1
+            values[first:] = [_apply(node.value[0].value, values[first:], node, text)]
         else:
             if not node.value or node.value[0].kind != "SYMBOL" or node.value[0].value in env:
                 _fail("VNNLIB_SYNTAX", node, text, "expected an operator after '('")
