@@ -141,8 +141,9 @@ def _number(tok: Node, text: str) -> Fraction:
 def _apply(head: str, args: list, node: Node, text: str):
     """Value of (head args...). A term is (coeffs dict, const). A formula is a DNF: a list of
     disjuncts, each a tuple of atoms; an atom, sum + const <= 0 (< 0), is classified once, as
-    ("bound", i, is_upper, value, strict) for a bound on one input X_i, or ("output", coeffs,
-    const, strict) when no input occurs in it."""
+    ("bound", (i, is_upper), tightness, value, strict) for a bound on one input X_i (the tighter,
+    the greater its tightness: on a tie, the strict bound), or ("output", coeffs, const, strict)
+    when no input occurs in it."""
     if head not in ("and", "or", "<=", ">=", "<", ">", "+", "-", "*", "/"):
         _fail("VNNLIB_UNSUPPORTED", node, text, f"operator '{head}' is not supported "
               "(supported: and, or, <=, >=, <, >, +, -, * by a constant, / of two constants)")
@@ -162,7 +163,9 @@ def _apply(head: str, args: list, node: Node, text: str):
             return [(("output", coeffs, const, head in ("<", ">")),)]
         if len(coeffs) != 1:
             _fail("VNNLIB_UNSUPPORTED", node, text, "an atom must bound one input variable, or constrain outputs only")
-        return [(("bound", xs[0][1], coeffs[xs[0]] > 0, -const / coeffs[xs[0]], head in ("<", ">")),)]
+        (_, i), c = xs[0], coeffs[xs[0]]
+        upper, value, strict = c > 0, -const / c, head in ("<", ">")
+        return [(("bound", (i, upper), (-value if upper else value, strict), value, strict),)]
     if head == "-" and len(args) == 1:
         args = [({}, ZERO), *args]  # (- t) is 0 - t
     if head in ("+", "-") and args:
@@ -243,15 +246,6 @@ def _head(cmd: Node | None) -> str:
     return cmd.value[0].value if ok else ""
 
 
-def _squeezed(shape) -> tuple:
-    """A shape without its leading unit dimensions (the batch dimension of (1, 5) is not part of X);
-    a scalar is (1,)."""
-    shape = tuple(shape) or (1,)
-    while shape[:1] == (1,) and len(shape) > 1:
-        shape = shape[1:]
-    return shape
-
-
 def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
     """VNN-LIB 2: (vnnlib-version <2.x>) (declare-network N (declare-input X real [..]) (declare-output Y
     real [..])) -> "2", env {X: ("X", shape, 0), Y: ...}, other commands, declarations (name, element type,
@@ -275,7 +269,8 @@ def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
             _fail("VNNLIB_UNSUPPORTED", d, text, f"only ({_head(d)} <name> real [<dims>]) is supported, not "
                   "options or other element types (float32 etc.: floating-point semantics)")
         shape = tuple(int(v) for v in re.findall(r"[0-9]+", ref.value[1]))
-        if size is not None and _squeezed(shape) != _squeezed(size):
+        width = max(len(shape), len(size or ()))  # compared up to leading unit dimensions: both padded with 1s
+        if size is not None and (1,) * (width - len(shape)) + shape != (1,) * (width - len(size)) + size:
             _fail("VNNLIB_SHAPE", d, text, f"shape {list(shape)}, but the network's is {list(size)}")
         env[src(d.value[1])] = (kind, shape, 0)
         declared.append((src(d.value[1]), ref.value[0].value, shape))
@@ -300,26 +295,20 @@ def _var(node, env: dict, text: str) -> tuple:
 
 
 def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjunct:
-    """Bounds on one input form the box (tightest wins, on a tie strict wins); the
+    """The box: per input and side, the bound atom of greatest tightness key (see `_apply`); the
     output atoms become OutputConstraints in their order."""
-    lo, hi = [None] * n_inputs, [None] * n_inputs  # (value, strict)
-    constraints = []
+    box = {}
     for atom in atoms:
-        if atom[0] == "output":
-            _, coeffs, const, strict = atom
-            row = tuple(coeffs.get(("Y", j), ZERO) for j in range(n_outputs))
-            constraints.append(OutputConstraint(row, const, strict))
-            continue
-        _, i, upper, bound, strict = atom
-        side = hi if upper else lo
-        old = side[i]
-        if old is None or (bound < old[0] if upper else bound > old[0]) or (bound == old[0] and strict):
-            side[i] = (bound, strict)
-    for i, (side, what) in itertools.product(range(n_inputs), ((lo, "lower"), (hi, "upper"))):
-        if side[i] is None:
-            raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {what} bound in disjunct {index}")
-    return Disjunct(tuple(v for v, _ in lo), tuple(v for v, _ in hi), tuple(s for _, s in lo),
-                    tuple(s for _, s in hi), tuple(constraints))
+        if atom[0] == "bound" and (atom[1] not in box or atom[2] > box[atom[1]][2]):
+            box[atom[1]] = atom
+    for i, upper in itertools.product(range(n_inputs), (False, True)):
+        if (i, upper) not in box:
+            raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {'upper' if upper else 'lower'} bound in disjunct {index}")
+    lo, hi = ([box[i, upper] for i in range(n_inputs)] for upper in (False, True))
+    constraints = (OutputConstraint(tuple(a[1].get(("Y", j), ZERO) for j in range(n_outputs)), a[2], a[3])
+                   for a in atoms if a[0] == "output")
+    return Disjunct(tuple(a[3] for a in lo), tuple(a[3] for a in hi), tuple(a[4] for a in lo),
+                    tuple(a[4] for a in hi), tuple(constraints))
 
 
 def load_property(path, inputs, outputs) -> Property:
