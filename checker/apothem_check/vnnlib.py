@@ -225,20 +225,19 @@ def _evaluate(root, env: dict, text: str):
     return values[0]
 
 
-def _declare(cmd, env: dict, n_inputs: int, n_outputs: int, text: str):
-    args = cmd.value[1:]
-    if len(args) != 2 or not all(a.kind == "SYMBOL" for a in args):
+def _declare(cmd, env: dict, sizes: tuple, text: str):
+    """VNN-LIB 1: (declare-const X_i Real), i < the network's inputs, or Y_j, j < its outputs."""
+    if len(cmd.value) != 3 or not all(a.kind == "SYMBOL" for a in cmd.value[1:]):
         _fail("VNNLIB_SYNTAX", cmd, text, "expected (declare-const <name> Real)")
-    name, sort = args[0].value, args[1].value
+    name, sort = (a.value for a in cmd.value[1:])
     m = _VAR.fullmatch(name)
     if not m or sort != "Real":
         _fail("VNNLIB_UNSUPPORTED", cmd, text, "only Real variables named X_<i> and Y_<j> are supported")
     if name in env:
         _fail("VNNLIB_DUPLICATE", cmd, text, f"{name} is declared twice")
-    kind, index = m.group(1), int(m.group(2))
-    if index >= (n_inputs if kind == "X" else n_outputs):
-        _fail("VNNLIB_VAR_RANGE", cmd, text, f"the network has {n_inputs} inputs and {n_outputs} outputs")
-    env[name] = (kind, (), index)  # as (kind, shape, offset) of _header, shape () for a scalar
+    if int(m.group(2)) >= sizes["XY".index(m.group(1))]:
+        _fail("VNNLIB_VAR_RANGE", cmd, text, f"the network has {sizes[0]} inputs and {sizes[1]} outputs")
+    env[name] = (m.group(1), (), int(m.group(2)))  # as (kind, shape, offset) of _header: a scalar
 
 
 def _head(cmd: Node | None) -> str:
@@ -301,9 +300,9 @@ def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjun
     for atom in atoms:
         if atom[0] == "bound" and (atom[1] not in box or atom[2] > box[atom[1]][2]):
             box[atom[1]] = atom
-    for i, upper in itertools.product(range(n_inputs), (False, True)):
-        if (i, upper) not in box:
-            raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {'upper' if upper else 'lower'} bound in disjunct {index}")
+    for i, side in itertools.product(range(n_inputs), ("lower", "upper")):
+        if (i, side == "upper") not in box:
+            raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {side} bound in disjunct {index}")
     lo, hi = ([box[i, upper] for i in range(n_inputs)] for upper in (False, True))
     constraints = (OutputConstraint(tuple(a[1].get(("Y", j), ZERO) for j in range(n_outputs)), a[2], a[3])
                    for a in atoms if a[0] == "output")
@@ -322,7 +321,7 @@ def load_property(path, inputs, outputs) -> Property:
         if not (head := _head(cmd)):
             _fail("VNNLIB_SYNTAX", cmd, text, "expected a command (declare-const ...) or (assert ...)")
         if head == "declare-const" and version == "1":
-            _declare(cmd, env, n_inputs, n_outputs, text)
+            _declare(cmd, env, (n_inputs, n_outputs), text)
         elif head == "assert" and len(cmd.value) == 2:
             formula = _evaluate(cmd.value[1], env, text)
             if not isinstance(formula, list):
@@ -391,24 +390,22 @@ def _our_text(prop: Property) -> str:
 def cross_check_with_z3(path, prop: Property, timeout_s: float = 10.0) -> None:
     """Prove with z3 (exact linear real arithmetic) that z3's SMT-LIB reading of the file and our
     disjuncts are the same set of (X, Y), else raise InputError. Both sides are handed to z3 as SMT-LIB
-    text (fast to build, see `_z3_text`); X_i/Y_j name the same z3 constants in both. Each side's
-    assertions are conjoined by z3's C API (z3.And would wrap each of thousands of them in Python)."""
+    text (fast to build, see `_z3_text`); X_i/Y_j name the same z3 constants in both. The file's
+    assertions are conjoined by z3's C API (z3.And would wrap each of thousands of them in Python);
+    ours is one assertion."""
     import z3
-
-    def conjunction(smt2: str) -> z3.BoolRef:
-        vector = z3.parse_smt2_string(smt2, ctx=ctx)
-        items = [z3.Z3_ast_vector_get(ctx.ref(), vector.vector, i) for i in range(len(vector))]
-        return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(items), (z3.Ast * len(items))(*items)), ctx)
 
     data, text = _read(path)
     if hashlib.sha256(data).hexdigest() != prop.sha256:
         _parse(text)  # not the file `prop` was read from: z3 must not see nesting or text the reader refuses
     ctx = z3.Context()
     try:
-        theirs = conjunction(_z3_text(text, prop))
+        vector = z3.parse_smt2_string(_z3_text(text, prop), ctx=ctx)
     except z3.Z3Exception as e:
         raise InputError("VNNLIB_Z3_PARSE", f"z3 cannot parse {path}: {e}") from None
-    ours = conjunction(_our_text(prop))
+    items = [z3.Z3_ast_vector_get(ctx.ref(), vector.vector, i) for i in range(len(vector))]
+    theirs = z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(items), (z3.Ast * len(items))(*items)), ctx)
+    ours, = z3.parse_smt2_string(_our_text(prop), ctx=ctx)
     solver = z3.Solver(ctx=ctx)
     solver.set("timeout", max(1, int(timeout_s * 1000)))
     solver.add(theirs != ours)
