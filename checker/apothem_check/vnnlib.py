@@ -141,9 +141,8 @@ def _number(tok: Node, text: str) -> Fraction:
 def _apply(head: str, args: list, node: Node, text: str):
     """Value of (head args...). A term is (coeffs dict, const). A formula is a DNF: a list of
     disjuncts, each a tuple of atoms; an atom, sum + const <= 0 (< 0), is classified once, as
-    ("bound", (i, is_upper), tightness, value, strict) for a bound on one input X_i (the tighter,
-    the greater its tightness: on a tie, the strict bound), or ("output", coeffs, const, strict)
-    when no input occurs in it."""
+    ("bound", i, is_upper, value, strict) for a bound on one input X_i, or ("output", coeffs,
+    const, strict) when no input occurs in it."""
     if head not in ("and", "or", "<=", ">=", "<", ">", "+", "-", "*", "/"):
         _fail("VNNLIB_UNSUPPORTED", node, text, f"operator '{head}' is not supported "
               "(supported: and, or, <=, >=, <, >, +, -, * by a constant, / of two constants)")
@@ -164,8 +163,7 @@ def _apply(head: str, args: list, node: Node, text: str):
         if len(coeffs) != 1:
             _fail("VNNLIB_UNSUPPORTED", node, text, "an atom must bound one input variable, or constrain outputs only")
         (_, i), c = xs[0], coeffs[xs[0]]
-        upper, value, strict = c > 0, -const / c, head in ("<", ">")
-        return [(("bound", (i, upper), (-value if upper else value, strict), value, strict),)]
+        return [(("bound", i, c > 0, -const / c, head in ("<", ">")),)]
     if head == "-" and len(args) == 1:
         args = [({}, ZERO), *args]  # (- t) is 0 - t
     if head in ("+", "-") and args:
@@ -294,16 +292,19 @@ def _var(node, env: dict, text: str) -> tuple:
 
 
 def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjunct:
-    """The box: per input and side, the bound atom of greatest tightness key (see `_apply`); the
-    output atoms become OutputConstraints in their order."""
-    box = {}
+    """The box: per input and side, the tightest bound atom (on a tie, the strict one); the output
+    atoms become OutputConstraints in their order."""
+    sides = [None] * n_inputs, [None] * n_inputs  # lower, upper: the bound atom chosen for each input
     for atom in atoms:
-        if atom[0] == "bound" and (atom[1] not in box or atom[2] > box[atom[1]][2]):
-            box[atom[1]] = atom
-    for i, side in itertools.product(range(n_inputs), ("lower", "upper")):
-        if (i, side == "upper") not in box:
+        if atom[0] == "bound":
+            _, i, upper, value, strict = atom
+            old = sides[upper][i]
+            if old is None or (value < old[3] if upper else value > old[3]) or (value == old[3] and strict):
+                sides[upper][i] = atom
+    for i, (upper, side) in itertools.product(range(n_inputs), enumerate(("lower", "upper"))):
+        if sides[upper][i] is None:
             raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {side} bound in disjunct {index}")
-    lo, hi = ([box[i, upper] for i in range(n_inputs)] for upper in (False, True))
+    lo, hi = sides
     constraints = (OutputConstraint(tuple(a[1].get(("Y", j), ZERO) for j in range(n_outputs)), a[2], a[3])
                    for a in atoms if a[0] == "output")
     return Disjunct(tuple(a[3] for a in lo), tuple(a[3] for a in hi), tuple(a[4] for a in lo),
