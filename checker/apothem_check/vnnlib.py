@@ -167,7 +167,7 @@ def _apply(head: str, args: list, node: Node, text: str):
     if head == "-" and len(args) == 1:
         args = [({}, ZERO), *args]  # (- t) is 0 - t
     if head in ("+", "-") and args:
-        return _lin(*args, sign=1 if head == "+" else -1)
+        return _lin(*args, sign=1 if head == "+" else -1) if len(args) > 1 else args[0]
     if head == "*" and len(args) >= 2:
         terms = [a for a in args if a[0]]
         if len(terms) > 1:
