@@ -104,25 +104,24 @@ def _tokens(text: str):
 def _parse(text: str) -> list:
     """The top-level s-expressions (grammar vnnlib.lark), built with an explicit stack; nesting is
     bounded for z3, whose parser recurses."""
-    stack, opened, previous = [[]], [], None
+    stack, previous = [(0, [])], None  # (start, children) of the top level and of each open list
     for kind, tok, start in itertools.chain(_tokens(text), [("END", "", len(text))]):
-        siblings = stack[-1]
+        siblings = stack[-1][1]
         if kind == "INDEX" and previous == "SYMBOL":
             siblings[-1] = Node("ref", (siblings[-1], tok), siblings[-1].start, start + len(tok))
         elif kind == "LP":
-            stack.append([])
-            opened.append(start)
-            if len(opened) > MAX_DEPTH:
+            stack.append((start, []))
+            if len(stack) > MAX_DEPTH + 1:
                 raise InputError("VNNLIB_TOO_DEEP", f"{_where(text, start)}: nesting deeper than {MAX_DEPTH}")
-        elif kind == "RP" and opened:
-            stack.pop()
-            stack[-1].append(Node("list", siblings, opened.pop(), start + 1))
+        elif kind == "RP" and len(stack) > 1:
+            opened = stack.pop()[0]
+            stack[-1][1].append(Node("list", siblings, opened, start + 1))
         elif kind in ("NUMBER", "SYMBOL", "STRING"):
             siblings.append(Node(kind, tok, start, start + len(tok)))
-        elif kind != "END" or opened:
+        elif kind != "END" or len(stack) > 1:
             raise InputError("VNNLIB_SYNTAX", f"{_where(text, start)}: unexpected {repr(tok) if tok else 'end of file'}")
         previous = kind
-    return stack[0]
+    return stack[0][1]
 
 
 def _number(tok: Node, text: str) -> Fraction:
