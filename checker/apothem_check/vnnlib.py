@@ -104,25 +104,24 @@ def _tokens(text: str):
 def _parse(text: str) -> list:
     """The top-level s-expressions (grammar vnnlib.lark), built with an explicit stack; nesting is
     bounded for z3, whose parser recurses."""
-    stack, opened, previous = [[]], [], None
+    stack, previous = [(0, [])], None  # (start, children) of the top level and of each open list
     for kind, tok, start in itertools.chain(_tokens(text), [("END", "", len(text))]):
-        siblings = stack[-1]
+        siblings = stack[-1][1]
         if kind == "INDEX" and previous == "SYMBOL":
             siblings[-1] = Node("ref", (siblings[-1], tok), siblings[-1].start, start + len(tok))
         elif kind == "LP":
-            stack.append([])
-            opened.append(start)
-            if len(opened) > MAX_DEPTH:
+            stack.append((start, []))
+            if len(stack) > MAX_DEPTH + 1:
                 raise InputError("VNNLIB_TOO_DEEP", f"{_where(text, start)}: nesting deeper than {MAX_DEPTH}")
-        elif kind == "RP" and opened:
-            stack.pop()
-            stack[-1].append(Node("list", siblings, opened.pop(), start + 1))
+        elif kind == "RP" and len(stack) > 1:
+            opened = stack.pop()[0]
+            stack[-1][1].append(Node("list", siblings, opened, start + 1))
         elif kind in ("NUMBER", "SYMBOL", "STRING"):
             siblings.append(Node(kind, tok, start, start + len(tok)))
-        elif kind != "END" or opened:
+        elif kind != "END" or len(stack) > 1:
             raise InputError("VNNLIB_SYNTAX", f"{_where(text, start)}: unexpected {repr(tok) if tok else 'end of file'}")
         previous = kind
-    return stack[0]
+    return stack[0][1]
 
 
 def _number(tok: Node, text: str) -> Fraction:
@@ -138,9 +137,11 @@ def _number(tok: Node, text: str) -> Fraction:
         raise InputError("VNNLIB_NUMBER", f"{_where(text, tok.start)}: number {tok.value[:40]!r} not accepted: {e}") from None
 
 
-def _combine(head: str, args: list, node, text: str):
-    """Value of (head args...). Terms are (coeffs dict, const); formulas are DNFs: lists of
-    disjuncts, each a tuple of atoms (see _atom)."""
+def _apply(head: str, args: list, node: Node, text: str):
+    """Value of (head args...). A term is (coeffs dict, const). A formula is a DNF: a list of
+    disjuncts, each a tuple of atoms; an atom, sum + const <= 0 (< 0), is classified once, as
+    ("bound", i, is_upper, value, strict) for a bound on one input X_i, or ("output", coeffs,
+    const, strict) when no input occurs in it."""
     if head not in ("and", "or", "<=", ">=", "<", ">", "+", "-", "*", "/"):
         _fail("VNNLIB_UNSUPPORTED", node, text, f"operator '{head}' is not supported "
               "(supported: and, or, <=, >=, <, >, +, -, * by a constant, / of two constants)")
@@ -154,35 +155,30 @@ def _combine(head: str, args: list, node, text: str):
     if head in ("<=", ">=", "<", ">"):
         if len(args) != 2:
             _fail("VNNLIB_UNSUPPORTED", node, text, f"'{head}' needs exactly two arguments")
-        a, b = args if head in ("<=", "<") else args[::-1]
-        return [(_atom(*_lin(a, b, sign=-1), head in ("<", ">"), node, text),)]
-    if head == "+" and args:
-        return _lin(*args) if len(args) > 1 else args[0]
-    if head == "-" and args:
-        return _lin(({}, ZERO), args[0], sign=-1) if len(args) == 1 else _lin(args[0], *args[1:], sign=-1)
+        coeffs, const = _lin(*(args if head in ("<=", "<") else args[::-1]), sign=-1)
+        xs = [v for v in coeffs if v[0] == "X"]
+        if not xs:
+            return [(("output", coeffs, const, head in ("<", ">")),)]
+        if len(coeffs) != 1:
+            _fail("VNNLIB_UNSUPPORTED", node, text, "an atom must bound one input variable, or constrain outputs only")
+        (_, i), c = xs[0], coeffs[xs[0]]
+        return [(("bound", i, c > 0, -const / c, head in ("<", ">")),)]
+    if head == "-" and len(args) == 1:
+        args = [({}, ZERO), *args]  # (- t) is 0 - t
+    if head in ("+", "-") and args:
+        return _lin(*args, sign=1 if head == "+" else -1) if len(args) > 1 else args[0]
     if head == "*" and len(args) >= 2:
-        if sum(1 for coeffs, _ in args if coeffs) > 1:
+        terms = [a for a in args if a[0]]
+        if len(terms) > 1:
             _fail("VNNLIB_UNSUPPORTED", node, text, "non-linear product")
         factor = math.prod(const for coeffs, const in args if not coeffs)
-        (coeffs, const), = [a for a in args if a[0]] or [({}, ONE)]
+        coeffs, const = terms[0] if terms else ({}, ONE)
         return {v: c * factor for v, c in coeffs.items()}, const * factor
     if head == "/" and len(args) == 2:
         if args[0][0] or args[1][0] or args[1][1] == 0:
             _fail("VNNLIB_UNSUPPORTED", node, text, "'/' needs two constants and a non-zero divisor")
         return {}, args[0][1] / args[1][1]  # an exact rational constant such as (/ 1 255)
     _fail("VNNLIB_SYNTAX", node, text, f"'{head}' with {len(args)} argument(s)")
-
-
-def _atom(coeffs: dict, const: Fraction, strict: bool, node, text: str) -> tuple:
-    """Classify sum + const <= 0 (< 0) once: ("bound", i, is_upper, value, strict) for a bound
-    on one input X_i, else ("output", coeffs, const, strict) when no input occurs in it."""
-    xs = [v for v in coeffs if v[0] == "X"]
-    if not xs:
-        return ("output", coeffs, const, strict)
-    if len(coeffs) != 1:
-        _fail("VNNLIB_UNSUPPORTED", node, text, "an atom must bound one input variable, or constrain outputs only")
-    (_, i), c = xs[0], coeffs[xs[0]]
-    return ("bound", i, c > 0, -const / c, strict)
 
 
 def _lin(first, *rest, sign=1):
@@ -207,7 +203,7 @@ def _join(head: str, dnfs: list, where: str) -> list:
 
 
 def _evaluate(root, env: dict, text: str):
-    """Post-order walk with an explicit stack: the value of an s-expression."""
+    """The value of an s-expression (see `_apply`), post-order with an explicit stack."""
     stack, values = [(root, False)], []
     while stack:
         node, ready = stack.pop()
@@ -216,10 +212,8 @@ def _evaluate(root, env: dict, text: str):
         elif node.kind != "list":
             values.append(({_var(node, env, text): ONE}, ZERO))
         elif ready:
-            n = len(node.value) - 1
-            args = values[len(values) - n:]
-            del values[len(values) - n:]
-            values.append(_combine(node.value[0].value, args, node, text))
+            first = len(values) - len(node.value) + 1
+            values[first:] = [_apply(node.value[0].value, values[first:], node, text)]
         else:
             if not node.value or node.value[0].kind != "SYMBOL" or node.value[0].value in env:
                 _fail("VNNLIB_SYNTAX", node, text, "expected an operator after '('")
@@ -228,34 +222,24 @@ def _evaluate(root, env: dict, text: str):
     return values[0]
 
 
-def _declare(cmd, env: dict, n_inputs: int, n_outputs: int, text: str):
-    args = cmd.value[1:]
-    if len(args) != 2 or not all(a.kind == "SYMBOL" for a in args):
+def _declare(cmd, env: dict, sizes: tuple, text: str):
+    """VNN-LIB 1: (declare-const X_i Real), i < the network's inputs, or Y_j, j < its outputs."""
+    if len(cmd.value) != 3 or not all(a.kind == "SYMBOL" for a in cmd.value[1:]):
         _fail("VNNLIB_SYNTAX", cmd, text, "expected (declare-const <name> Real)")
-    name, sort = args[0].value, args[1].value
+    name, sort = (a.value for a in cmd.value[1:])
     m = _VAR.fullmatch(name)
     if not m or sort != "Real":
         _fail("VNNLIB_UNSUPPORTED", cmd, text, "only Real variables named X_<i> and Y_<j> are supported")
     if name in env:
         _fail("VNNLIB_DUPLICATE", cmd, text, f"{name} is declared twice")
-    kind, index = m.group(1), int(m.group(2))
-    if index >= (n_inputs if kind == "X" else n_outputs):
-        _fail("VNNLIB_VAR_RANGE", cmd, text, f"the network has {n_inputs} inputs and {n_outputs} outputs")
-    env[name] = (kind, (), index)  # as (kind, shape, offset) of _header, shape () for a scalar
+    if int(m.group(2)) >= sizes["XY".index(m.group(1))]:
+        _fail("VNNLIB_VAR_RANGE", cmd, text, f"the network has {sizes[0]} inputs and {sizes[1]} outputs")
+    env[name] = (m.group(1), (), int(m.group(2)))  # as (kind, shape, offset) of _header: a scalar
 
 
 def _head(cmd: Node | None) -> str:
     ok = cmd is not None and cmd.kind == "list" and cmd.value and isinstance(cmd.value[0].value, str)
     return cmd.value[0].value if ok else ""
-
-
-def _squeezed(shape) -> tuple:
-    """A shape without its leading unit dimensions (the batch dimension of (1, 5) is not part of X);
-    a scalar is (1,)."""
-    shape = tuple(shape) or (1,)
-    while shape[:1] == (1,) and len(shape) > 1:
-        shape = shape[1:]
-    return shape
 
 
 def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
@@ -281,7 +265,8 @@ def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
             _fail("VNNLIB_UNSUPPORTED", d, text, f"only ({_head(d)} <name> real [<dims>]) is supported, not "
                   "options or other element types (float32 etc.: floating-point semantics)")
         shape = tuple(int(v) for v in re.findall(r"[0-9]+", ref.value[1]))
-        if size is not None and _squeezed(shape) != _squeezed(size):
+        width = max(len(shape), len(size or ()))  # compared up to leading unit dimensions: both padded with 1s
+        if size is not None and (1,) * (width - len(shape)) + shape != (1,) * (width - len(size)) + size:
             _fail("VNNLIB_SHAPE", d, text, f"shape {list(shape)}, but the network's is {list(size)}")
         env[src(d.value[1])] = (kind, shape, 0)
         declared.append((src(d.value[1]), ref.value[0].value, shape))
@@ -306,26 +291,23 @@ def _var(node, env: dict, text: str) -> tuple:
 
 
 def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjunct:
-    """Bounds on one input form the box (tightest wins, on a tie strict wins); the
-    output atoms become OutputConstraints in their order."""
-    lo, hi = [None] * n_inputs, [None] * n_inputs  # (value, strict)
-    constraints = []
+    """The box: per input and side, the tightest bound atom (on a tie, the strict one); the output
+    atoms become OutputConstraints in their order."""
+    sides = [None] * n_inputs, [None] * n_inputs  # lower, upper: the bound atom chosen for each input
     for atom in atoms:
-        if atom[0] == "output":
-            _, coeffs, const, strict = atom
-            row = tuple(coeffs.get(("Y", j), ZERO) for j in range(n_outputs))
-            constraints.append(OutputConstraint(row, const, strict))
-            continue
-        _, i, upper, bound, strict = atom
-        side = hi if upper else lo
-        old = side[i]
-        if old is None or (bound < old[0] if upper else bound > old[0]) or (bound == old[0] and strict):
-            side[i] = (bound, strict)
-    for i, (side, what) in itertools.product(range(n_inputs), ((lo, "lower"), (hi, "upper"))):
-        if side[i] is None:
-            raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {what} bound in disjunct {index}")
-    return Disjunct(tuple(v for v, _ in lo), tuple(v for v, _ in hi), tuple(s for _, s in lo),
-                    tuple(s for _, s in hi), tuple(constraints))
+        if atom[0] == "bound":
+            _, i, upper, value, strict = atom
+            old = sides[upper][i]
+            if old is None or (value < old[3] if upper else value > old[3]) or (value == old[3] and strict):
+                sides[upper][i] = atom
+    for i, (upper, side) in itertools.product(range(n_inputs), enumerate(("lower", "upper"))):
+        if sides[upper][i] is None:
+            raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {side} bound in disjunct {index}")
+    lo, hi = sides
+    constraints = (OutputConstraint(tuple(a[1].get(("Y", j), ZERO) for j in range(n_outputs)), a[2], a[3])
+                   for a in atoms if a[0] == "output")
+    return Disjunct(tuple(a[3] for a in lo), tuple(a[3] for a in hi), tuple(a[4] for a in lo),
+                    tuple(a[4] for a in hi), tuple(constraints))
 
 
 def load_property(path, inputs, outputs) -> Property:
@@ -339,7 +321,7 @@ def load_property(path, inputs, outputs) -> Property:
         if not (head := _head(cmd)):
             _fail("VNNLIB_SYNTAX", cmd, text, "expected a command (declare-const ...) or (assert ...)")
         if head == "declare-const" and version == "1":
-            _declare(cmd, env, n_inputs, n_outputs, text)
+            _declare(cmd, env, (n_inputs, n_outputs), text)
         elif head == "assert" and len(cmd.value) == 2:
             formula = _evaluate(cmd.value[1], env, text)
             if not isinstance(formula, list):
@@ -408,24 +390,22 @@ def _our_text(prop: Property) -> str:
 def cross_check_with_z3(path, prop: Property, timeout_s: float = 10.0) -> None:
     """Prove with z3 (exact linear real arithmetic) that z3's SMT-LIB reading of the file and our
     disjuncts are the same set of (X, Y), else raise InputError. Both sides are handed to z3 as SMT-LIB
-    text (fast to build, see `_z3_text`); X_i/Y_j name the same z3 constants in both. Each side's
-    assertions are conjoined by z3's C API (z3.And would wrap each of thousands of them in Python)."""
+    text (fast to build, see `_z3_text`); X_i/Y_j name the same z3 constants in both. The file's
+    assertions are conjoined by z3's C API (z3.And would wrap each of thousands of them in Python);
+    ours is one assertion."""
     import z3
-
-    def conjunction(smt2: str) -> z3.BoolRef:
-        vector = z3.parse_smt2_string(smt2, ctx=ctx)
-        items = [z3.Z3_ast_vector_get(ctx.ref(), vector.vector, i) for i in range(len(vector))]
-        return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(items), (z3.Ast * len(items))(*items)), ctx)
 
     data, text = _read(path)
     if hashlib.sha256(data).hexdigest() != prop.sha256:
         _parse(text)  # not the file `prop` was read from: z3 must not see nesting or text the reader refuses
     ctx = z3.Context()
     try:
-        theirs = conjunction(_z3_text(text, prop))
+        vector = z3.parse_smt2_string(_z3_text(text, prop), ctx=ctx)
     except z3.Z3Exception as e:
         raise InputError("VNNLIB_Z3_PARSE", f"z3 cannot parse {path}: {e}") from None
-    ours = conjunction(_our_text(prop))
+    items = [z3.Z3_ast_vector_get(ctx.ref(), vector.vector, i) for i in range(len(vector))]
+    theirs = z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(items), (z3.Ast * len(items))(*items)), ctx)
+    ours, = z3.parse_smt2_string(_our_text(prop), ctx=ctx)
     solver = z3.Solver(ctx=ctx)
     solver.set("timeout", max(1, int(timeout_s * 1000)))
     solver.add(theirs != ours)

@@ -174,6 +174,7 @@ def test_deep_nesting_within_limit(tmp_path):
     ("VNNLIB_UNSUPPORTED", HEAD + BOX + "(assert (not (<= Y_0 1)))", "'not'"),
     ("VNNLIB_UNSUPPORTED", HEAD + BOX + "(assert (distinct Y_0 Y_1))", "'distinct'"),
     ("VNNLIB_UNSUPPORTED", HEAD + BOX + "(assert (<= (* Y_0 Y_1) 1))", "non-linear"),
+    ("VNNLIB_UNSUPPORTED", HEAD + BOX + "(assert (<= (* (+ (* 0 Y_0)) Y_1) 1))", "non-linear"),
     ("VNNLIB_UNSUPPORTED", HEAD + BOX + "(assert (<= Y_0 Y_1 1))", "two arguments"),
     ("VNNLIB_SYNTAX", HEAD + BOX + "(assert (<= (+) 1))", "'+' with 0 argument(s)"),
     ("VNNLIB_SYNTAX", HEAD + BOX + "(assert (<= (X_0 1) 1))", "operator after"),

@@ -6,6 +6,7 @@ examples in github.com/VNNLIB/VNNLIB-Standard). The test files below are written
 from __future__ import annotations
 
 import dataclasses
+import math
 from fractions import Fraction as F
 
 import pytest
@@ -350,6 +351,24 @@ def test_declared_shape_is_compared_as_a_shape(tmp_path, declared, ok):
         with pytest.raises(InputError) as e:
             load_property(path, (1, 2, 3), (1, 1))
         assert e.value.code == "VNNLIB_SHAPE" and f"shape {declared.replace(',', ', ')}" in e.value.message
+
+
+@pytest.mark.parametrize("network, declared, ok", [
+    ((), "[]", True), ((), "[1]", True), ((), "[1,1]", True), ((1,), "[]", True), ((1, 1), "[1]", True),
+    ((1, 5), "[5]", True), ((5,), "[1,1,5]", True), ((1, 5), "[5,1]", False), ((5, 1), "[5]", False),
+    ((1,), "[2]", False), ((2,), "[]", False)])
+def test_unit_dimensions_are_only_leading(tmp_path, network, declared, ok):
+    """Leading unit dimensions may be added or left out on either side (a scalar is [], [1] or [1,1]);
+    trailing or inner ones may not."""
+    text = (f"(vnnlib-version <2.0>)\n(declare-network f (declare-input X real [1]) "
+            f"(declare-output Y real {declared}))\n(assert (>= X[0] 0)) (assert (<= X[0] 1))\n")
+    path = write(tmp_path, text)
+    if ok:
+        assert load_property(path, (1,), network).n_outputs == math.prod(network)
+    else:
+        with pytest.raises(InputError) as e:
+            load_property(path, (1,), network)
+        assert e.value.code == "VNNLIB_SHAPE"
 
 
 def test_declarations_are_kept_as_written(tmp_path):
