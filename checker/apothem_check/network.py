@@ -168,13 +168,10 @@ def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
     """Exact Fractions of a numeric array (float16/32/64 widen to float64 exactly)."""
     if arr.dtype.kind == "f" and arr.dtype != np.float32 and mode != "real":
         raise InputError("ONNX_FLOAT32", f"{what}: element type {arr.dtype} under semantics float32")
-    if arr.dtype.kind == "f":
-        with np.errstate(invalid="ignore"):  # a NaN widens to NaN, rejected just below
-            flat = arr.astype(np.float64).ravel().tolist()
-    elif arr.dtype.kind in "iu":
-        flat = [int(v) for v in arr.ravel().tolist()]
-    else:
+    if arr.dtype.kind not in "fiu":
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{what}: element type {arr.dtype} is not supported")
+    with np.errstate(invalid="ignore"):  # a NaN widens to NaN, rejected just below; tolist() gives Python ints
+        flat = (arr.astype(np.float64) if arr.dtype.kind == "f" else arr).ravel().tolist()
     try:
         return objects([Fraction(v) for v in flat]).reshape(arr.shape)
     except (ValueError, OverflowError):
@@ -236,9 +233,8 @@ def _move(node, ins: list, state: dict, where: str):
                                for name, v, start, n in zip(node.input, data, starts, sizes)})[0] for shift in (0, total))
     if np.shape(a) != np.shape(b) or not ((b - a == total) & (a >= 0) & (a < total) & (a % 1 == 0)).all():
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: the result is not made of moved entries")
-    if all(isinstance(v, np.ndarray) for v in data):
-        return _rows(np.concatenate([v.ravel() for v in data]), a, a.shape)
-    return _rows(_stack([v if isinstance(v, _Lin) else _const(v, state) for v in data]), a, a.shape)
+    out = _rows(_stack([v if isinstance(v, _Lin) else _const(v, state) for v in data]), a, a.shape)
+    return out if any(isinstance(v, _Lin) for v in data) else out.c.reshape(a.shape)
 
 
 def _sum(a: _Lin, b: _Lin, sign: int) -> _Lin:
@@ -432,10 +428,11 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         if len(shape) != 4 or (op == "AveragePool" and attrs.get("dilations", [1, 1]) != [1, 1]):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only 2-D pooling without dilations on average pools")
         kernel = list(shape[2:]) if op == "GlobalAveragePool" else attrs["kernel_shape"]
-        m, count, cand, out = onnx_maps.pool(shape, kernel, onnx_maps.spatial(attrs, kernel, where),
-                                             attrs.get("ceil_mode", 0), attrs.get("count_include_pad", 0))
+        args = onnx_maps.spatial(attrs, kernel, where)
+        cand, count, out = onnx_maps.pool(shape, kernel, args, attrs.get("count_include_pad", 0))
         if op == "MaxPool":
             return _maxpool(x, cand, out, state, state["nonneg"].get(node.input[0], False))
+        m, _, _ = onnx_maps.conv(shape, np.ones((shape[1], 1, *kernel), dtype=object), shape[1], args)
         total = _linear(x, m, out, int(count.max()) + 1, mode)  # + 1: a runtime may multiply by a rounded 1/count
         return _elementwise("Div", total, objects([int(v) for v in count]).reshape(out), mode)
     if op == "Pad":  # onnx's reference Pad (np.pad) does not crop: its own index
