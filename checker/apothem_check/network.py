@@ -229,8 +229,9 @@ def _move(node, ins: list, state: dict, where: str):
     feeds = {name: _param(v, f"{where}: input {name!r}") for name, v in zip(node.input[len(data):], ins[len(data):])
              if name}
     run = _evaluator(node, state["opset"])
-    a, b = (run(None, feeds | {name: np.arange(n, dtype=np.float64).reshape(v.shape) + start + shift
-                               for name, v, start, n in zip(node.input, data, starts, sizes)})[0] for shift in (0, total))
+    numbers = lambda shift: {name: np.arange(n, dtype=np.float64).reshape(v.shape) + start + shift
+                             for name, v, start, n in zip(node.input, data, starts, sizes)}
+    a, b = (run(None, feeds | numbers(shift))[0] for shift in (0, total))
     if np.shape(a) != np.shape(b) or not ((b - a == total) & (a >= 0) & (a < total) & (a % 1 == 0)).all():
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: the result is not made of moved entries")
     out = _rows(_stack([v if isinstance(v, _Lin) else _const(v, state) for v in data]), a, a.shape)
@@ -521,7 +522,8 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
         state["live"] = lambda: [name for name, v in values.items() if last_use.get(name, -1) > i]
         moved = ins if op == "Concat" else ins[:1]  # fill values: _node
         state["nonneg"][node.output[0]] = op == "Relu" or op in _SIGN_KEEPING and all(
-            state["nonneg"].get(name, False) if isinstance(v, _Lin) else (v >= 0).all() for name, v in zip(node.input, moved))
+            state["nonneg"].get(name, False) if isinstance(v, _Lin) else (v >= 0).all()
+            for name, v in zip(node.input, moved))
         try:
             values[node.output[0]] = _node(node, op, ins, attrs, state)
         except OverflowError as e:  # a binary32 constant or reference value reaches infinity

@@ -136,7 +136,8 @@ def test_residual_concat_and_squeeze():
 def test_squeeze_unsqueeze_attribute_form():
     """Axes out of order: onnx's reference implementation of opset < 13 removes them one at a time, giving shape
     (1, 5) here instead of (5, 1) (and refusing the Unsqueeze); the checker reads them as opset 13's input."""
-    nodes = [helper.make_node("Squeeze", ["x"], ["s"], axes=[2, 0, 1]), helper.make_node("Unsqueeze", ["s"], ["y"], axes=[3, 0])]
+    nodes = [helper.make_node("Squeeze", ["x"], ["s"], axes=[2, 0, 1]),
+             helper.make_node("Unsqueeze", ["s"], ["y"], axes=[3, 0])]
     _compare(_model(nodes, {}, (1, 1, 1, 5, 1), opset=11), (1, 1, 1, 5, 1), np.random.default_rng(1), bounds=True)
 
 
@@ -146,13 +147,12 @@ def _move_case(op: str, opset: int, rng: random.Random):
     shape = [rng.randint(1, 3) for _ in range(rank)]
     node, inits = lambda *ins, **attrs: [helper.make_node(op, ["x", *ins], ["y"], **attrs)], {}
     axes = lambda r, k: [a - r if rng.random() < 0.5 else a for a in rng.sample(range(r), k)]  # any order, negative too
-    if op in ("Identity", "Transpose") or op == "Flatten":
-        perm = rng.sample(range(rank), rank)
-        return node(**({"axis": rng.randint(-rank, rank)} if op == "Flatten" else {"perm": perm} if op == "Transpose"
-                       and rng.random() < 0.7 else {})), {}, shape
+    if op in ("Identity", "Flatten", "Transpose"):  # Flatten's axis and Transpose's perm, or their defaults
+        attrs = {"Flatten": {"axis": rng.randint(-rank, rank)}, "Transpose": {"perm": rng.sample(range(rank), rank)}}
+        return node(**(attrs.get(op, {}) if rng.random() < 0.7 else {})), {}, shape
     if op == "Reshape":
         dims = [1] * rng.randint(1, 3)
-        for f in [d for d in shape for _ in range(1)]:
+        for f in shape:
             dims[rng.randrange(len(dims))] *= f
         if rng.random() < 0.5:
             dims[rng.randrange(len(dims))] = -1
@@ -180,12 +180,11 @@ def _move_case(op: str, opset: int, rng: random.Random):
         ax = rng.sample(range(rank), rng.randint(1, rank))
         ax = ax if opset >= 10 else sorted(ax)  # onnx's inference of opset 9's Slice needs sorted axes
         steps = [rng.choice([-2, -1, 1, 2, 3]) if opset >= 10 else 1 for _ in ax]
-        ends = [rng.choice([2 ** 63 - 1, -2 ** 63] + [rng.randint(-d - 1, d + 1) for d in shape] * 2) for _ in ax]
+        ends = [rng.choice([2 ** 63 - 1, -2 ** 63] + [rng.randint(-shape[a] - 1, shape[a] + 1)] * 3) for a in ax]
         starts = [rng.randint(-shape[a] - 1, shape[a] + 1) for a in ax]
-        picked = np.arange(math.prod(shape)).reshape(shape)[tuple(  # numpy's slices clip like ONNX's
-            slice(starts[ax.index(i)], max(min(ends[ax.index(i)], 99), -99), steps[ax.index(i)]) if i in ax else slice(None)
-            for i in range(rank))]
-        if picked.size == 0:
+        cut = {a: slice(s, max(min(e, 99), -99), t) for a, s, e, t in zip(ax, starts, ends, steps)}
+        picked = np.arange(math.prod(shape)).reshape(shape)[tuple(cut.get(i, slice(None)) for i in range(rank))]
+        if picked.size == 0:  # (numpy's slices clip like ONNX's) an empty result: draw again
             return _move_case(op, opset, rng)
         if opset < 10:
             return node(starts=starts, ends=ends, axes=ax), {}, shape
@@ -198,7 +197,8 @@ def _move_case(op: str, opset: int, rng: random.Random):
         return node("i_idx", axis=axis - rank if rng.random() < 0.5 else axis), {"i_idx": idx}, shape
     if op == "Expand":
         shape = [rng.choice([1, d]) for d in shape]
-        to = [rng.randint(1, 3)] * rng.randint(0, 1) + [rng.randint(1, 3) if d == 1 else rng.choice([1, d]) for d in shape]
+        to = [rng.randint(1, 3)] * rng.randint(0, 1)
+        to += [rng.randint(1, 3) if d == 1 else rng.choice([1, d]) for d in shape]
         return node("i_shape"), {"i_shape": to}, shape
     if op == "Tile":
         return node("i_rep"), {"i_rep": [rng.randint(1, 3) for _ in shape]}, shape
@@ -240,7 +240,8 @@ def test_matmul_random_shapes(seed):
     ta, tb = rng.randint(0, 1), rng.randint(0, 1)
     shape, w = [k, m] if ta else [m, k], [p, k] if tb else [k, p]
     nodes = [helper.make_node("Gemm", ["x", "w", "c"], ["y"], transA=ta, transB=tb)]
-    _compare(_model(nodes, {"w": nprng.uniform(-1, 1, w), "c": nprng.uniform(-1, 1, p)}, shape), shape, nprng, bounds=True)
+    inits = {"w": nprng.uniform(-1, 1, w), "c": nprng.uniform(-1, 1, p)}
+    _compare(_model(nodes, inits, shape), shape, nprng, bounds=True)
 
 
 def test_parameter_inputs_must_be_constant_integers():
