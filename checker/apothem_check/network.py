@@ -25,15 +25,16 @@ from typing import Sequence
 import numpy as np
 import onnx
 from onnx import numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 from .errors import InputError
 from . import onnx_maps
 from .exact import ONE, Layer
 from .sparse import Sparse, objects
 
-SUPPORTED_OPERATORS = ("Add", "AveragePool", "Concat", "Constant", "Conv", "Div", "Flatten", "Gemm",
-                       "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape",
-                       "Squeeze", "Sub", "Transpose", "Unsqueeze")
+SUPPORTED_OPERATORS = ("Add", "AveragePool", "Concat", "Constant", "Conv", "DepthToSpace", "Div", "Expand",
+                       "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Mul", "Pad",
+                       "Relu", "Reshape", "Slice", "SpaceToDepth", "Squeeze", "Sub", "Tile", "Transpose", "Unsqueeze")
 # Attributes we understand; any other (e.g. the pre-opset-7 `broadcast`) changes semantics. (MaxPool's
 # storage_order only orders its Indices output, which must be unused.)
 _WINDOW = {"auto_pad", "kernel_shape", "pads", "strides"}
@@ -42,10 +43,13 @@ _ATTRS = {"Gemm": {"alpha", "beta", "transA", "transB"}, "Flatten": {"axis"}, "R
           "Transpose": {"perm"}, "Conv": _WINDOW | {"dilations", "group"}, "Concat": {"axis"},
           "AveragePool": _WINDOW | {"ceil_mode", "count_include_pad", "dilations"},
           "MaxPool": _WINDOW | {"ceil_mode", "dilations", "storage_order"}, "Pad": {"mode", "pads", "value"},
-          "Squeeze": {"axes"}, "Unsqueeze": {"axes"}}
-# Operators that only move, average or select entries: their result is non-negative when their data are.
-_MOVES = {"AveragePool", "Concat", "Flatten", "GlobalAveragePool", "Identity", "MaxPool", "Pad", "Reshape",
-          "Squeeze", "Transpose", "Unsqueeze"}
+          "Squeeze": {"axes"}, "Unsqueeze": {"axes"}, "Gather": {"axis"}, "Slice": {"axes", "ends", "starts"},
+          "DepthToSpace": {"blocksize", "mode"}, "SpaceToDepth": {"blocksize"}}
+# Operators that only move entries (and fill some with constants): one rule, `_move`.
+_MOVES = {"Concat", "DepthToSpace", "Expand", "Flatten", "Gather", "Identity", "Reshape", "Slice", "SpaceToDepth",
+          "Squeeze", "Tile", "Transpose", "Unsqueeze"}
+# Their result is non-negative when their data are (and Pad's value is).
+_SIGN_KEEPING = _MOVES | {"AveragePool", "GlobalAveragePool", "MaxPool", "Pad"}
 _FLOAT_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
 U = Fraction(1, 1 << 24)     # unit roundoff of binary32 (round to nearest)
 ETA = Fraction(1, 1 << 150)  # half the least subnormal: the absolute error of a product or quotient
@@ -157,13 +161,10 @@ def _exact(arr: np.ndarray, what: str, mode: str) -> np.ndarray:
     """Exact Fractions of a numeric array (float16/32/64 widen to float64 exactly)."""
     if arr.dtype.kind == "f" and arr.dtype != np.float32 and mode != "real":
         raise InputError("ONNX_FLOAT32", f"{what}: element type {arr.dtype} under semantics float32")
-    if arr.dtype.kind == "f":
-        with np.errstate(invalid="ignore"):  # a NaN widens to NaN, rejected just below
-            flat = arr.astype(np.float64).ravel().tolist()
-    elif arr.dtype.kind in "iu":
-        flat = [int(v) for v in arr.ravel().tolist()]
-    else:
+    if arr.dtype.kind not in "fiu":
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{what}: element type {arr.dtype} is not supported")
+    with np.errstate(invalid="ignore"):  # a NaN widens to NaN, rejected just below; tolist() gives Python ints
+        flat = (arr.astype(np.float64) if arr.dtype.kind == "f" else arr).ravel().tolist()
     try:
         return objects([Fraction(v) for v in flat]).reshape(arr.shape)
     except (ValueError, OverflowError):
@@ -195,14 +196,39 @@ def _apply(a: _Lin, m: Sparse, shape: tuple) -> _Lin:
     return _Lin(tuple(shape), m @ a.T, c, a.epoch)
 
 
-def _reshape(a, shape: tuple):
-    idx = np.arange(math.prod(a.shape)).reshape(shape)  # a ValueError unless the sizes agree
-    return _rows(a, idx, idx.shape)
+def _evaluator(node, opset: int):
+    """ONNX's reference implementation of the one node, as of the model's opset."""
+    graph = onnx.helper.make_graph([node], "node", [onnx.ValueInfoProto(name=n) for n in node.input if n],
+                                   [onnx.ValueInfoProto(name=node.output[0])])
+    return ReferenceEvaluator(graph, opsets={node.domain: opset}).run
 
 
-def _transpose(a, perm):
-    idx = np.arange(math.prod(a.shape)).reshape(a.shape).transpose(perm)
-    return _rows(a, idx.ravel(), idx.shape)
+def _param(v, what: str) -> np.ndarray:
+    """A parameter input of a data-movement node (shape, axes, starts, indices...), as ONNX's reference reads it."""
+    if not isinstance(v, np.ndarray) or any(Fraction(e).denominator != 1 for e in v.flat):
+        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{what} must be constant integers")
+    return np.array([int(e) for e in v.flat], dtype=np.int64).reshape(v.shape)
+
+
+def _move(node, ins: list, state: dict, where: str):
+    """A node that only moves entries (_MOVES), on constants and tensors alike, by ONNX's reference implementation
+    run on entry numbers (spec 1): its data inputs (all of Concat's, else the first) hold their entries' numbers
+    0..N-1, consecutively, as float64, its other inputs their constant values; run twice, the second time with
+    every number shifted by N, each output entry must read some i, then i + N: it is input entry i. numpy only
+    moves these numbers, which float64 holds exactly."""
+    data = ins if node.op_type == "Concat" else ins[:1]
+    sizes = [math.prod(v.shape) for v in data]
+    total, starts = sum(sizes), np.cumsum([0] + sizes)
+    feeds = {name: _param(v, f"{where}: input {name!r}") for name, v in zip(node.input[len(data):], ins[len(data):])
+             if name}
+    run = _evaluator(node, state["opset"])
+    numbers = lambda shift: {name: np.arange(n, dtype=np.float64).reshape(v.shape) + start + shift
+                             for name, v, start, n in zip(node.input, data, starts, sizes)}
+    a, b = (run(None, feeds | numbers(shift))[0] for shift in (0, total))
+    if np.shape(a) != np.shape(b) or not ((b - a == total) & (a >= 0) & (a < total) & (a % 1 == 0)).all():
+        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: the result is not made of moved entries")
+    out = _rows(_stack([v if isinstance(v, _Lin) else _const(v, state) for v in data]), a, a.shape)
+    return out if any(isinstance(v, _Lin) for v in data) else out.c.reshape(a.shape)
 
 
 def _sum(a: _Lin, b: _Lin, sign: int) -> _Lin:
@@ -258,8 +284,8 @@ def _linear(v, m: Sparse, shape: tuple, n: int, mode: str):
     return _rounded(_apply(v, m, shape), v, lambda q: _apply(q, abs(m), shape), gamma(n + 1), products=n, terms=n)
 
 
-def _matmul(a, b, mode: str):
-    """numpy.matmul semantics; the constant operand must be a matrix."""
+def _matmul(a, b, mode: str, flip):
+    """numpy.matmul semantics; the constant operand must be a matrix; `flip` swaps a tensor's last two axes."""
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
         if mode == "float32":
             raise InputError("ONNX_FLOAT32", "MatMul of two constants under semantics float32")
@@ -271,19 +297,15 @@ def _matmul(a, b, mode: str):
     k = b if isinstance(b, np.ndarray) else a
     if k.ndim != 2:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "MatMul with a constant operand that is not a matrix")
-    eye = lambda n: Sparse.of((n, n), np.arange(n), np.arange(n), [1] * n)
-    if isinstance(a, _Lin):  # a: (*batch, k) -> (*batch, n): each row is multiplied by k
-        if a.shape[-1] != k.shape[0]:
-            raise ValueError(f"shapes {a.shape} and {k.shape} do not match")
-        v, m, shape, n = a, eye(math.prod(a.shape[:-1])).kron(Sparse.dense(k.T)), a.shape[:-1] + (k.shape[1],), k.shape[0]
-    else:
-        vec = len(b.shape) == 1  # b: (k,) or (*batch, k, p): k acts on each of the p columns
-        shape = (k.shape[0],) if vec else b.shape[:-2] + (k.shape[0], b.shape[-1])
-        if (b.shape[0] if vec else b.shape[-2]) != k.shape[1]:
-            raise ValueError(f"shapes {k.shape} and {b.shape} do not match")
-        m = eye(math.prod(b.shape[:-2])).kron(Sparse.dense(k).kron(eye(1 if vec else b.shape[-1])))
-        v, n = b, k.shape[1]
-    return _linear(v, m, shape, n, mode)
+    if isinstance(b, _Lin):  # k @ b = (b^T @ k^T)^T, ^T swapping the last two axes (b @ k^T for a vector b)
+        return _matmul(b, k.T, mode, flip) if len(b.shape) == 1 else flip(_matmul(flip(b), k.T, mode, flip))
+    (rows, inner), cols = (math.prod(a.shape[:-1]), a.shape[-1]), k.shape[1]
+    if inner != k.shape[0]:
+        raise ValueError(f"shapes {a.shape} and {k.shape} do not match")
+    r, i, j = np.ix_(range(rows), range(inner), range(cols))  # out[r, j] = sum_i a[r, i] k[i, j]
+    full = lambda t: np.broadcast_to(t, (rows, inner, cols)).ravel()
+    m = Sparse.of((rows * cols, rows * inner), full(r * cols + j), full(r * inner + i), full(k[i, j]))
+    return _linear(a, m, a.shape[:-1] + (cols,), inner, mode)
 
 
 def _affine(a: _Lin, relu: bool) -> Layer:
@@ -317,7 +339,7 @@ def _close(state: dict, relu_in: _Lin, carried: list) -> list:
     parts = [(relu_in, True)] + carried + [(values[name], state["nonneg"].get(name, False)) for name in live]
     rows, signs = [], []
     for u, nonneg in parts:
-        flat = _reshape(u, (len(u.c),))
+        flat = u._replace(shape=(len(u.c),))
         rows += [flat] if nonneg else [flat, _scale(flat, objects([-1] * len(u.c)))]
         signs.append([1] if nonneg else [1, -1])
     layer = _stack(rows)
@@ -341,7 +363,7 @@ def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict, nonneg: bool):
         flat = x.ravel()
         return objects([max(flat[i] for i in row if i >= 0) for row in cand]).reshape(shape)
     cand = np.take_along_axis(cand, np.argsort(cand < 0, axis=1, kind="stable"), axis=1)  # padding last
-    x = _reshape(x, (len(x.c),))
+    x = x._replace(shape=(len(x.c),))
     while (cand := cand[:, :(cand >= 0).sum(axis=1).max()]).shape[1] > 1:
         cand = np.hstack([cand, -np.ones((len(cand), cand.shape[1] % 2), dtype=np.int64)])
         a, b = cand[:, 0::2], cand[:, 1::2]
@@ -358,55 +380,30 @@ def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict, nonneg: bool):
     return _rows(x, cand[:, 0], shape)
 
 
-def _ints(v, what: str) -> list:
-    if isinstance(v, _Lin) or any(Fraction(e).denominator != 1 for e in np.ravel(v)):
-        raise ValueError(f"{what} must be constant integers")
-    return [int(e) for e in np.ravel(v)]
-
-
 def _node(node, op: str, ins: list, attrs: dict, state: dict):
     """Value of one node's (single used) output."""
     x, mode, where = (ins[0] if ins else None), state["mode"], f"{op} (node {node.name or node.output[0]!r})"
-    if op == "Identity":
-        return x
+    if op in ("Squeeze", "Unsqueeze") and "axes" in attrs:  # onnx's reference for opset < 13 inserts or removes
+        # the axes one at a time, wrongly when they are out of order: read as opset 13's axes input instead
+        node = onnx.helper.make_node(op, [node.input[0], "axes"], node.output)
+        return _move(node, [x, objects(attrs["axes"])], state | {"opset": 13}, where)
+    if op in _MOVES:
+        return _move(node, ins, state, where)
     if op == "Constant":
-        (key, v), = [("value", attrs["value"])] if "value" in attrs else attrs.items()
-        arr = numpy_helper.to_array(v) if key == "value" else np.array(v, dtype=np.float32 if "float" in key else None)
-        return _exact(arr, f"constant {node.name}", mode)
+        return _exact(_evaluator(node, state["opset"])(None, {})[0], f"constant {node.name}", mode)
     if op in ("Add", "Sub", "Mul", "Div"):
         return _elementwise(op, x, ins[1], mode)
+    last2 = lambda v: [*range(len(v.shape) - 2), len(v.shape) - 1, len(v.shape) - 2]  # their last two axes swapped
+    flip = lambda v: _move(onnx.helper.make_node("Transpose", ["in"], ["out"], perm=last2(v)), [v], state, where)
     if op == "MatMul":
-        return _matmul(x, ins[1], mode)
+        return _matmul(x, ins[1], mode, flip)
     shape = x.shape
-    if op == "Flatten":
-        axis = attrs.get("axis", 1)
-        if not -len(shape) <= axis <= len(shape):
-            raise ValueError(f"axis {axis} out of range for rank {len(shape)}")
-        axis += len(shape) if axis < 0 else 0
-        return _reshape(x, (math.prod(shape[:axis]), math.prod(shape[axis:])))
-    if op == "Reshape":
-        dims = [shape[i] if v == 0 and not attrs.get("allowzero") else v for i, v in enumerate(_ints(ins[1], "shape"))]
-        if -1 in dims:
-            dims[dims.index(-1)] = math.prod(shape) // -math.prod(dims) if math.prod(dims) else 0
-        return _reshape(x, tuple(dims))
-    if op in ("Squeeze", "Unsqueeze"):
-        axes = attrs["axes"] if "axes" in attrs else _ints(ins[1], "axes") if len(ins) > 1 else None
-        rank = len(shape) + (len(axes) if op == "Unsqueeze" else 0)
-        axes = [a + rank if a < 0 else a for a in axes] if axes is not None else [i for i, d in enumerate(shape) if d == 1]
-        if op == "Squeeze":
-            if any(shape[a] != 1 for a in axes):
-                raise ValueError(f"cannot squeeze axes {axes} of shape {shape}")
-            return _reshape(x, tuple(d for i, d in enumerate(shape) if i not in axes))
-        dims = iter(shape)
-        return _reshape(x, tuple(1 if i in axes else next(dims) for i in range(rank)))
-    if op == "Transpose":
-        return _transpose(x, attrs.get("perm", list(range(len(shape)))[::-1]))
     if op == "Gemm":
-        a, b = (_transpose(v, (1, 0)) if attrs.get(t, 0) else v for v, t in zip(ins, ("transA", "transB")))
+        a, b = (flip(v) if attrs.get(t, 0) else v for v, t in zip(ins, ("transA", "transB")))
         alpha, beta = Fraction(attrs.get("alpha", 1.0)), Fraction(attrs.get("beta", 1.0))
         if mode != "real" and (alpha != 1 or beta != 1):  # where a runtime scales inside its blocked sums
             raise InputError("ONNX_FLOAT32", f"Gemm {node.name!r} with alpha or beta other than 1 under semantics float32")
-        y = _matmul(a, b, mode)
+        y = _matmul(a, b, mode, flip)
         y = y if alpha == 1 else _elementwise("Mul", y, objects([alpha]), mode)
         if len(ins) > 2 and ins[2] is not None:
             y = _elementwise("Add", y, ins[2] if beta == 1 else _elementwise("Mul", ins[2], objects([beta]), mode), mode)
@@ -425,27 +422,21 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         if len(shape) != 4 or (op == "AveragePool" and attrs.get("dilations", [1, 1]) != [1, 1]):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only 2-D pooling without dilations on average pools")
         kernel = list(shape[2:]) if op == "GlobalAveragePool" else attrs["kernel_shape"]
-        m, count, cand, out = onnx_maps.pool(shape, kernel, onnx_maps.spatial(attrs, kernel, where),
-                                             attrs.get("ceil_mode", 0), attrs.get("count_include_pad", 0))
+        args = onnx_maps.spatial(attrs, kernel, where)
+        cand, count, out = onnx_maps.pool(shape, kernel, args, attrs.get("count_include_pad", 0))
         if op == "MaxPool":
             return _maxpool(x, cand, out, state, state["nonneg"].get(node.input[0], False))
+        m, _, _ = onnx_maps.conv(shape, np.ones((shape[1], 1, *kernel), dtype=object), shape[1], args)
         total = _linear(x, m, out, int(count.max()) + 1, mode)  # + 1: a runtime may multiply by a rounded 1/count
         return _elementwise("Div", total, objects([int(v) for v in count]).reshape(out), mode)
-    if op == "Pad":
+    if op == "Pad":  # onnx's reference Pad (np.pad) does not crop: its own index
         if attrs.get("mode", b"constant") != b"constant" or (len(ins) > 3 and ins[3] is not None):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only constant Pad on every axis is supported")
-        pads = attrs["pads"] if "pads" in attrs else _ints(ins[1], "pads")
+        pads = attrs["pads"] if "pads" in attrs else _param(ins[1], f"{where}: pads").tolist()
         fill = Fraction(attrs.get("value", 0.0)) if len(ins) < 3 or ins[2] is None else ins[2].ravel()[0]
         idx = onnx_maps.pad_index(shape, pads)
+        state["nonneg"][node.output[0]] &= fill >= 0
         return _rows(x, idx, idx.shape, fill)
-    if op == "Concat":
-        axis = attrs["axis"] + (len(shape) if attrs["axis"] < 0 else 0)
-        offsets = np.cumsum([0] + [math.prod(v.shape) for v in ins])
-        idx = np.concatenate([o + np.arange(math.prod(v.shape)).reshape(v.shape) for o, v in zip(offsets, ins)], axis)
-        if all(isinstance(v, np.ndarray) for v in ins):
-            return _rows(np.concatenate([v.ravel() for v in ins]), idx, idx.shape)
-        parts = [_reshape(v if isinstance(v, _Lin) else _const(v, state), (math.prod(v.shape),)) for v in ins]
-        return _rows(_stack(parts), idx, idx.shape)
     if op == "Relu":
         if isinstance(x, np.ndarray):
             return objects([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)
@@ -512,7 +503,8 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
                          f"supported: {', '.join(SUPPORTED_OPERATORS)}")
     last_use = {name: i for i, node in enumerate(used) for name in node.input}
     last_use[g.output[0].name] = len(used)  # live tensors are carried through every closed layer (spec 1)
-    state = {"layers": [], "epoch": 0, "width": n, "mode": mode, "values": values, "nonneg": {}}
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)  # 0: no standard node
+    state = {"layers": [], "epoch": 0, "width": n, "mode": mode, "values": values, "nonneg": {}, "opset": opset}
     for i, node in enumerate(used):
         op, where = node.op_type, f"(node {node.name or node.output[0]!r})"
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
@@ -521,15 +513,15 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
                              f"{sorted(set(attrs) - _ATTRS.get(op, set()))} or a second output that is used")
         ins = [values.get(name) for name in node.input]
         state["live"] = lambda: [name for name, v in values.items() if last_use.get(name, -1) > i]
-        operands = ins if op == "Concat" else ins[:1] + ins[2:3] + [objects([Fraction(attrs.get("value", 0.0))])]
-        state["nonneg"][node.output[0]] = op == "Relu" or op in _MOVES and all(
-            state["nonneg"].get(name, False) if isinstance(v, _Lin) else v is None or (v >= 0).all()
-            for name, v in zip(list(node.input) + [""] * 3, operands))
+        moved = ins if op == "Concat" else ins[:1]  # fill values: _node
+        state["nonneg"][node.output[0]] = op == "Relu" or op in _SIGN_KEEPING and all(
+            state["nonneg"].get(name, False) if isinstance(v, _Lin) else (v >= 0).all()
+            for name, v in zip(node.input, moved))
         try:
             values[node.output[0]] = _node(node, op, ins, attrs, state)
         except OverflowError as e:  # a binary32 constant or reference value reaches infinity
             raise InputError("FLOAT32_OVERFLOW", f"{op} {where}: {e}") from None
-        except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, AttributeError) as e:
+        except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, AttributeError, RuntimeError) as e:
             raise InputError("ONNX_MALFORMED", f"{op} {where}: {e}") from None
     out = values.get(g.output[0].name)
     if x is not None:

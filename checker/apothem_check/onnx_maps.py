@@ -15,7 +15,7 @@ from .sparse import Sparse
 
 
 def spatial(attrs: dict, kernel, where: str):
-    """strides, pads (begin..., end...), dilations of a 2-D window op; auto_pad NOTSET/VALID only."""
+    """strides, pads (begin..., end...), dilations, ceil_mode of a 2-D window op; auto_pad NOTSET/VALID only."""
     if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", b"VALID"):
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: auto_pad {attrs['auto_pad'].decode()} is not supported")
     strides, dilations = list(attrs.get("strides", [1, 1])), list(attrs.get("dilations", [1, 1]))
@@ -24,7 +24,7 @@ def spatial(attrs: dict, kernel, where: str):
             or min(pads) < 0 or min(kernel) < 1:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only 2-D windows with positive strides, dilations and "
                          f"kernel and non-negative pads are supported (kernel {kernel}, pads {pads})")
-    return strides, pads, dilations
+    return strides, pads, dilations, attrs.get("ceil_mode", 0)
 
 
 def windows(shape, kernel, strides, pads, dilations, ceil_mode=False):
@@ -67,16 +67,14 @@ def conv(shape, weight: np.ndarray, group: int, spatial_args) -> tuple[Sparse, t
             (n, m, oh, ow), cg * k)
 
 
-def pool(shape, kernel, spatial_args, ceil_mode: bool, count_include_pad: bool):
-    """AveragePool as a sum map (ones) and the divisor per output; also the window positions for MaxPool."""
+def pool(shape, kernel, spatial_args, count_include_pad: bool):
+    """MaxPool's candidate input indices per output (-1 = padding), AveragePool's divisor per output, the output
+    shape. (AveragePool's sums: a Conv of ones, one group per channel.)"""
     n, c, h, w = shape
-    (oh, ow), pos, padded = windows((h, w), kernel, *spatial_args, ceil_mode=ceil_mode)
+    size, pos, padded = windows((h, w), kernel, *spatial_args)
     planes = np.arange(n * c)[:, None, None] * (h * w)
     cand = np.where(pos[None] >= 0, pos[None] + planes, -1).reshape(-1, pos.shape[1])
-    count = (padded if count_include_pad else pos >= 0).sum(axis=1)
-    keep = cand >= 0  # np.nonzero: the row of each kept entry, in the order cand[keep] lists them
-    m = Sparse.of((len(cand), n * c * h * w), np.nonzero(keep)[0], cand[keep], [1] * int(keep.sum()))
-    return m, np.tile(count, n * c), cand, (n, c, oh, ow)
+    return cand, np.tile((padded if count_include_pad else pos >= 0).sum(axis=1), n * c), (n, c, *size)
 
 
 def pad_index(shape, pads) -> np.ndarray:

@@ -42,11 +42,6 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
             key, vals = key[keep], vals[keep]
         return cls(tuple(shape), key // max(shape[1], 1), key % max(shape[1], 1), vals)
 
-    @classmethod
-    def dense(cls, m: np.ndarray) -> "Sparse":
-        r, c = np.nonzero(m != 0) if m.size else (np.zeros(0, int), np.zeros(0, int))
-        return cls(m.shape, r.astype(np.int64), c.astype(np.int64), objects(m[r, c]))
-
     @property
     def indptr(self) -> np.ndarray:  # row i's entries are at indptr[i]:indptr[i + 1]
         return np.searchsorted(self.rows, np.arange(self.shape[0] + 1))
@@ -102,11 +97,3 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
         out = np.zeros(self.shape, dtype=object)
         out[self.rows, self.cols] = objects([convert(v) for v in self.vals])
         return out
-
-    def kron(self, other: "Sparse") -> "Sparse":
-        """The Kronecker product: block (i, j) is self[i, j] * other (block-diagonal copies, maps on columns)."""
-        (r, c), k = other.shape, len(other.vals)
-        rows = (np.repeat(self.rows, k) * r + np.tile(other.rows, len(self.vals)))
-        cols = (np.repeat(self.cols, k) * c + np.tile(other.cols, len(self.vals)))
-        vals = _times(np.repeat(self.vals, k), np.tile(other.vals, len(self.vals)))
-        return Sparse.of((self.shape[0] * r, self.shape[1] * c), rows, cols, vals)

@@ -3,6 +3,7 @@ branches, MaxPool rewrite) read exactly: random small graphs with random attribu
 evaluation, its binary32 reference execution and its float32 error bounds compared with onnxruntime."""
 from __future__ import annotations
 
+import math
 import os
 import random
 from fractions import Fraction
@@ -15,7 +16,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from apothem_check.errors import InputError
 from apothem_check.exact import ONE
-from apothem_check.network import _load
+from apothem_check.network import _load, _move, _select
 
 import onnxruntime as ort  # noqa: E402  (a test dependency of the checker: checker[test])
 
@@ -36,7 +37,9 @@ def _compare(data: bytes, in_shape, rng: np.random.Generator, bounds: bool = Fal
     sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     for _ in range(3):
         x = rng.uniform(-2, 2, size=in_shape).astype(np.float32)
-        want = sess.run(None, {"x": x})[0].ravel().astype(np.float64)
+        want = sess.run(None, {"x": x})[0]
+        assert net.output_shape == want.shape
+        want = want.ravel().astype(np.float64)
         exact = net.evaluate([Fraction(float(v)) for v in x.ravel()])
         scale = 1 + np.abs(want).max()
         np.testing.assert_allclose([float(v) for v in exact], want, atol=2e-5 * scale, rtol=0)
@@ -131,8 +134,126 @@ def test_residual_concat_and_squeeze():
 
 
 def test_squeeze_unsqueeze_attribute_form():
-    nodes = [helper.make_node("Unsqueeze", ["x"], ["u"], axes=[0, 3]), helper.make_node("Squeeze", ["u"], ["y"], axes=[3])]
-    _compare(_model(nodes, {}, (2, 3), opset=11), (2, 3), np.random.default_rng(1), bounds=True)
+    """Axes out of order: onnx's reference implementation of opset < 13 removes them one at a time, giving shape
+    (1, 5) here instead of (5, 1) (and refusing the Unsqueeze); the checker reads them as opset 13's input."""
+    nodes = [helper.make_node("Squeeze", ["x"], ["s"], axes=[2, 0, 1]),
+             helper.make_node("Unsqueeze", ["s"], ["y"], axes=[3, 0])]
+    _compare(_model(nodes, {}, (1, 1, 1, 5, 1), opset=11), (1, 1, 1, 5, 1), np.random.default_rng(1), bounds=True)
+
+
+def _move_case(op: str, opset: int, rng: random.Random):
+    """A random instance of a data-movement operator on the input x: (nodes, initializers, input shape)."""
+    rank = rng.randint(1, 4)
+    shape = [rng.randint(1, 3) for _ in range(rank)]
+    node, inits = lambda *ins, **attrs: [helper.make_node(op, ["x", *ins], ["y"], **attrs)], {}
+    axes = lambda r, k: [a - r if rng.random() < 0.5 else a for a in rng.sample(range(r), k)]  # any order, negative too
+    if op in ("Identity", "Flatten", "Transpose"):  # Flatten's axis and Transpose's perm, or their defaults
+        attrs = {"Flatten": {"axis": rng.randint(-rank, rank)}, "Transpose": {"perm": rng.sample(range(rank), rank)}}
+        return node(**(attrs.get(op, {}) if rng.random() < 0.7 else {})), {}, shape
+    if op == "Reshape":
+        dims = [1] * rng.randint(1, 3)
+        for f in shape:
+            dims[rng.randrange(len(dims))] *= f
+        if rng.random() < 0.5:
+            dims[rng.randrange(len(dims))] = -1
+        keep = [i for i, d in enumerate(dims) if i < rank and d == shape[i]]
+        if keep and rng.random() < 0.5:
+            dims[keep[0]] = 0
+        return node("i_shape"), {"i_shape": dims}, shape
+    if op == "Squeeze":
+        ones = [i for i, d in enumerate(shape) if d == 1] or [0]
+        shape = [1 if i in ones else d for i, d in enumerate(shape)]
+        ax = [a - rank if rng.random() < 0.5 else a for a in rng.sample(ones, rng.randint(1, len(ones)))]
+        if rng.random() < 0.2:
+            return node(), {}, shape
+        return (node(axes=ax), {}, shape) if opset < 13 else (node("i_axes"), {"i_axes": ax}, shape)
+    if op == "Unsqueeze":
+        k = rng.randint(1, 2)
+        ax = axes(rank + k, k)
+        return (node(axes=ax), {}, shape) if opset < 13 else (node("i_axes"), {"i_axes": ax}, shape)
+    if op == "Concat":
+        axis = rng.randrange(rank)
+        other = [rng.randint(1, 3) if i == axis else d for i, d in enumerate(shape)]
+        nodes = [helper.make_node(op, ["x", "c", "x"], ["y"], axis=axis - rank if rng.random() < 0.5 else axis)]
+        return nodes, {"c": np.random.default_rng(rng.randrange(99)).uniform(-1, 1, other)}, shape
+    if op == "Slice":
+        ax = rng.sample(range(rank), rng.randint(1, rank))
+        ax = ax if opset >= 10 else sorted(ax)  # onnx's inference of opset 9's Slice needs sorted axes
+        steps = [rng.choice([-2, -1, 1, 2, 3]) if opset >= 10 else 1 for _ in ax]
+        ends = [rng.choice([2 ** 63 - 1, -2 ** 63] + [rng.randint(-shape[a] - 1, shape[a] + 1)] * 3) for a in ax]
+        starts = [rng.randint(-shape[a] - 1, shape[a] + 1) for a in ax]
+        cut = {a: slice(s, max(min(e, 99), -99), t) for a, s, e, t in zip(ax, starts, ends, steps)}
+        picked = np.arange(math.prod(shape)).reshape(shape)[tuple(cut.get(i, slice(None)) for i in range(rank))]
+        if picked.size == 0:  # (numpy's slices clip like ONNX's) an empty result: draw again
+            return _move_case(op, opset, rng)
+        if opset < 10:
+            return node(starts=starts, ends=ends, axes=ax), {}, shape
+        return node("i_s", "i_e", "i_a", "i_t"), {"i_s": starts, "i_e": ends, "i_a": [a - rank for a in ax],
+                                                  "i_t": steps}, shape
+    if op == "Gather":
+        axis = rng.randrange(rank)
+        idx = np.random.default_rng(rng.randrange(99)).integers(-shape[axis], shape[axis], [rng.randint(1, 3)] *
+                                                                 rng.randint(0, 2))
+        return node("i_idx", axis=axis - rank if rng.random() < 0.5 else axis), {"i_idx": idx}, shape
+    if op == "Expand":
+        shape = [rng.choice([1, d]) for d in shape]
+        to = [rng.randint(1, 3)] * rng.randint(0, 1)
+        to += [rng.randint(1, 3) if d == 1 else rng.choice([1, d]) for d in shape]
+        return node("i_shape"), {"i_shape": to}, shape
+    if op == "Tile":
+        return node("i_rep"), {"i_rep": [rng.randint(1, 3) for _ in shape]}, shape
+    b, c = rng.randint(2, 3), rng.randint(1, 2)
+    if op == "DepthToSpace":
+        mode = {"mode": rng.choice(["DCR", "CRD"])} if opset >= 11 else {}
+        return node(blocksize=b, **mode), {}, [1, c * b * b, rng.randint(1, 3), rng.randint(1, 3)]
+    return node(blocksize=b), {}, [1, c, b * rng.randint(1, 2), b * rng.randint(1, 2)]  # SpaceToDepth
+
+
+MOVE_CASES = [("Identity", 13), ("Flatten", 13), ("Reshape", 13), ("Reshape", 14), ("Squeeze", 11), ("Squeeze", 13),
+              ("Unsqueeze", 11), ("Unsqueeze", 13), ("Transpose", 13), ("Concat", 13), ("Slice", 9), ("Slice", 13),
+              ("Gather", 13), ("Expand", 13), ("Tile", 13), ("DepthToSpace", 9), ("DepthToSpace", 13),
+              ("SpaceToDepth", 13)]
+
+
+@pytest.mark.parametrize("op, opset", MOVE_CASES)
+@pytest.mark.parametrize("seed", range(12))
+def test_data_movement_random_attributes(op, opset, seed):
+    """Every data-movement operator, read by ONNX's reference implementation on entry numbers (spec 1), against
+    onnxruntime: random shapes, attributes and parameter inputs (negative axes in any order, out-of-range
+    slice ends, negative steps and indices, both opset forms where the operator changed)."""
+    rng = random.Random(f"{op} {opset} {seed}")
+    nodes, inits, shape = _move_case(op, opset, rng)
+    _compare(_model(nodes, inits, shape, opset), shape, np.random.default_rng(seed), bounds=True)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_matmul_random_shapes(seed):
+    """MatMul with the constant matrix on either side of a tensor of rank 1 to 4 (numpy's batching), and Gemm's
+    transposes, against onnxruntime."""
+    rng, nprng = random.Random(seed), np.random.default_rng(seed)
+    batch, (m, k, p) = [rng.randint(1, 3) for _ in range(rng.randint(0, 2))], [rng.randint(1, 4) for _ in range(3)]
+    if seed % 2:  # x @ W
+        shape, nodes, w = batch + [rng.randint(1, 3), k], [helper.make_node("MatMul", ["x", "w"], ["y"])], (k, p)
+    else:  # W @ x, x a vector or a batch of (k, p) matrices
+        shape, nodes, w = (batch + [k, p]) if seed % 4 else [k], [helper.make_node("MatMul", ["w", "x"], ["y"])], (m, k)
+    _compare(_model(nodes, {"w": nprng.uniform(-1, 1, w)}, shape), shape, nprng, bounds=True)
+    ta, tb = rng.randint(0, 1), rng.randint(0, 1)
+    shape, w = [k, m] if ta else [m, k], [p, k] if tb else [k, p]
+    nodes = [helper.make_node("Gemm", ["x", "w", "c"], ["y"], transA=ta, transB=tb)]
+    inits = {"w": nprng.uniform(-1, 1, w), "c": nprng.uniform(-1, 1, p)}
+    _compare(_model(nodes, inits, shape), shape, nprng, bounds=True)
+
+
+def test_parameter_inputs_must_be_constant_integers():
+    """No supported operator makes an integer tensor from the (float) input, so a graph cannot reach this: the
+    rule itself refuses a parameter (here a Gather's indices) that depends on the input, or is not integral."""
+    x = _select((1, 3), [1], 3, 0, 0, False)
+    node = helper.make_node("Gather", ["x", "i"], ["y"], axis=1)
+    for bad in (x, np.array([Fraction(1, 2)], dtype=object)):
+        with pytest.raises(InputError) as e:
+            _move(node, [x, bad], {"opset": 13}, "Gather (node 'y')")
+        assert e.value.code == "ONNX_UNSUPPORTED_GRAPH" and "must be constant integers" in str(e.value)
+    assert _move(node, [x, np.array([Fraction(2)], dtype=object)], {"opset": 13}, "").T.cols.tolist() == [2]
 
 
 @pytest.mark.parametrize("node, code", [
