@@ -73,16 +73,6 @@ def f32(q: Fraction) -> Fraction:
     return r
 
 
-class F32(Fraction):
-    """A binary32 value whose + and * round like one IEEE operation each, for the reference MatMul
-    of the witness check (spec 4.11): numpy's object matmul adds the products in index order."""
-    def __add__(a, b):
-        return F32(f32(Fraction(a) + Fraction(b)))
-
-    def __mul__(a, b):
-        return F32(f32(Fraction(a) * Fraction(b)))
-
-
 @dataclass(frozen=True)
 class Network:
     input_name: str
@@ -278,26 +268,22 @@ def _linear(v, m: Sparse, shape: tuple, n: int, mode: str):
             raise InputError("ONNX_FLOAT32", "a dot product of constants under semantics float32")
         if mode == "real":
             return (m @ v.ravel()).reshape(shape)
-        out = objects([F32(0)] * m.shape[0])
-        np.add.at(out, m.rows, np.frompyfunc(F32, 1, 1)(m.vals) * np.frompyfunc(F32, 1, 1)(v.ravel()[m.cols]))
-        return np.frompyfunc(Fraction, 1, 1)(out).reshape(shape)
+        out, flat = [Fraction(0)] * m.shape[0], v.ravel()
+        for r, c, w in zip(m.rows.tolist(), m.cols.tolist(), m.vals):  # in entry (= index) order, each op rounded
+            out[r] = f32(out[r] + f32(w * flat[c]))
+        return objects(out).reshape(shape)
     return _rounded(_apply(v, m, shape), v, lambda q: _apply(q, abs(m), shape), gamma(n + 1), products=n, terms=n)
 
 
 def _matmul(a, b, mode: str, flip):
-    """numpy.matmul semantics; the constant operand must be a matrix; `flip` swaps a tensor's last two axes."""
-    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        if mode == "float32":
-            raise InputError("ONNX_FLOAT32", "MatMul of two constants under semantics float32")
-        if mode == "reference":
-            return np.frompyfunc(Fraction, 1, 1)(np.matmul(*(np.frompyfunc(F32, 1, 1)(v) for v in (a, b))))
-        return np.matmul(a, b)
+    """numpy.matmul semantics with a constant matrix operand (of two constants the second, unless only the first is
+    a matrix), as a linear map on the other (constant or not); `flip` swaps a tensor's last two axes."""
     if isinstance(a, _Lin) and isinstance(b, _Lin):
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "MatMul of two input-dependent tensors is not affine")
-    k = b if isinstance(b, np.ndarray) else a
+    k = b if isinstance(b, np.ndarray) and (isinstance(a, _Lin) or b.ndim == 2 or a.ndim != 2) else a
     if k.ndim != 2:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "MatMul with a constant operand that is not a matrix")
-    if isinstance(b, _Lin):  # k @ b = (b^T @ k^T)^T, ^T swapping the last two axes (b @ k^T for a vector b)
+    if k is a:  # k @ b = (b^T @ k^T)^T, ^T swapping the last two axes (b @ k^T for a vector b)
         return _matmul(b, k.T, mode, flip) if len(b.shape) == 1 else flip(_matmul(flip(b), k.T, mode, flip))
     (rows, inner), cols = (math.prod(a.shape[:-1]), a.shape[-1]), k.shape[1]
     if inner != k.shape[0]:
