@@ -108,7 +108,7 @@ def _num(v, what: str) -> Fraction:
         raise BundleError("LIMIT", f"{what}: a number of {len(v)} characters (limit {MAX_NUMBER_CHARS})")
     if not isinstance(v, str) or not _NUMBER.fullmatch(v):
         raise BundleError("NUMBER", f"{what} must be an exact number as text, p or p/q with q > 0, not {v!r:.40}")
-    return Fraction(v)
+    return Fraction(*map(int, v.split("/")))  # faster than Fraction(v), which parses the text again
 
 
 def _list(v, what: str, length: int | None = None) -> list:
