@@ -34,15 +34,11 @@ EXPECTABLE = ("apothem", "optimal", "box", "maximal", "dual-box", "dual-ball")
 Call = namedtuple("Call", "kind verdict box evidence")
 
 
-class BundleError(InputError):
-    """A bundle that breaks a condition of spec section 4 (its code)."""
-
-
 def require(condition: str, holds: bool, code: str, message: str) -> None:
     """One named condition of spec section 4 that a claim's meaning rests on (the tests switch each
     off in turn and show a forged bundle that only it rejects)."""
     if not holds:
-        raise BundleError(code, message)
+        raise InputError(code, message)
 
 
 def _text(q: Fraction) -> str:
@@ -51,36 +47,29 @@ def _text(q: Fraction) -> str:
     return str(q.numerator) if q.denominator == 1 else f"(/ {q.numerator} {q.denominator})"
 
 
-def query_text(kind: str, lower, upper, label: int, n_out: int) -> str:
-    """The canonical VNN-LIB text of an oracle query (spec/certification.md section 2)."""
-    lines = [f"; apothem certification query: {kind}, class {label}"]
-    lines += [f"(declare-const X_{i} Real)" for i in range(len(lower))]
-    lines += [f"(declare-const Y_{j} Real)" for j in range(n_out)]
-    lines += [f"(assert ({op} X_{i} {_text(v)}))" for i, ends in enumerate(zip(lower, upper))
-              for op, v in zip((">=", "<="), ends)]
-    others = [j for j in range(n_out) if j != label]
-    if kind == "flip":
-        lines.append("(assert (or " + " ".join(f"(and (>= Y_{j} Y_{label}))" for j in others) + "))")
-    else:
-        lines += [f"(assert (>= Y_{label} Y_{j}))" for j in others]
-    return "\n".join(lines) + "\n"
-
-
-def query_property(kind: str, lower, upper, label: int, n_out: int) -> Property:
-    """The same query built directly (a test ties it to the reader's reading of query_text)."""
-    def unit(pos: int, neg: int) -> OutputConstraint:
+def query(kind: str, lower, upper, label: int, n_out: int) -> tuple[str, Property]:
+    """An oracle query (spec/certification.md section 2): its canonical VNN-LIB text, and the property
+    it states, built directly beside it (a test ties the two through the checker's VNN-LIB reader)."""
+    def unit(pos: int, neg: int) -> OutputConstraint:  # Y_neg - Y_pos <= 0
         coeffs = [Fraction(0)] * n_out
         coeffs[pos], coeffs[neg] = Fraction(1), Fraction(-1)
         return OutputConstraint(tuple(coeffs), Fraction(0), False)
 
     others = [j for j in range(n_out) if j != label]
+    lines = [f"; apothem certification query: {kind}, class {label}"]
+    lines += [f"(declare-const X_{i} Real)" for i in range(len(lower))]
+    lines += [f"(declare-const Y_{j} Real)" for j in range(n_out)]
+    lines += [f"(assert ({op} X_{i} {_text(v)}))" for i, ends in enumerate(zip(lower, upper))
+              for op, v in zip((">=", "<="), ends)]
     box = (tuple(lower), tuple(upper), (False,) * len(lower), (False,) * len(lower))
     if kind == "flip":
+        lines.append("(assert (or " + " ".join(f"(and (>= Y_{j} Y_{label}))" for j in others) + "))")
         disjuncts = tuple(Disjunct(*box, (unit(label, j),)) for j in others)
     else:
+        lines += [f"(assert (>= Y_{label} Y_{j}))" for j in others]
         disjuncts = (Disjunct(*box, tuple(unit(j, label) for j in others)),)
-    digest = hashlib.sha256(query_text(kind, lower, upper, label, n_out).encode()).hexdigest()
-    return Property(len(lower), n_out, disjuncts, digest, "1")
+    text = "\n".join(lines) + "\n"
+    return text, Property(len(lower), n_out, disjuncts, hashlib.sha256(text.encode()).hexdigest(), "1")
 
 
 def classified(network, x, label: int, float32: bool = False) -> bool:
@@ -89,7 +78,7 @@ def classified(network, x, label: int, float32: bool = False) -> bool:
     try:  # the reference execution reports its own overflow as an InputError, FLOAT32_OVERFLOW
         y = network.reference([f32(v) for v in x]) if float32 else network.evaluate(list(x))
     except OverflowError as err:
-        raise BundleError("FLOAT32_OVERFLOW", f"binary32 execution of the network overflows: {err}")
+        raise InputError("FLOAT32_OVERFLOW", f"binary32 execution of the network overflows: {err}")
     return all(y[label] > v for j, v in enumerate(y) if j != label)
 
 
@@ -97,24 +86,24 @@ def classified(network, x, label: int, float32: bool = False) -> bool:
 def _int(v, what: str, low: int | None = 0, high: int | None = None) -> int:
     """An integer in [low, high] (msgpack int; a bool or a text is not one)."""
     if type(v) is not int or (low is not None and v < low) or (high is not None and v > high):
-        raise BundleError("FORMAT", f"{what} must be an integer in [{low}, {'inf' if high is None else high}], "
-                                    f"not {v!r:.40}")
+        raise InputError("FORMAT", f"{what} must be an integer in [{low}, {'inf' if high is None else high}], "
+                                   f"not {v!r:.40}")
     return v
 
 
 def _num(v, what: str) -> Fraction:
     """An exact number written as text `p` or `p/q` (bounded length: bounded parsing cost)."""
     if isinstance(v, str) and len(v) > MAX_NUMBER_CHARS:
-        raise BundleError("LIMIT", f"{what}: a number of {len(v)} characters (limit {MAX_NUMBER_CHARS})")
+        raise InputError("LIMIT", f"{what}: a number of {len(v)} characters (limit {MAX_NUMBER_CHARS})")
     if not isinstance(v, str) or not _NUMBER.fullmatch(v):
-        raise BundleError("NUMBER", f"{what} must be an exact number as text, p or p/q with q > 0, not {v!r:.40}")
+        raise InputError("NUMBER", f"{what} must be an exact number as text, p or p/q with q > 0, not {v!r:.40}")
     return Fraction(*map(int, v.split("/")))  # faster than Fraction(v), which parses the text again
 
 
 def _list(v, what: str, length: int | None = None) -> list:
     """A msgpack array, of exactly `length` items when given."""
     if not isinstance(v, list) or (length is not None and len(v) != length):
-        raise BundleError("FORMAT", f"{what} must be a list" + ("" if length is None else f" of {length} items"))
+        raise InputError("FORMAT", f"{what} must be a list" + ("" if length is None else f" of {length} items"))
     return v
 
 
@@ -124,13 +113,13 @@ def _vector(v, n: int, what: str) -> tuple:
 
 def _map(v, what: str, *required: str) -> dict:
     if not isinstance(v, dict) or not all(k in v for k in required):
-        raise BundleError("FORMAT", f"{what} must be a map with the keys {', '.join(required)}")
+        raise InputError("FORMAT", f"{what} must be a map with the keys {', '.join(required)}")
     return v
 
 
 def _choice(v, options: tuple, what: str) -> str:
     if v not in options:
-        raise BundleError("FORMAT", f"{what} must be one of {', '.join(options)}, not {v!r:.40}")
+        raise InputError("FORMAT", f"{what} must be one of {', '.join(options)}, not {v!r:.40}")
     return v
 
 
@@ -142,17 +131,17 @@ class BundleChecker:
     def __init__(self, data: bytes, network):
         """One msgpack map (FORMAT on anything else; LIMIT beyond MAX_BUNDLE bytes), then its fields."""
         if len(data) > MAX_BUNDLE:
-            raise BundleError("LIMIT", f"a bundle of more than {MAX_BUNDLE} bytes")
+            raise InputError("LIMIT", f"a bundle of more than {MAX_BUNDLE} bytes")
         try:
             raw = msgpack.unpackb(data, raw=False, strict_map_key=False)
         except (ValueError, TypeError) as err:  # msgpack's ExtraData, FormatError, StackError are ValueErrors
-            raise BundleError("FORMAT", f"not a msgpack bundle: {type(err).__name__}: {err}")
+            raise InputError("FORMAT", f"not a msgpack bundle: {type(err).__name__}: {err}")
         b = _map(raw, "the bundle", "format", "version", "model_sha256", "input", "domain", "grid", "label",
                  "calls", "claims")
         _choice(b["format"], ("apothem-certification",), "the format")
         _int(b["version"], "the version", 1, 1)
         if b["model_sha256"] != network.sha256:
-            raise BundleError("MODEL_HASH", f"the bundle is for model {b['model_sha256']!r:.80}, not {network.sha256}")
+            raise InputError("MODEL_HASH", f"the bundle is for model {b['model_sha256']!r:.80}, not {network.sha256}")
         self.grid = _int(b["grid"], "the grid", low=None)
         require("grid > 0", self.grid > 0, "GRID", f"the grid must be a positive number of steps, not {self.grid}")
         lo, hi = self.lo, self.hi = tuple(_num(v, "the domain") for v in _list(b["domain"], "the domain [lo, hi]", 2))
@@ -171,7 +160,7 @@ class BundleChecker:
         require("input classified", classified(network, x, label, float32=self.float32), "LABEL",
                 f"the network does not classify the input as {label} (exactly, no tie; semantics {self.semantics})")
         if not isinstance(b["claims"], dict) or not b["claims"]:
-            raise BundleError("NO_CLAIM", "the bundle makes no claim")
+            raise InputError("NO_CLAIM", "the bundle makes no claim")
         other = next((k for k in b["claims"] if k not in CLAIMS), None)
         require("known claims", other is None, "CLAIM", f"unknown claim {other!r:.40}: every claim present must be "
                 f"checkable ({', '.join(CLAIMS)})")
@@ -200,7 +189,7 @@ class BundleChecker:
                 box = tuple(_vector(c.get(end), n, f"{where}: {end}") for end in SIDES)
             evidence = _vector(c.get("point"), n, f"{where}: point") if verdict == "sat" else c.get("proof")
             if verdict == "unsat" and not isinstance(evidence, bytes):
-                raise BundleError("FORMAT", f"{where}: an unsat call needs its proof (bytes)")
+                raise InputError("FORMAT", f"{where}: an unsat call needs its proof (bytes)")
             calls.append(Call(kind, verdict, box, evidence))
         return tuple(calls)
 
@@ -211,12 +200,12 @@ class BundleChecker:
         """Call i must be a checked `verdict` answer to query `kind` on exactly the box."""
         c = self.calls[_int(i, f"{what}: call index", 0, len(self.calls) - 1)]
         if (c.kind, c.verdict, c.box) != (kind, verdict, box):
-            raise BundleError("MISMATCH", f"{what}: call {i} is not the {kind} query on the claimed box answered "
-                                          f"{verdict}")
+            raise InputError("MISMATCH", f"{what}: call {i} is not the {kind} query on the claimed box answered "
+                                         f"{verdict}")
         if i in self._done:
             return
         if verdict == "unsat":
-            result = check_proof(c.evidence, self.net, query_property(kind, *box, self.label, self.net.n_outputs),
+            result = check_proof(c.evidence, self.net, query(kind, *box, self.label, self.net.n_outputs)[1],
                                  semantics=(self.semantics,))
             require("proof checks", result.verdict != "invalid" and result.conclusion == "unsat", "PROOF",
                     f"{what}: call {i}: proof rejected: {result.error or 'it does not conclude unsat'}")
@@ -226,9 +215,8 @@ class BundleChecker:
                     f"{what}: call {i}: the point lies outside the call's box")
             require("binary32 point", not self.float32 or all(f32(v) == v for v in c.evidence), "POINT",
                     f"{what}: call {i}: under semantics float32 the point must be binary32")
-            shows = classified(self.net, c.evidence, self.label, float32=self.float32) == (kind == "reach")
-            require("point shows", shows, "POINT",
-                    f"{what}: call {i}: the point does not show {kind} (it is "
+            require("point shows", classified(self.net, c.evidence, self.label, self.float32) == (kind == "reach"),
+                    "POINT", f"{what}: call {i}: the point does not show {kind} (it is "
                     f"{'' if kind == 'flip' else 'not '}classified {self.label})")
         self._done.add(i)
 
@@ -244,8 +232,7 @@ class BundleChecker:
         return tuple(ends[0]), tuple(ends[1])
 
     def slab(self, box, i: int, s: int, inward=0) -> tuple:
-        """The part of the domain beyond face (i, s) of the box (x_i <= lower_i, or x_i >= upper_i), its
-        face on the box's side moved `inward` grid steps into the box."""
+        """The part of the domain beyond face (i, s) of the box, its face on the box's side moved `inward` steps."""
         ends = list(self.domain[0]), list(self.domain[1])
         ends[1 - s][i] = box[s][i]
         return self.moved(ends, i, 1 - s, inward)
@@ -264,15 +251,14 @@ class BundleChecker:
         slack = [v - l for v, l in zip(self.x, lower) if l != lo] + [u - v for v, u in zip(self.x, upper) if u != hi]
         widths = [(u - l) / d for l, u in zip(lower, upper)]
         boundary = sum(l == lo for l in lower) + sum(u == hi for u in upper)
-        digest = hashlib.sha256(query_text("flip", lower, upper, self.label, self.net.n_outputs).encode()).hexdigest()
+        digest = query("flip", lower, upper, self.label, self.net.n_outputs)[1].sha256
         apothem = f"apothem {self.steps(min(slack) / d)}" if slack else "every face on the domain boundary"
         return (f"{apothem}; widths {describe(min(widths))} to {describe(max(widths))} steps; "
                 f"{boundary} of {2 * len(lower)} faces on the domain boundary; flip query sha256 {digest}")
 
     def faces(self, box, entries, what: str, *slots) -> int:
-        """Exactly one entry [coord, side, call ...] per face off the domain boundary, with a call per slot
-        (kind, verdict, the query's box from (box, coord, s), optional): each the checked answer to that
-        query, or null where optional. Returns how many calls are null (not shown)."""
+        """Exactly one entry [coord, side, call ...] per face off the domain boundary; its calls, one per slot (kind,
+        verdict, query box of (box, coord, s), optional), checked answers or (optional) null: how many are null."""
         n, null, listed = len(self.x), 0, set()
         wanted = {(i, s) for s in (0, 1) for i in range(n) if box[s][i] != self.domain[s][i]}
         for e in _list(entries, f"{what}: faces"):
@@ -280,7 +266,7 @@ class BundleChecker:
             i, s = _int(coord, f"{what}: face coord", 0, n - 1), SIDES.index(_choice(side, SIDES, f"{what}: side"))
             where = f"{what}: face {SIDES[s]} of X_{i}"
             if (i, s) not in wanted or (i, s) in listed:
-                raise BundleError("FACES", f"{where} is on the domain boundary or listed twice")
+                raise InputError("FACES", f"{where} is on the domain boundary or listed twice")
             listed.add((i, s))
             for j, (kind, verdict, query_box, optional) in zip(calls, slots):
                 if j is None and optional:
@@ -359,8 +345,8 @@ def check_certification(bundle, network, expect=()) -> tuple[str, list[str]]:
                  for name, keys in CLAIMS.items() if name in chk.claims]
         missing = [e for e in expect if e not in chk.shown]
         if missing:
-            raise BundleError("EXPECT", f"the caller expects {missing[0]!r}, which the bundle does not establish "
+            raise InputError("EXPECT", f"the caller expects {missing[0]!r}, which the bundle does not establish "
                             f"(it establishes: {', '.join(sorted(chk.shown)) or 'nothing'})")
-    except InputError as err:  # a BundleError, or the network's own (FLOAT32_OVERFLOW at a point)
+    except InputError as err:  # the bundle's, or the network's own (FLOAT32_OVERFLOW at a point)
         return "invalid", [f"certification: {err}"]
     return ("holey" if chk.holey else "valid"), lines
