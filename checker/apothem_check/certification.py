@@ -181,7 +181,7 @@ class BundleChecker:
             verdict = _choice(c["verdict"], ("unsat", "sat", "unknown"), f"{where}: verdict")
             if "like" in c:
                 box = calls[_int(c["like"], f"{where}: like (an earlier call)", 0, i - 1)].box
-                for move in _list(c.get("move"), f"{where}: move, [[coord, side, steps] ...],"):
+                for move in _list(c.get("move"), f"{where}: move ([[coord, side, steps] ...])"):
                     coord, side, steps = _list(move, f"{where}: a move [coord, side, steps]", 3)
                     s = SIDES.index(_choice(side, SIDES, f"{where}: side"))
                     box = self.moved(box, _int(coord, f"{where}: coord", 0, n - 1), s, _int(steps, f"{where}: steps"))
@@ -245,9 +245,9 @@ class BundleChecker:
                 f"inside the domain at X_{i}: [{lower[i]}, {upper[i]}] against x = {self.x[i]}")
         return box
 
-    def describe_box(self, box) -> str:
+    def describe_box(self, lower, upper) -> str:
         """Apothem (smallest slack to a face off the domain boundary), widths, and the box's hash."""
-        (lower, upper), d, lo, hi = box, self.delta, self.lo, self.hi
+        d, lo, hi = self.delta, self.lo, self.hi
         slack = [v - l for v, l in zip(self.x, lower) if l != lo] + [u - v for v, u in zip(self.x, upper) if u != hi]
         widths = [(u - l) / d for l, u in zip(lower, upper)]
         boundary = sum(l == lo for l in lower) + sum(u == hi for u in upper)
@@ -257,23 +257,23 @@ class BundleChecker:
                 f"{boundary} of {2 * len(lower)} faces on the domain boundary; flip query sha256 {digest}")
 
     def faces(self, box, entries, what: str, *slots) -> int:
-        """Exactly one entry [coord, side, call ...] per face off the domain boundary; its calls, one per slot (kind,
-        verdict, query box of (box, coord, s), optional), checked answers or (optional) null: how many are null."""
-        n, null, listed = len(self.x), 0, set()
-        wanted = {(i, s) for s in (0, 1) for i in range(n) if box[s][i] != self.domain[s][i]}
+        """Exactly one entry [coord, side, call ...] per face off the domain boundary, a call per slot (kind, verdict,
+        its box from (box, coord, s), optional) checked as that query's answer: how many optional calls are null."""
+        n, null = len(self.x), 0
+        todo = {(i, s) for s in (0, 1) for i in range(n) if box[s][i] != self.domain[s][i]}  # off the boundary
         for e in _list(entries, f"{what}: faces"):
             coord, side, *calls = _list(e, f"{what}: a face entry", 2 + len(slots))
             i, s = _int(coord, f"{what}: face coord", 0, n - 1), SIDES.index(_choice(side, SIDES, f"{what}: side"))
             where = f"{what}: face {SIDES[s]} of X_{i}"
-            if (i, s) not in wanted or (i, s) in listed:
+            if (i, s) not in todo:
                 raise InputError("FACES", f"{where} is on the domain boundary or listed twice")
-            listed.add((i, s))
+            todo.remove((i, s))
             for j, (kind, verdict, query_box, optional) in zip(calls, slots):
                 if j is None and optional:
                     null += 1
                 else:
                     self.call(j, kind, verdict, query_box(box, i, s), where)
-        i, s = min(wanted - listed, default=(None, 0))
+        i, s = min(todo, default=(None, 0))
         require("every face listed", i is None, "FACES", f"{what}: face {SIDES[s]} of X_{i} has no entry")
         return null
 
@@ -309,7 +309,7 @@ class BundleChecker:
         unknown = self.faces(box, c["faces"], what, ("flip", "sat", self.moved, True))
         require("maximal_shown iff", c["maximal_shown"] is (unknown == 0), "CLAIM",
                 f"{what}: maximal_shown is {c['maximal_shown']!r:.10}, but {unknown} faces are not shown")
-        about = f"robust box around the input ({self.where}): {self.describe_box(box)}"
+        about = f"robust box around the input ({self.where}): {self.describe_box(*box)}"
         if unknown:
             return f"{about}: NOT shown maximal ({unknown} faces not shown at their limit)"
         self.shown.add("maximal")
@@ -322,7 +322,7 @@ class BundleChecker:
         loose = self.faces(box, entries, what, ("reach", "unsat", self.slab, False),
                            ("reach", "sat", lambda *face: self.slab(*face, inward=1), True))
         return (f"every point of [{self.lo}, {self.hi}]^{len(self.x)} weakly classified {self.label} lies "
-                f"in the box: {self.describe_box(box)} ({loose} faces not shown tight)")
+                f"in the box: {self.describe_box(*box)} ({loose} faces not shown tight)")
 
     def dual_box(self, c: dict, what: str) -> str:
         return "dual box: " + self.dual(self.box(c, what), c["faces"], what)
