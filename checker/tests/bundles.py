@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from apothem_check.certification import query_text
+from apothem_check.certification import query
 
 W = [[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [0.0, 0.0]]
 B = [1.0, -0.125, -0.5, -1.0]
@@ -58,7 +58,7 @@ def proof(model: Path, kind: str, lower, upper, label: int, n_out: int, lambdas=
     """A proof that query (kind, box, label) is unsat: one `close linear` per disjunct.
 
     flip: one disjunct per other class, multiplier 1; reach: one disjunct, `lambdas` given."""
-    digest = hashlib.sha256(query_text(kind, lower, upper, label, n_out).encode()).hexdigest()
+    digest = hashlib.sha256(query(kind, lower, upper, label, n_out)[0].encode()).hexdigest()
     lines = ["apothem-proof 1", "semantics real", f"network sha256:{sha(model)}", f"property sha256:{digest}"]
     if kind == "flip":
         for d in range(n_out - 1):

@@ -1,13 +1,13 @@
 """The certification queries the checker builds directly are exactly what their text says.
 
-`query_property` (used when checking bundles) must equal the reader's reading of `query_text`
-(the file a third party would check standalone), hash included; z3 must agree with the text.
+`query`'s property (used when checking bundles) must equal the reader's reading of its text (the
+file a third party would check standalone), hash included; z3 must agree with the text.
 """
 from fractions import Fraction as F
 
 import pytest
 
-from apothem_check.certification import query_property, query_text
+from apothem_check.certification import query
 from apothem_check.errors import InputError
 from apothem_check.vnnlib import cross_check_with_z3, load_property
 
@@ -17,16 +17,17 @@ from apothem_check.vnnlib import cross_check_with_z3, load_property
 def test_direct_query_equals_its_text(tmp_path, kind, label):
     lower, upper = [F(0), F(3, 255), F(-1, 7)], [F(1, 255), F(5, 255), F(1)]
     path = tmp_path / "q.vnnlib"
-    path.write_text(query_text(kind, lower, upper, label, 4))
+    text, prop = query(kind, lower, upper, label, 4)
+    path.write_text(text)
     read = load_property(path, 3, 4)
     cross_check_with_z3(path, read)
-    assert read == query_property(kind, lower, upper, label, 4)
+    assert read == prop
     assert len(read.disjuncts) == (3 if kind == "flip" else 1)
 
 
 def test_a_different_box_gives_a_different_query(tmp_path):
-    a = query_property("flip", [F(0)], [F(1, 255)], 0, 2)
-    b = query_property("flip", [F(0)], [F(2, 255)], 0, 2)
+    a = query("flip", [F(0)], [F(1, 255)], 0, 2)[1]
+    b = query("flip", [F(0)], [F(2, 255)], 0, 2)[1]
     assert a.sha256 != b.sha256 and a.disjuncts != b.disjuncts
 
 

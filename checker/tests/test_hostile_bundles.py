@@ -96,6 +96,7 @@ def _sat_as_point_at_x(b):
 HOSTILE = [  # (name, mutation, code)
     ("format other", _set("format", "apothem-proof"), "FORMAT"),
     ("version 2", _set("version", 2), "FORMAT"),
+    ("version true", _set("version", True), "FORMAT"),
     ("no grid", _set("grid", DELETE), "FORMAT"),
     ("no claims key", _set("claims", DELETE), "FORMAT"),
     ("grid as text", _set("grid", "8"), "FORMAT"),
@@ -149,6 +150,7 @@ HOSTILE = [  # (name, mutation, code)
     ("apothem bracket start", _set("claims", "apothem", "bracket", [2, 2]), "FORMAT"),
     ("apothem top without flip", _set("claims", "apothem", "refuted_by", None), "CLAIM"),
     ("apothem flip without top", _set("claims", "apothem", "bracket", [1, None]), "CLAIM"),
+    ("apothem bracket end not above k", _set("claims", "apothem", "bracket", [1, 1]), "FORMAT"),
     ("apothem proof index out of range", _set("claims", "apothem", "proof", 99), "FORMAT"),
     ("apothem proof index negative", _set("claims", "apothem", "proof", -1), "FORMAT"),
     ("apothem proof is the sat call", _set("claims", "apothem", "proof", 1), "MISMATCH"),
@@ -223,6 +225,15 @@ def test_a_long_chain_of_likes_is_read_without_recursion(capsys, tmp_path, model
     code, out, err = run(capsys, tmp_path, model, B.pack(b))
     assert time.perf_counter() - start < 20
     assert code == 1 and err.startswith("certification: MISMATCH: claim maximal: face upper of X_0: call 100008")
+
+
+def test_float32_overflow_at_the_input(capsys, tmp_path, model):
+    """Under float32 the reference execution at x* = (2e38, 0) overflows (y1 = 2 x0 - 1/8 rounds to
+    infinity): FLOAT32_OVERFLOW (condition 15), not an internal error."""
+    b = B.float32(B.valid_bundle(model))
+    b.update(domain=["0", str(3 * 10**38)], input=[str(2 * 10**38), "0"])
+    code, out, err = run(capsys, tmp_path, model, B.pack(b))
+    assert (code, out) == (1, "invalid\n") and err.startswith("certification: FLOAT32_OVERFLOW: "), err
 
 
 def test_one_output_network(capsys, tmp_path):

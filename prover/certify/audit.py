@@ -32,7 +32,8 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from apothem_check.certification import BundleError, classified, query_text
+from apothem_check.certification import classified, query
+from apothem_check.errors import InputError
 from apothem_check.vnnlib import load_property
 from apothem_check.witness import check_witness
 
@@ -77,7 +78,7 @@ def audit(network, claims_path, out_dir, lo=Fraction(0), hi=Fraction(1), grid=25
         row = {"id": cl["id"], "input": os.path.basename(cl["input"])}
         try:
             row.update(_decide(network, cl, out_dir, lo, hi, grid, timeout))
-        except (CertifyError, BundleError, OSError, OverflowError, ValueError, ZeroDivisionError) as err:
+        except (CertifyError, InputError, OSError, OverflowError, ValueError, ZeroDivisionError) as err:
             row.update({"verdict": "error", "reason": str(err)})
         row["seconds"] = round(time.perf_counter() - t0, 3)
         rows.append(row)
@@ -121,7 +122,7 @@ def _decide(network, cl, out_dir: Path, lo, hi, grid, timeout) -> dict:
     lower, upper = _box(cl, inp, lo, hi, grid)
     stem = f"{cl['id']}_{Path(cl['input']).stem}"
     q = out_dir / f"{stem}.vnnlib"
-    write_text(q, query_text("flip", lower, upper, label, network.n_outputs), "query file")
+    write_text(q, query("flip", lower, upper, label, network.n_outputs)[0], "query file")
     row = {"label": label, "query": str(q)}
     float32 = semantics_of(network) == "float32"
     at_input = binary32_in_box(lower, upper, inp.x) if float32 else list(inp.x)  # a witness is binary32 there

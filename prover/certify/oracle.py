@@ -1,7 +1,7 @@
 """The oracle: `flip(B)` / `reach(B)` answered with evidence (spec/certification.md section 2).
 
 Every answer is recorded as a bundle call: `unsat` with the bytes of a proof of exactly the
-canonical query (built by the checker's own `query_property`, so the hashes match), `sat` with
+canonical query (built by the checker's own `query`, so the hashes match), `sat` with
 an exact point checked by exact evaluation, or `unknown`. A cheap falsifier runs first; any of
 its points that passes the exact check is evidence by itself (no verifier call).
 """
@@ -14,7 +14,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from apothem_check.certification import BundleError, classified, query_property
+from apothem_check.certification import classified, query
+from apothem_check.errors import InputError
 from apothem_check.network import f32
 
 from ..engine.model import FloatNet
@@ -116,7 +117,7 @@ class Oracle:
             else:
                 try:
                     self._classes[key] = classified(self.network, point, self.label, float32=True)
-                except BundleError:  # binary32 execution overflows at the point: it shows nothing
+                except InputError:  # binary32 execution overflows at the point: it shows nothing
                     self._classes[key] = None
         return self._classes[key]
 
@@ -203,7 +204,7 @@ class Oracle:
         hint to the caller and is not recorded; a `sat` point is still checked exactly."""
         t0 = time.perf_counter() if t0 is None else t0
         t1 = time.perf_counter()
-        prop = query_property(kind, list(lower), list(upper), self.label, self.n_out)
+        prop = query(kind, list(lower), list(upper), self.label, self.n_out)[1]
         path = os.path.join(self._dir, f"call{len(self.calls)}.apf") if proof else None
         try:
             out = verify(self.network, prop, path, timeout=timeout or self.timeout, proof=proof, settings=self.settings)
