@@ -22,6 +22,7 @@ from .exact import describe
 from .network import f32
 from .reader import MAX_NUMBER_CHARS
 from .vnnlib import Disjunct, OutputConstraint, Property
+from .witness import binary32
 
 MAX_BUNDLE = 1 << 32
 _NUMBER = re.compile(r"-?[0-9]+(/0*[1-9][0-9]*)?")  # p or p/q, q > 0, ASCII digits only
@@ -213,7 +214,7 @@ class BundleChecker:
         else:
             require("point in box", all(l <= v <= u for v, l, u in zip(c.evidence, *box)), "POINT",
                     f"{what}: call {i}: the point lies outside the call's box")
-            require("binary32 point", not self.float32 or all(f32(v) == v for v in c.evidence), "POINT",
+            require("binary32 point", not self.float32 or all(map(binary32, c.evidence)), "POINT",
                     f"{what}: call {i}: under semantics float32 the point must be binary32")
             require("point shows", classified(self.net, c.evidence, self.label, self.float32) == (kind == "reach"),
                     "POINT", f"{what}: call {i}: the point does not show {kind} (it is "

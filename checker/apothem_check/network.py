@@ -80,15 +80,9 @@ class Network:
     output_shape: tuple[int, ...]
     layers: tuple[Layer, ...]  # the last one has relu=False
     sha256: str                 # of the exact file bytes, binds proofs to this file
+    n_inputs: int               # entries of the input and output tensors
+    n_outputs: int
     source: bytes = field(default=b"", repr=False, compare=False)  # the file, for float32() and reference()
-
-    @property
-    def n_inputs(self) -> int:
-        return self.layers[0].weight.shape[1]
-
-    @property
-    def n_outputs(self) -> int:
-        return self.layers[-1].weight.shape[0]
 
     def evaluate(self, x: Sequence[Fraction]) -> list[Fraction]:
         """Exact forward pass on the flattened (C order) input; integer matrix products."""
@@ -443,15 +437,13 @@ def load_network(path) -> Network:
 def _load(data: bytes, mode: str, x=None, path="the network"):
     """Fold the graph (mode "real" or "float32") into a Network, or evaluate it at the constant input
     x (mode "reference": the binary32 reference execution, spec 4.11)."""
-    try:
+    try:  # with strict type and shape inference: a graph no runtime would load proves nothing about it
         model = onnx.load_model_from_string(data)
-        onnx.checker.check_model(model)
+        onnx.checker.check_model(model, full_check=True)
+    except onnx.shape_inference.InferenceError as e:
+        raise InputError("ONNX_TYPE", f"the ONNX model {path} does not type-check: {str(e).strip()[:300]}") from None
     except Exception as e:  # protobuf, checker and OS errors alike: the file is unusable
         raise InputError("ONNX_MALFORMED", f"cannot read ONNX model {path}: {e}") from None
-    try:  # strict type and shape inference: a graph no runtime would load proves nothing about it
-        onnx.checker.check_model(model, full_check=True)
-    except Exception as e:
-        raise InputError("ONNX_TYPE", f"the ONNX model {path} does not type-check: {str(e).strip()[:300]}") from None
     g = model.graph
     if any(t.data_location == onnx.TensorProto.EXTERNAL for t in g.initializer):
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "external tensor data (not covered by the file hash)")
@@ -515,4 +507,4 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     if not isinstance(out, _Lin):
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "the output does not depend on the input")
     layers = tuple(state["layers"]) + (_affine(out, relu=False),)
-    return Network(inputs[0].name, shape, out.shape, layers, hashlib.sha256(data).hexdigest(), data)
+    return Network(inputs[0].name, shape, out.shape, layers, hashlib.sha256(data).hexdigest(), n, len(out.c), data)

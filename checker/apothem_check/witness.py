@@ -7,7 +7,8 @@ from .errors import InputError
 from .network import f32
 
 
-def _binary32(v: Fraction) -> bool:
+def binary32(v: Fraction) -> bool:
+    """A finite binary32 value (a coordinate beyond the range is not one: no OverflowError)."""
     try:
         return f32(v) == v
     except OverflowError:
@@ -20,7 +21,7 @@ def check_witness(network, disjunct, x: tuple[Fraction, ...], float32: bool = Fa
     for i, (v, lo, hi) in enumerate(zip(x, disjunct.lower, disjunct.upper)):
         if v < lo or (v == lo and disjunct.lower_strict[i]) or v > hi or (v == hi and disjunct.upper_strict[i]):
             return ("WITNESS_OUTSIDE", f"X_{i} = {v} is outside [{lo}, {hi}]")
-        if float32 and not _binary32(v):
+        if float32 and not binary32(v):
             return ("WITNESS_NOT_FLOAT32", f"X_{i} = {v} is not a binary32 value")
     try:
         y = network.reference(list(x)) if float32 else network.evaluate(list(x))

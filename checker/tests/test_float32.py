@@ -125,3 +125,11 @@ def test_one_grid_unit_less_rounding_accepts_a_proof(tmp_path, monkeypatch, body
     shrunk = exact.Layer.error
     monkeypatch.setattr(exact.Layer, "error", lambda self, h: None if self.err_weight is None else shrunk(self, h) - 1)
     assert check_proof(proof, load_network(tmp_path / "shift.onnx"), prop).verdict == "valid"
+
+
+def test_binary32_never_raises():
+    """A coordinate beyond the binary32 range is not binary32 (certification's point check used to
+    raise OverflowError on it: an internal error instead of POINT)."""
+    from apothem_check.witness import binary32
+    assert binary32(Fraction(3, 4)) and not binary32(Fraction(1, 3))
+    assert not binary32(Fraction(10 ** 40)) and not binary32(Fraction(-(10 ** 40)))
