@@ -111,8 +111,8 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
     try:
         with clock.bounded():
             closest = {}
-            for d in problem.disjuncts:
-                closest[d.index] = search.falsifier.attack(d)
+            for d in problem.disjuncts:  # a disjunct its root bounds refute has no counterexample to find
+                closest[d.index] = np.inf if search.refuted_at_root(d) else search.falsifier.attack(d)
                 clock.tick(stats, 0)
             # every float tree before any exact work (a Found makes that work moot), the trees of
             # the disjuncts nearest to a violation first: a counterexample comes before the others
