@@ -79,18 +79,36 @@ def limb_product(a_limbs: list[np.ndarray], b_limbs: list[np.ndarray], bits: int
     return total
 
 
-# One layer z = (weight @ h + bias) / denominator, then ReLU if `relu`. Integers only: weight (out, in) and bias
-# (out,) object arrays of Python ints, denominator > 0 the least common one of the exact layer. float32 only:
-# |z - exact| <= (err_weight @ |h| + err_bias) / 2^64, grid ints rounded up (spec 4.11), and every value computed
-# in the layer is <= peak[0] max|h| + peak[1].
+def sparse_limbs(m, bits: int, cols=None, width: int | None = None) -> list:
+    """m's values in int64 limbs (to_limbs), each a matrix with m's non-zeros (at columns `cols` of a matrix
+    `width` wide when given). Why sparse: a convolution's layer has a few non-zeros per row (oval21's first: 48 of
+    3,072), and a CSR product (scipy's integer kernel: no float, and limb_bits keeps every int64 sum exact) costs
+    time in proportion to the non-zeros, 60 times less there than a dense one. A matrix with more than an eighth of
+    its entries non-zero (fully connected layers) stays a dense numpy array, where scipy's cost per call, and the
+    0.2 s it takes to import, would dominate (ACAS Xu's 50 x 50 layers: 1.4x slower checks)."""
+    cols, shape = m.cols if cols is None else cols, (m.shape[0], m.shape[1] if width is None else width)
+    limbs = to_limbs(m.vals, bits)
+    if 8 * len(m.vals) <= shape[0] * shape[1]:
+        from scipy.sparse import csr_array
+        return [csr_array((v, (m.rows, cols)), shape=shape) for v in limbs]
+    dense = [np.zeros(shape, dtype=np.int64) for _ in limbs]
+    for x, v in zip(dense, limbs):
+        x[m.rows, cols] = v
+    return dense
+
+
+# One layer z = (weight @ h + bias) / denominator, then ReLU if `relu`. Integers only: weight (out, in) a Sparse of
+# Python ints and bias (out,) an object array of them, denominator > 0 the least common one of the exact layer.
+# float32 only: |z - exact| <= (err_weight @ |h| + err_bias) / 2^64, err_weight a Sparse of grid ints and err_bias
+# grid ints, rounded up (spec 4.11), and every value computed in the layer is <= peak[0] max|h| + peak[1].
 class Layer(namedtuple("Layer", "weight bias denominator relu err_weight err_bias peak",
                        defaults=(None, None, None))):
     """An affine layer of the folded network, with what the products reuse computed on first use (a
     proof with only a witness needs none of it)."""
 
     @cached_property
-    def err_limbs(self) -> list[np.ndarray]:
-        return to_limbs(self.err_weight, limb_bits(self.err_weight.shape[1]))
+    def err_limbs(self) -> list:
+        return sparse_limbs(self.err_weight, limb_bits(self.err_weight.shape[1]))
 
     def error(self, h_abs: np.ndarray) -> np.ndarray | None:
         """Grid bound E on the rounding error of z for inputs with |h| <= h_abs (grid), rounded up;
@@ -105,26 +123,27 @@ class Layer(namedtuple("Layer", "weight bias denominator relu err_weight err_bia
         return limb_bits(2 * self.weight.shape[1])
 
     @cached_property
-    def sign_limbs(self) -> list[np.ndarray]:
-        """[positive part | negative part] of the weight in limbs, for interval_layer."""
-        w = self.weight
-        return to_limbs(np.hstack([np.where(w > 0, w, 0), np.where(w < 0, w, 0)]), self.sign_bits)
+    def sign_limbs(self) -> list:
+        """[positive part | negative part] of the weight in limbs, for interval_layer: entry (i, j) < 0 moves to
+        column n + j."""
+        w, n = self.weight, self.weight.shape[1]
+        return sparse_limbs(w, self.sign_bits, w.cols + n * (w.vals < 0).astype(np.int64), 2 * n)
 
     @cached_property
     def limb_bits(self) -> int:
         return limb_bits(self.weight.shape[0])  # backward products sum over rows of the weight
 
     @cached_property
-    def weight_limbs(self) -> list[np.ndarray]:
-        return to_limbs(self.weight, self.limb_bits)
+    def transposed_limbs(self) -> list:
+        """The weight's transpose in limbs: c @ W is computed as (W^T @ c^T)^T, with the sparse factor first."""
+        w = self.weight
+        return sparse_limbs(w._replace(shape=w.shape[::-1], rows=w.cols, cols=w.rows), self.limb_bits)
 
     def rows_times(self, c: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Exact c @ weight[rows][:, cols] as Python ints; numpy's object product (a Python product per term)
-        when c has few rows or the result few columns, where limbs would cost more per entry."""
-        if min(c.shape[0], len(cols)) <= 8:
-            return c.dot(self.weight[np.ix_(rows, cols)])
-        w = [x[np.ix_(rows, cols)] for x in self.weight_limbs]
-        return limb_product(to_limbs(c, self.limb_bits), w, self.limb_bits)
+        """Exact c @ weight[rows][:, cols] as Python ints (c's columns are the weight's rows `rows`: on a typical node
+        most neurons are inactive, and their rows are never multiplied)."""
+        wt = [x[cols][:, rows] for x in self.transposed_limbs]
+        return limb_product(wt, to_limbs(c.T, self.limb_bits), self.limb_bits).T
 
 
 def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -41,7 +41,7 @@ def node_is_empty(network, disjunct, node, timeout_ms: int, errors=None) -> tupl
         solver.add(lower < v if disjunct.lower_strict[i] else lower <= v, v < upper if disjunct.upper_strict[i] else v <= upper)
     for k, layer in enumerate(network.layers, start=1):
         z = []
-        for j, (row, b) in enumerate(zip(layer.weight, layer.bias)):
+        for j, (row, b) in enumerate(zip(layer.weight.todense(), layer.bias)):
             zj = z3.Real(f"z{k}_{j}")
             gap = zj * _int(layer.denominator) - z3.Sum([_int(int(w)) * v for w, v in zip(row, h) if w != 0] + [_q(b)])
             slack = 0 if errors is None else _q(Fraction(int(errors[k - 1][j]) * layer.denominator, ONE))

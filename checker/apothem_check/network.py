@@ -92,7 +92,7 @@ class Network:
         for layer in self.layers:
             d = math.lcm(*(v.denominator for v in h))  # h = H / d with integer H
             hh = np.array([v.numerator * (d // v.denominator) for v in h], dtype=object)
-            num = layer.weight.dot(hh) + layer.bias * d
+            num = layer.weight @ hh + layer.bias * d
             h = [Fraction(int(n), layer.denominator * d) for n in num]
             if layer.relu:
                 h = [max(v, Fraction(0)) for v in h]
@@ -293,8 +293,10 @@ def _affine(a: _Lin, relu: bool) -> Layer:
     d = math.lcm(*(v.denominator for v in a.T.vals), *(v.denominator for v in a.c))
     to_int = lambda v: int(v.numerator * (d // v.denominator))
     up = lambda v: math.ceil(v * ONE)  # onto the grid, up
-    err = () if a.err is None else (a.err.A.todense(up), objects([up(v) for v in a.err.a]), a.err.peak)
-    return Layer(a.T.todense(to_int), objects([to_int(v) for v in a.c]), d, relu, *err)
+    err = () if a.err is None else (a.err.A._replace(vals=objects([up(v) for v in a.err.A.vals])),
+                                    objects([up(v) for v in a.err.a]), a.err.peak)
+    return Layer(a.T._replace(vals=objects([to_int(v) for v in a.T.vals])), objects([to_int(v) for v in a.c]), d, relu,
+                 *err)
 
 
 def _stack(parts: list) -> _Lin:

@@ -48,7 +48,7 @@ def _compare(data: bytes, in_shape, rng: np.random.Generator, bounds: bool = Fal
         if bounds:
             last = net.float32().layers[-1]
             h = np.array([abs(int(Fraction(float(v)) * ONE)) for v in x.ravel()], dtype=object)
-            err = (last.err_weight.dot(h) // ONE + 1 + last.err_bias) / ONE
+            err = ((last.err_weight @ h) // ONE + 1 + last.err_bias) / ONE
             gap = np.array([abs(Fraction(float(w)) - e) for w, e in zip(want, exact)], dtype=object)
             assert all(gap <= err), max(gap - err)
 

@@ -20,6 +20,13 @@ import pytest
 
 from apothem_check.exact import (ONE, Layer, backward_bound, ints, interval_layer, limb_bits, limb_product,
                                  to_limbs)
+from apothem_check.sparse import Sparse
+
+
+def sparse(w: np.ndarray) -> Sparse:
+    """A dense integer matrix as the Sparse a Layer holds."""
+    rows, cols = np.nonzero(w != 0)
+    return Sparse.of(w.shape, rows, cols, w[rows, cols])
 
 
 def reference_bound(layers, start, coeffs, const, lower, upper, lo, hi, alphas, betas):
@@ -28,7 +35,7 @@ def reference_bound(layers, start, coeffs, const, lower, upper, lo, hi, alphas, 
     for row, e in zip(coeffs.tolist(), const.tolist()):
         c, e = [Fraction(v) for v in row], Fraction(e)
         for k in range(start, 0, -1):
-            w, b, d = layers[k - 1].weight.tolist(), layers[k - 1].bias.tolist(), layers[k - 1].denominator
+            w, b, d = layers[k - 1].weight.todense().tolist(), layers[k - 1].bias.tolist(), layers[k - 1].denominator
             e += sum(cj * Fraction(bj, d) for cj, bj in zip(c, b))
             c = [sum(c[i] * Fraction(w[i][j], d) for i in range(len(c))) for j in range(len(w[0]))]
             if k == 1:
@@ -63,7 +70,7 @@ def random_case(rnd: random.Random, mode: str):
     for n_in, n_out in zip(widths, widths[1:]):
         d = rnd.choice([1, 3, 12, 2 ** 7, 2 ** 40])
         w = ints(rnd.randint(-2 ** 20, 2 ** 20) for _ in range(n_in * n_out)).reshape(n_out, n_in)
-        layers.append(Layer(w, ints(rnd.randint(-9, 9) for _ in range(n_out)), d, False))
+        layers.append(Layer(sparse(w), ints(rnd.randint(-9, 9) for _ in range(n_out)), d, False))
     lower, upper = [], []
     for k, n in enumerate(widths[1:-1]):
         kind = mode if mode != "mixed" else rnd.choice(["inactive", "active", "unstable", "any"])
@@ -108,7 +115,7 @@ def test_interval_layer_matches_the_spec(seed):
     _, layers, _, _, lo, hi = random_case(rnd, "mixed")
     layer = layers[0]
     got_lo, got_hi = interval_layer(layer, lo, hi)
-    for j, (w, b) in enumerate(zip(layer.weight.tolist(), layer.bias.tolist())):
+    for j, (w, b) in enumerate(zip(layer.weight.todense().tolist(), layer.bias.tolist())):
         least = sum(min(wi * a, wi * z) for wi, a, z in zip(w, lo, hi)) + b * ONE
         most = sum(max(wi * a, wi * z) for wi, a, z in zip(w, lo, hi)) + b * ONE
         assert got_lo[j] == math.floor(Fraction(least, layer.denominator))
@@ -150,32 +157,41 @@ def test_limb_product_is_exact_at_its_overflow_bound(inner, bits_a, bits_b):
     assert (got == a.dot(b)).all()
 
 
+def thinned(rnd, w: np.ndarray, density: float) -> np.ndarray:
+    """w with each entry kept with probability `density` (zero otherwise)."""
+    return np.where(np.array([rnd.random() < density for _ in range(w.size)]).reshape(w.shape), w, 0)
+
+
+@pytest.mark.parametrize("density", [1.0, 0.05])
 @pytest.mark.parametrize("shape,picked", [((50, 60), 30), ((1023, 20), 1023)])
 @pytest.mark.parametrize("rows,cols", [(1, 5), (8, 20), (9, 9), (20, 20), (20, 0), (0, 12)])
-def test_rows_times_is_the_product_with_the_selected_weights(shape, picked, rows, cols):
+def test_rows_times_is_the_product_with_the_selected_weights(shape, picked, rows, cols, density):
     """A tall weight with every row picked sums as many terms as a layer can (limb_bits must
-    follow the weight's row count, not its column count)."""
+    follow the weight's row count, not its column count). Density 0.05 takes the sparse (CSR) product."""
     rnd = random.Random(rows * 100 + cols)
-    w = extreme_values(rnd, 45, shape[0] * shape[1]).reshape(shape)
-    layer = Layer(w, ints([0] * shape[0]), 1, False)
+    w = thinned(rnd, extreme_values(rnd, 45, shape[0] * shape[1]).reshape(shape), density)
     picked_rows = np.array(sorted(rnd.sample(range(shape[0]), picked)))
     picked_cols = np.array(sorted(rnd.sample(range(shape[1]), cols)), dtype=int)
     c = extreme_values(rnd, 70, rows * picked).reshape(rows, picked)
     if rows and cols:  # one entry with every limb of every term maximal (2^b - 1 is all ones)
         c[0], w[:, picked_cols[0]] = 2 ** 70 - 1, 2 ** 45 - 1
+    layer = Layer(sparse(w), ints([0] * shape[0]), 1, False)
+    assert isinstance(layer.transposed_limbs[0], np.ndarray) == (density == 1.0)
     got = layer.rows_times(c, picked_rows, picked_cols)
     assert got.shape == (rows, cols)
     assert (got == c.dot(w[np.ix_(picked_rows, picked_cols)])).all()
 
 
-def test_interval_layer_is_exact_at_the_overflow_bound():
+@pytest.mark.parametrize("n_rows,density", [(3, 1.0), (40, 0.05)])
+def test_interval_layer_is_exact_at_the_overflow_bound(n_rows, density):
     """511 inputs (the product's inner dimension is twice that). Row 0 and the box's ends are all
     ones in binary, so every limb of every term is maximal, and 450-bit values sum more than 16
-    limb products of one weight."""
+    limb products of one weight. 40 rows at density 0.05 take the sparse (CSR) product."""
     rnd = random.Random(7)
-    w = extreme_values(rnd, 450, 3 * 511).reshape(3, 511)
+    w = thinned(rnd, extreme_values(rnd, 450, n_rows * 511).reshape(n_rows, 511), density)
     w[0] = 2 ** 450 - 1
-    layer = Layer(w, ints([5, -5, 0]), 2 ** 30, False)
+    layer = Layer(sparse(w), ints([5, -5] + [0] * (n_rows - 2)), 2 ** 30, False)
+    assert isinstance(layer.sign_limbs[0], np.ndarray) == (density == 1.0)
     lo, hi = ints([2 ** 460 - 1] * 511), ints([2 ** 470 - 1] * 511)
     lo[:100] = -(2 ** 470 - 1)
     got_lo, got_hi = interval_layer(layer, lo, hi)

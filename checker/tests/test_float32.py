@@ -87,7 +87,7 @@ def test_every_summation_order_lies_within_the_bound(tmp_path, seed):
         h_abs = exact.ints(exact.grid_up(abs(Fraction(v))) for v in x)
         err = layer.error(h_abs)
         for j in range(2):
-            real = sum((Fraction(int(wj)) * v for wj, v in zip(layer.weight[j], x)), Fraction(int(layer.bias[j])))
+            real = sum((Fraction(int(wj)) * v for wj, v in zip(layer.weight.todense()[j], x)), Fraction(int(layer.bias[j])))
             real /= layer.denominator
             col = [Fraction(float(v)) for v in w[:, j]]
             got = _trees(frozenset(range(-1, n)), col, c, Fraction(float(b[j])))

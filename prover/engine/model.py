@@ -40,18 +40,11 @@ class FloatNet:
         # float32 grid bounds (units 2^-64) as float64, one ulp up: float() rounds to nearest
         up = lambda a: np.nextafter(np.array(a, dtype=float) / 2.0 ** 64, np.inf)
         errors = None if network.layers[0].err_weight is None else [
-            (up(layer.err_weight), up(layer.err_bias)) for layer in network.layers]
-        for layer in network.layers:
-            den = float(layer.denominator) if layer.denominator < 2 ** 1000 else None
-            w = np.array(layer.weight, dtype=float)
-            b = np.array(layer.bias, dtype=float)
-            if den is None:  # enormous denominators: scale via Python ints
-                w = np.array([[float(v) / layer.denominator for v in row] for row in layer.weight])
-                b = np.array([float(v) / layer.denominator for v in layer.bias])
-            else:
-                w, b = w / den, b / den
-            ws.append(w)
-            bs.append(b)
+            (up(layer.err_weight.todense()), up(layer.err_bias)) for layer in network.layers]
+        for layer in network.layers:  # Python's int / int rounds correctly, even for enormous denominators
+            d = layer.denominator
+            ws.append(np.array(layer.weight.todense(lambda v: v / d), dtype=float))
+            bs.append(np.array([v / d for v in layer.bias], dtype=float))
         if network.layers[-1].relu:  # a ReLU on the output: the checker's y is then an identity layer
             n = ws[-1].shape[0]
             ws.append(np.eye(n))

@@ -81,7 +81,7 @@ def _every_execution(net, x: tuple) -> set:
     """Outputs (one-output networks) of every admissible execution at the binary32 point x."""
     vectors = {x}
     for k, layer in enumerate(net.layers):
-        w = [[Fraction(int(a), layer.denominator) for a in row] for row in layer.weight]
+        w = [[Fraction(int(a), layer.denominator) for a in row] for row in layer.weight.todense()]
         b = [Fraction(int(a), layer.denominator) for a in layer.bias]
         nxt = set()
         for h in vectors:
