@@ -40,7 +40,7 @@ def _net(path, activation: str, seed: int) -> None:
 
 
 def _query(path, centre: np.ndarray, eps: float, unsafe: str) -> None:
-    lines = [f"(declare-const X_{i} Real)" for i in range(16)] + ["(declare-const Y_0 Real)", "(declare-const Y_1 Real)"]
+    lines = [f"(declare-const X_{i} Real)" for i in range(16)] + [f"(declare-const Y_{j} Real)" for j in range(2)]
     for i, v in enumerate(centre):
         lines += [f"(assert (>= X_{i} {v - eps:.6f}))", f"(assert (<= X_{i} {v + eps:.6f}))"]
     path.write_text("\n".join(lines + [f"(assert {unsafe})", ""]))
