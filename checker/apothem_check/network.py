@@ -183,7 +183,8 @@ def _rows(a, idx: np.ndarray, shape: tuple, fill=0):
 
 
 def _scale(a: _Lin, s: np.ndarray) -> _Lin:
-    """Entry i times s[i]; exact for s = -1 (the only use not followed by _rounded)."""
+    """Entry i times s[i], the bound times |s|: exact for s = -1 and for a value formed in the model (LeakyRelu's
+    (1 - alpha) x); every other use is followed by _rounded."""
     err = a.err and a.err._replace(A=a.err.A.scale(np.abs(s)), a=a.err.a * np.abs(s))
     return _Lin(a.shape, a.T.scale(s), a.c * s, a.epoch, err)
 
@@ -379,7 +380,7 @@ def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict, nonneg: bool):
 
 def _batchnorm(x, params: list, attrs: dict, mode: str, where: str):
     """Inference BatchNormalization y = s (x - mean) + B, s = scale / sqrt(var + eps) per channel (spec 1): the
-    exact map uses a dyadic s~ with |s - s~| <= rel |s~|, rel < 2^-90, computed with integers only, and the
+    exact map uses a dyadic s~ with |s - s~| <= rel |s~|, rel <= 2^-90, computed with integers only, and the
     tensor's error bound takes the enclosure (_rounded with relative error rel)."""
     if mode != "real":
         raise InputError("ONNX_FLOAT32", f"{where} under semantics float32: runtimes fold BatchNormalization into "
@@ -409,10 +410,12 @@ def _clip(op: str, x, ins: list, attrs: dict, state: dict, name: str, where: str
     alpha x is one rounded product under float32, Clip is exact on binary32 values."""
     alpha = Fraction(attrs.get("alpha", float(np.float32(0.01))))  # (float32 attributes: exact)
     bound = lambda i, key: Fraction(attrs[key]) if key in attrs else ins[i] if len(ins) > i else None
-    lo, hi = (v.ravel()[0] if isinstance(v, np.ndarray) else v for v in (bound(1, "min"), bound(2, "max")))
-    if op == "LeakyRelu" and not 0 <= alpha <= 1 or _Lin in (type(lo), type(hi)) or None not in (lo, hi) and lo > hi:
-        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: needs alpha in [0, 1] (alpha {alpha}), constant min "
-                         f"and max, min <= max")
+    scalar = lambda v: v.ravel()[0] if isinstance(v, np.ndarray) and v.size == 1 else v
+    lo, hi = scalar(bound(1, "min")), scalar(bound(2, "max"))
+    if op == "LeakyRelu" and not 0 <= alpha <= 1 or {type(lo), type(hi)} & {_Lin, np.ndarray} \
+            or None not in (lo, hi) and lo > hi:
+        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: needs alpha in [0, 1] (alpha {alpha}), constant scalar "
+                         "min and max, min <= max")
     if isinstance(x, np.ndarray):  # a constant, or the reference execution
         r = (lambda v: v) if state["mode"] == "real" else f32
         clip = lambda v: min(max(v, v if lo is None else lo), v if hi is None else hi)

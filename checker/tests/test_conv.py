@@ -14,6 +14,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from apothem_check.certification import classified
 from apothem_check.errors import InputError
 from apothem_check.exact import ONE
 from apothem_check.network import _load, _move, _select
@@ -139,6 +140,9 @@ def test_batch_normalization_random_parameters(seed):
     with pytest.raises(InputError) as e:
         net.float32()
     assert e.value.code == "ONNX_FLOAT32" and "fold BatchNormalization into the previous Conv" in e.value.message
+    with pytest.raises(InputError) as e:  # certification: labels are decided exactly, not by enclosure
+        classified(net, [Fraction(0)] * net.n_inputs, 0)
+    assert e.value.code == "SEMANTICS"
     nodes[-1] = helper.make_node("BatchNormalization", nodes[-1].input, ["y", "rm", "rv"], training_mode=1)
     with pytest.raises(InputError) as e:
         _load(_model(nodes, inits, shape, opset=15), "real")

@@ -4,6 +4,7 @@ padding end to end (issue 20): `apothem verify` answers `unsat` with a proof the
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import product
 
 import numpy as np
 import onnx
@@ -49,20 +50,40 @@ def _query(path, centre: np.ndarray, eps: float, unsafe: str) -> None:
 @pytest.mark.parametrize("activation", ["bn", "leaky", "clip"])
 def test_verify_unsat_and_sat_end_to_end(tmp_path, activation):
     """unsat: Y_0 cannot move by 1 on a box of radius 0.01 (the Lipschitz constant is small); sat: Y_0 can
-    reach its value at the centre minus a little. Both proofs are checked by the checker."""
+    reach its value at the centre plus a little. Both proofs are checked by the checker, under semantics real
+    and (LeakyRelu, Clip) float32."""
     model = tmp_path / "net.onnx"
     _net(model, activation, seed=3)
     net = load_network(model)
     assert net.enclosed == (activation == "bn") and net.semantics == "real"
     centre = np.round(np.random.default_rng(0).uniform(-1, 1, 16), 3)
     y0 = float(net.evaluate([Fraction(float(v)) for v in centre])[0])
-    for unsafe, verdict in ((f"(<= Y_0 {y0 - 1:.6f})", "unsat"), (f"(<= Y_0 {y0 + 0.01:.6f})", "sat")):
+    cases = [(f"(<= Y_0 {y0 - 1:.6f})", "unsat"), (f"(<= Y_0 {y0 + 0.01:.6f})", "sat")]
+    for (unsafe, verdict), semantics in product(cases, ["real"] if activation == "bn" else ["real", "float32"]):
         query, proof = tmp_path / f"{verdict}.vnnlib", tmp_path / f"{verdict}.apf"
         _query(query, centre, 0.01, unsafe)
-        result = verify_query(query, model, proof=proof, semantics="real", timeout=120)
-        assert result.verdict == verdict
+        result = verify_query(query, model, proof=proof, semantics=semantics, timeout=120)
+        assert result.verdict == verdict and proof.read_text().splitlines()[1] == f"semantics {semantics}"
         checked = check_proof(proof, net, load_property(query, net.input_shape, net.output_shape))
         assert (checked.verdict, checked.conclusion) == ("valid", verdict)
+
+
+def test_batch_normalization_near_the_boundary(tmp_path):
+    """On a box of radius 0.1 the least Y_0 lies between y0 - 0.86 and y0 - 0.83: the unsat side needs a
+    ReLU split (backward bounds with the enclosure's error terms, on a split node), the sat side a witness
+    judged by enclosure; both proofs valid."""
+    model = tmp_path / "net.onnx"
+    _net(model, "bn", seed=3)
+    net = load_network(model)
+    centre = np.round(np.random.default_rng(0).uniform(-1, 1, 16), 3)
+    y0 = float(net.evaluate([Fraction(float(v)) for v in centre])[0])
+    for margin, verdict in ((0.86, "unsat"), (0.83, "sat")):
+        query, proof = tmp_path / f"{verdict}.vnnlib", tmp_path / f"{verdict}.apf"
+        _query(query, centre, 0.1, f"(<= Y_0 {y0 - margin:.6f})")
+        assert verify_query(query, model, proof=proof, semantics="real", timeout=120).verdict == verdict
+        checked = check_proof(proof, net, load_property(query, net.input_shape, net.output_shape))
+        assert (checked.verdict, checked.conclusion) == ("valid", verdict)
+        assert verdict == "sat" or " split " in proof.read_text()
 
 
 def test_batch_normalization_refused_under_float32(tmp_path):
