@@ -146,7 +146,8 @@ def _rounded(out: _Lin, v: _Lin, spread, g: Fraction, k=0, products: int = 0, te
     if v.err is None:
         return out
     e = v.err
-    pre = spread(_Lin(v.shape, e.A.times(1 + g) + abs(v.T).times(g), (1 + g) * e.a + g * np.abs(v.c), v.epoch))
+    grown = e.A.times(1 + g) + abs(v.T).times(g) if g else e.A  # (no Sparse sum for nothing: exact ops)
+    pre = spread(_Lin(v.shape, grown, (1 + g) * e.a + g * np.abs(v.c), v.epoch))
     if g == 0:
         return out._replace(err=e._replace(A=pre.T, a=pre.c))
     fused = gamma(max(e.terms, 1))  # an added constant may pass through every rounding of v's sum
