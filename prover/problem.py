@@ -46,8 +46,9 @@ class Problem:
 
     @property
     def float32(self) -> bool:
-        """Semantics float32 (spec 4.11): the network was folded with its rounding bounds."""
-        return self.net.errors is not None
+        """Semantics float32 (spec 4.11): the network was folded with its rounding bounds. (Error terms alone,
+        `net.errors`, may also be a BatchNormalization's enclosure under real: spec 1.)"""
+        return self.network.semantics == "float32"
 
     @classmethod
     def of(cls, network: Network, prop: Property) -> "Problem":

@@ -76,6 +76,9 @@ def query(kind: str, lower, upper, label: int, n_out: int) -> tuple[str, Propert
 def classified(network, x, label: int, float32: bool = False) -> bool:
     """Exactly, of the real network; under float32 of the reference execution (spec/proof-format.md
     4.11) at x rounded to binary32 (a point of the bundle is binary32 already: condition 15)."""
+    if network.enclosed and not float32:
+        raise InputError("SEMANTICS", "certification under real semantics of a network with enclosed constants "
+                                      "(BatchNormalization) is not supported")
     try:  # the reference execution reports its own overflow as an InputError, FLOAT32_OVERFLOW
         y = network.reference([f32(v) for v in x]) if float32 else network.evaluate(list(x))
     except OverflowError as err:

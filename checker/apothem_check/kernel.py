@@ -39,11 +39,12 @@ class Session:
     (settable), `verdict` and `last_id`."""
 
     def __init__(self, network, prop, z3_timeout_ms: int = 60_000):
-        """`network` is folded for the proof's semantics: under float32 its layers carry rounding
-        bounds (spec 4.11), which every rule below takes into account."""
+        """`network` is folded for the proof's semantics: its layers carry error bounds under float32
+        (rounding, spec 4.11) and under real with a BatchNormalization (enclosure, spec 1), which every rule
+        below takes into account."""
         self.network, self.prop = network, prop
         self.layers = network.layers
-        self.float32 = network.layers[0].err_weight is not None
+        self.float32 = network.semantics == "float32"
         self.hidden = [len(a.bias) for a in network.layers[:-1]]
         self.z3_timeout_ms = z3_timeout_ms
         self.open: dict[int, Node] = {}
@@ -154,8 +155,8 @@ class Session:
 
     def _errors(self, lo, hi, upper, through: int | None = None):
         """Per layer k (up to `through`: a backward pass from layer k reads no later one), the grid bound
-        E_k of z(k)'s rounding on a node (spec 4.11); None under real."""
-        if not self.float32:
+        E_k of z(k)'s error on a node (spec 4.11); None without error terms."""
+        if not self.network.enclosed:
             return None
         return [layer.error(h) for layer, h in zip(self.layers[:through], self._h_abs(lo, hi, upper))]
 

@@ -32,9 +32,10 @@ from . import onnx_maps
 from .exact import ONE, Layer
 from .sparse import Sparse, objects
 
-SUPPORTED_OPERATORS = ("Add", "AveragePool", "Concat", "Constant", "Conv", "DepthToSpace", "Div", "Expand",
-                       "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Mul", "Pad",
-                       "Relu", "Reshape", "Slice", "SpaceToDepth", "Squeeze", "Sub", "Tile", "Transpose", "Unsqueeze")
+SUPPORTED_OPERATORS = ("Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv",
+                       "DepthToSpace", "Div", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity",
+                       "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape", "Slice", "SpaceToDepth",
+                       "Squeeze", "Sub", "Tile", "Transpose", "Unsqueeze")
 # Attributes we understand; any other (e.g. the pre-opset-7 `broadcast`) changes semantics. (MaxPool's
 # storage_order only orders its Indices output, which must be unused.)
 _WINDOW = {"auto_pad", "kernel_shape", "pads", "strides"}
@@ -44,7 +45,8 @@ _ATTRS = {"Gemm": {"alpha", "beta", "transA", "transB"}, "Flatten": {"axis"}, "R
           "AveragePool": _WINDOW | {"ceil_mode", "count_include_pad", "dilations"},
           "MaxPool": _WINDOW | {"ceil_mode", "dilations", "storage_order"}, "Pad": {"mode", "pads", "value"},
           "Squeeze": {"axes"}, "Unsqueeze": {"axes"}, "Gather": {"axis"}, "Slice": {"axes", "ends", "starts"},
-          "DepthToSpace": {"blocksize", "mode"}, "SpaceToDepth": {"blocksize"}}
+          "DepthToSpace": {"blocksize", "mode"}, "SpaceToDepth": {"blocksize"}, "LeakyRelu": {"alpha"},
+          "Clip": {"min", "max"}, "BatchNormalization": {"epsilon", "momentum", "training_mode"}}
 # Operators that only move entries (and fill some with constants): one rule, `_move`.
 _MOVES = {"Concat", "DepthToSpace", "Expand", "Flatten", "Gather", "Identity", "Reshape", "Slice", "SpaceToDepth",
           "Squeeze", "Tile", "Transpose", "Unsqueeze"}
@@ -56,9 +58,10 @@ ETA = Fraction(1, 1 << 150)  # half the least subnormal: the absolute error of a
 OVERFLOW = Fraction((1 << 128) - (1 << 103))  # the least magnitude that rounds to infinity
 
 
-def gamma(n: int) -> Fraction:
-    """Higham's gamma_n = n u / (1 - n u): |prod of n factors (1 + d_i), |d_i| <= u, minus 1| <= gamma_n."""
-    return n * U / (1 - n * U)
+def gamma(n: int, mode: str = "float32") -> Fraction:
+    """Higham's gamma_n = n u / (1 - n u): |prod of n factors (1 + d_i), |d_i| <= u, minus 1| <= gamma_n;
+    0 under semantics real, where the ops are exact."""
+    return 0 if mode == "real" else n * U / (1 - n * U)
 
 
 def f32(q: Fraction) -> Fraction:
@@ -83,9 +86,16 @@ class Network:
     n_inputs: int               # entries of the input and output tensors
     n_outputs: int
     source: bytes = field(default=b"", repr=False, compare=False)  # the file, for float32() and reference()
+    semantics: str = "real"     # what the layers' error terms (if any) bound: see _Err
+
+    @property
+    def enclosed(self) -> bool:
+        """Whether the layers carry error terms: under float32 always, under real with a BatchNormalization."""
+        return self.layers[0].err_weight is not None
 
     def evaluate(self, x: Sequence[Fraction]) -> list[Fraction]:
-        """Exact forward pass on the flattened (C order) input; integer matrix products."""
+        """Exact forward pass on the flattened (C order) input; integer matrix products. (Of the exact maps
+        only: with error terms, the network's value is within them of this one.)"""
         if len(x) != self.n_inputs:
             raise InputError("INPUT_ARITY", f"expected {self.n_inputs} inputs, got {len(x)}")
         h = [Fraction(v) for v in x]
@@ -108,12 +118,13 @@ class Network:
         return list(_load(self.source, "reference", x))
 
 
-# float32 only: |binary32 value - (T h + c)| <= A |h| + a (A a Sparse laid out like T); every value computed since h
-# is at most peak[0] max|h| + peak[1]; `terms` = n when the tensor is the result of n-term dot products, into which a
-# runtime may fuse a following Add (spec 4.11).
+# The bounded error of a tensor: |value - (T h + c)| <= A |h| + a (A a Sparse laid out like T), whatever the reason:
+# binary32 rounding (float32) and/or an enclosed irrational constant (BatchNormalization, spec 1). float32 only: every
+# value computed since h is at most peak[0] max|h| + peak[1]; `terms` = n when the tensor is the result of n-term
+# dot products, into which a runtime may fuse a following Add (spec 4.11).
 _Err = namedtuple("_Err", "A a terms peak", defaults=(0, (0, 0)))
 # A tensor whose flattened entries are T @ h + c; T a Sparse (N, n_h); `epoch`: which layer's input h this is affine
-# in (number of layers closed); `err`: an _Err, None under semantics real.
+# in (number of layers closed); `err`: an _Err, None under semantics real without a BatchNormalization.
 _Lin = namedtuple("_Lin", "shape T c epoch err", defaults=(None,))
 
 
@@ -128,13 +139,17 @@ def _select(shape: tuple, signs: list, width: int, offset: int, epoch: int, f32:
 
 
 def _rounded(out: _Lin, v: _Lin, spread, g: Fraction, k=0, products: int = 0, terms: int = 0) -> _Lin:
-    """`out` = an op on v, with its float32 error: the op's linear part with absolute values
-    (`spread`) applied to v's error and magnitude, plus the op's own rounding (lemma 4.11.1:
-    gamma g on the magnitude of its terms, incl. the constant k, and ETA per product)."""
+    """`out` = an op on v, with its error: the op's linear part with absolute values (`spread`) applied to
+    v's error and magnitude, times g, the op's relative error: float32 rounding (lemma 4.11.1: gamma g on the
+    magnitude of its terms, incl. the constant k, and ETA per product), or an enclosed constant's relative
+    width under real (then k = 0, no products), or 0 (an exact op under real: the error only moves)."""
     if v.err is None:
         return out
     e = v.err
-    pre = spread(_Lin(v.shape, e.A.times(1 + g) + abs(v.T).times(g), (1 + g) * e.a + g * np.abs(v.c), v.epoch))
+    grown = e.A.times(1 + g) + abs(v.T).times(g) if g else e.A  # (no Sparse sum for nothing: exact ops)
+    pre = spread(_Lin(v.shape, grown, (1 + g) * e.a + g * np.abs(v.c), v.epoch))
+    if g == 0:
+        return out._replace(err=e._replace(A=pre.T, a=pre.c))
     fused = gamma(max(e.terms, 1))  # an added constant may pass through every rounding of v's sum
     A, a = pre.T, pre.c + fused * np.abs(np.broadcast_to(k, pre.c.shape)) + products * ETA * (1 + g)
     peak = tuple(max(p, (1 + 1 / g) * max(m, default=0)) for p, m in zip(e.peak, (A.row_sums(), a)))
@@ -169,7 +184,8 @@ def _rows(a, idx: np.ndarray, shape: tuple, fill=0):
 
 
 def _scale(a: _Lin, s: np.ndarray) -> _Lin:
-    """Entry i times s[i]; exact for s = -1 (the only use not followed by _rounded)."""
+    """Entry i times s[i], the bound times |s|: exact for s = -1 and for a value formed in the model (LeakyRelu's
+    (1 - alpha) x); every other use is followed by _rounded."""
     err = a.err and a.err._replace(A=a.err.A.scale(np.abs(s)), a=a.err.a * np.abs(s))
     return _Lin(a.shape, a.T.scale(s), a.c * s, a.epoch, err)
 
@@ -223,9 +239,10 @@ def _sum(a: _Lin, b: _Lin, sign: int) -> _Lin:
     return _Lin(a.shape, a.T + b.T, a.c + b.c, a.epoch, err)
 
 
-def _elementwise(op: str, a, b, mode: str):
+def _elementwise(op: str, a, b, mode: str, rel=None):
     """Add/Sub/Mul/Div with numpy broadcasting; affine only if linear in h. Under float32 a
-    constant result is rounded (one IEEE operation), a linear one carries its rounding bound."""
+    constant result is rounded (one IEEE operation), a linear one carries its rounding bound;
+    `rel`: Mul by constants known to a relative error rel (BatchNormalization, semantics real)."""
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
         div = np.frompyfunc(lambda p, q: Fraction(p) / Fraction(q), 2, 1)  # never int / int
         out = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": div}[op](a, b)
@@ -241,17 +258,18 @@ def _elementwise(op: str, a, b, mode: str):
         # and as t more where an operand is a t-term dot product whose accumulation may absorb the other
         out = _sum(a, b, 1 if op == "Add" else -1)
         mag = a._replace(T=abs(a.T) + abs(b.T), c=np.abs(a.c) + np.abs(b.c), err=out.err)
-        g = gamma(2 + (out.err.terms if out.err else 0))
+        g = gamma(2 + (out.err.terms if out.err else 0), mode)
         return _rounded(out, mag, lambda p: p, g)
     lin, k, lin_first = (a, b, True) if isinstance(a, _Lin) else (b, a, False)
     if op in ("Add", "Sub"):
         neg = lin if lin_first or op == "Add" else _scale(lin, objects([-1] * len(k)))
         out = neg._replace(c=neg.c - k if op == "Sub" and lin_first else neg.c + k)
-        return _rounded(out, neg, lambda p: p, gamma(1), k)
+        return _rounded(out, neg, lambda p: p, gamma(1, mode), k)
     if op == "Div" and not lin_first:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "division by an input-dependent tensor is not affine")
     s = k if op == "Mul" else objects([Fraction(1) / v for v in k])  # ZeroDivisionError: the caller reports it
-    return _rounded(_scale(lin, s), lin, lambda p: _scale(p, np.abs(s)), gamma(1), products=1)
+    g = gamma(1, mode) if rel is None else rel
+    return _rounded(_scale(lin, s), lin, lambda p: _scale(p, np.abs(s)), g, products=int(rel is None))
 
 
 def _linear(v, m: Sparse, shape: tuple, n: int, mode: str):
@@ -266,7 +284,8 @@ def _linear(v, m: Sparse, shape: tuple, n: int, mode: str):
         for r, c, w in zip(m.rows.tolist(), m.cols.tolist(), m.vals):  # in entry (= index) order, each op rounded
             out[r] = f32(out[r] + f32(w * flat[c]))
         return objects(out).reshape(shape)
-    return _rounded(_apply(v, m, shape), v, lambda q: _apply(q, abs(m), shape), gamma(n + 1), products=n, terms=n)
+    g = gamma(n + 1, mode)
+    return _rounded(_apply(v, m, shape), v, lambda q: _apply(q, abs(m), shape), g, products=n, terms=n)
 
 
 def _matmul(a, b, mode: str, flip):
@@ -309,7 +328,7 @@ def _stack(parts: list) -> _Lin:
 
 def _const(v: np.ndarray, state: dict) -> _Lin:
     """A constant as a tensor of the current epoch (no dependence on h, no error)."""
-    return _select(v.shape, [], state["width"], 0, state["epoch"], state["mode"] != "real")._replace(c=v.ravel())
+    return _select(v.shape, [], state["width"], 0, state["epoch"], state["err"])._replace(c=v.ravel())
 
 
 def _close(state: dict, relu_in: _Lin, carried: list) -> list:
@@ -329,7 +348,7 @@ def _close(state: dict, relu_in: _Lin, carried: list) -> list:
     state["epoch"], state["width"] = state["epoch"] + 1, len(layer.c)
     out, offset = [], 0
     for (u, _), sign in zip(parts, signs):
-        out.append(_select(u.shape, sign, len(layer.c), offset, state["epoch"], state["mode"] != "real"))
+        out.append(_select(u.shape, sign, len(layer.c), offset, state["epoch"], state["err"]))
         offset += len(sign) * len(u.c)
     values.update(zip(live, out[len(carried) + 1:]))
     return out[:len(carried) + 1]
@@ -360,6 +379,62 @@ def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict, nonneg: bool):
         add[slot[pair]] = np.arange(len(relu_d.c))
         x, cand = _sum(carry, _rows(relu_d, add, (len(kept),)), 1), slot
     return _rows(x, cand[:, 0], shape)
+
+
+def _batchnorm(x, params: list, attrs: dict, mode: str, where: str):
+    """Inference BatchNormalization y = s (x - mean) + B, s = scale / sqrt(var + eps) per channel (spec 1): the
+    exact map uses a dyadic s~ with |s - s~| <= rel |s~|, rel <= 2^-90, computed with integers only, and the
+    tensor's error bound takes the enclosure (_rounded with relative error rel)."""
+    if mode != "real":
+        raise InputError("ONNX_FLOAT32", f"{where} under semantics float32: runtimes fold BatchNormalization into "
+                         "the previous Conv with rounded weights, an execution the float32 semantics does not model")
+    if attrs.get("training_mode", 0) or not isinstance(x, _Lin) or not all(isinstance(v, np.ndarray) for v in params):
+        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only the inference form on a computed tensor, "
+                         "with constant parameters, is supported")
+    scale, bias, mean, var = (v.reshape(-1, *[1] * (len(x.shape) - 2)) for v in params)
+    q = var + Fraction(attrs.get("epsilon", float(np.float32(1e-5))))  # (a float32 attribute: exact)
+    if (q <= 0).any():
+        raise ValueError("var + epsilon is not positive")
+    r, rel = [], Fraction(0)
+    for v in q.ravel():  # 1/sqrt(p/d) ~ m/2^k, m = isqrt(d 4^k // p) = floor(2^k sqrt(d/p)) >= 2^90: error < 2^-k
+        k = 91 + max(0, v.numerator.bit_length() - v.denominator.bit_length())
+        m = math.isqrt((v.denominator << 2 * k) // v.numerator)
+        r.append(Fraction(m, 1 << k))
+        rel = max(rel, Fraction(1, m))  # 2^-k = (m/2^k)/m
+    s = scale * objects(r).reshape(scale.shape)
+    y = _elementwise("Mul", _elementwise("Sub", x, mean, mode), s, mode, rel)
+    return _elementwise("Add", y, bias, mode)
+
+
+def _clip(op: str, x, ins: list, attrs: dict, state: dict, name: str, where: str):
+    """LeakyRelu(x) = max(x, alpha x) = alpha x + relu((1 - alpha) x) (alpha in [0, 1]) and Clip(x) =
+    min(max(x, lo), hi) = lo + relu(x - lo) - relu(x - hi) (lo <= hi; x - relu(x - hi) without lo): exact
+    rewrites into one closed layer (spec 1). The neurons are formed in the model (exactly, their bound moves);
+    alpha x is one rounded product under float32, Clip is exact on binary32 values."""
+    alpha = Fraction(attrs.get("alpha", float(np.float32(0.01))))  # (float32 attributes: exact)
+    bound = lambda i, key: Fraction(attrs[key]) if key in attrs else ins[i] if len(ins) > i else None
+    scalar = lambda v: v.ravel()[0] if isinstance(v, np.ndarray) and v.size == 1 else v
+    lo, hi = scalar(bound(1, "min")), scalar(bound(2, "max"))
+    if op == "LeakyRelu" and not 0 <= alpha <= 1 or {type(lo), type(hi)} & {_Lin, np.ndarray} \
+            or None not in (lo, hi) and lo > hi:
+        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: needs alpha in [0, 1] (alpha {alpha}), constant scalar "
+                         "min and max, min <= max")
+    if isinstance(x, np.ndarray):  # a constant, or the reference execution
+        r = (lambda v: v) if state["mode"] == "real" else f32
+        clip = lambda v: min(max(v, v if lo is None else lo), v if hi is None else hi)
+        return np.frompyfunc((lambda v: max(v, r(alpha * v))) if op == "LeakyRelu" else clip, 1, 1)(x)
+    n, flat = len(x.c), x._replace(shape=(len(x.c),))
+    parts = [(_scale(flat, objects([1 - alpha] * n)), 1)] if op == "LeakyRelu" else [
+        (flat._replace(c=flat.c - v), sign) for v, sign in ((lo, 1), (hi, -1)) if v is not None]
+    if not parts:
+        return x
+    keep = [] if op == "Clip" and lo is not None else [(flat, state["nonneg"].get(name, False))]
+    relus, *kept = _close(state, _stack([p for p, _ in parts]), keep)
+    out = _const(objects([lo] * n), state) if not kept else kept[0] if op == "Clip" else \
+        _elementwise("Mul", kept[0], objects([alpha]), state["mode"])
+    for i, (_, sign) in enumerate(parts):
+        out = _sum(out, _rows(relus, np.arange(i * n, (i + 1) * n), (n,)), sign)
+    return out._replace(shape=x.shape)
 
 
 def _node(node, op: str, ins: list, attrs: dict, state: dict):
@@ -394,7 +469,7 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         w = ins[1]
         if not isinstance(w, np.ndarray) or w.ndim != 4 or len(shape) != 4:
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only 2-D Conv with a constant weight is supported")
-        args = onnx_maps.spatial(attrs, attrs.get("kernel_shape", list(w.shape[2:])), where)
+        args = onnx_maps.spatial(attrs, attrs.get("kernel_shape", list(w.shape[2:])), where, shape[2:])
         if list(attrs.get("kernel_shape", w.shape[2:])) != list(w.shape[2:]):
             raise ValueError(f"kernel_shape {attrs['kernel_shape']} is not the weight's {w.shape[2:]}")
         m, out, n = onnx_maps.conv(shape, w, attrs.get("group", 1), args)
@@ -404,7 +479,7 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         if len(shape) != 4 or (op == "AveragePool" and attrs.get("dilations", [1, 1]) != [1, 1]):
             raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only 2-D pooling without dilations on average pools")
         kernel = list(shape[2:]) if op == "GlobalAveragePool" else attrs["kernel_shape"]
-        args = onnx_maps.spatial(attrs, kernel, where)
+        args = onnx_maps.spatial(attrs, kernel, where, shape[2:])
         cand, count, out = onnx_maps.pool(shape, kernel, args, attrs.get("count_include_pad", 0))
         if op == "MaxPool":
             return _maxpool(x, cand, out, state, state["nonneg"].get(node.input[0], False))
@@ -419,6 +494,10 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         idx = onnx_maps.pad_index(shape, pads)
         state["nonneg"][node.output[0]] &= fill >= 0
         return _rows(x, idx, idx.shape, fill)
+    if op == "BatchNormalization":
+        return _batchnorm(x, ins[1:], attrs, mode, where)
+    if op in ("LeakyRelu", "Clip"):
+        return _clip(op, x, ins, attrs, state, node.input[0], where)
     if op == "Relu":
         if isinstance(x, np.ndarray):
             return objects([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)
@@ -466,14 +545,14 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     shape = tuple(v if v > 0 else 1 for v in dims)
     if mode != "real" and t.elem_type != onnx.TensorProto.FLOAT:
         raise InputError("ONNX_FLOAT32", "semantics float32 needs a float32 input")
-    values = dict(consts)
-    n = math.prod(shape)
-    values[inputs[0].name] = _select(shape, [1], n, 0, 0, mode == "float32") if x is None else objects(list(x)).reshape(shape)
     needed = {g.output[0].name}  # prune nodes the output does not depend on (dead branches)
     for node in reversed(g.node):
         if needed & set(node.output):
             needed |= set(node.input)
     used = [node for node in g.node if needed & set(node.output)]
+    values, n = dict(consts), math.prod(shape)
+    err = mode == "float32" or any(node.op_type == "BatchNormalization" for node in used)  # every tensor carries _Err
+    values[inputs[0].name] = _select(shape, [1], n, 0, 0, err) if x is None else objects(list(x)).reshape(shape)
     # every unsupported operator named at once: a user converting a model wants the whole list
     unsupported = [f"{n.op_type} (node {n.name or n.output[0]!r})" for n in used
                    if n.op_type not in SUPPORTED_OPERATORS or n.domain not in ("", "ai.onnx")]
@@ -484,7 +563,8 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     last_use = {name: i for i, node in enumerate(used) for name in node.input}
     last_use[g.output[0].name] = len(used)  # live tensors are carried through every closed layer (spec 1)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)  # 0: no standard node
-    state = {"layers": [], "epoch": 0, "width": n, "mode": mode, "values": values, "nonneg": {}, "opset": opset}
+    state = {"layers": [], "epoch": 0, "width": n, "mode": mode, "values": values, "nonneg": {}, "opset": opset,
+             "err": err}
     for i, node in enumerate(used):
         op, where = node.op_type, f"(node {node.name or node.output[0]!r})"
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
@@ -509,4 +589,5 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     if not isinstance(out, _Lin):
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "the output does not depend on the input")
     layers = tuple(state["layers"]) + (_affine(out, relu=False),)
-    return Network(inputs[0].name, shape, out.shape, layers, hashlib.sha256(data).hexdigest(), n, len(out.c), data)
+    return Network(inputs[0].name, shape, out.shape, layers, hashlib.sha256(data).hexdigest(), n, len(out.c), data,
+                   mode)

@@ -14,16 +14,23 @@ from .errors import InputError
 from .sparse import Sparse
 
 
-def spatial(attrs: dict, kernel, where: str):
-    """strides, pads (begin..., end...), dilations, ceil_mode of a 2-D window op; auto_pad NOTSET/VALID only."""
-    if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", b"VALID"):
-        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: auto_pad {attrs['auto_pad'].decode()} is not supported")
+def spatial(attrs: dict, kernel, where: str, size):
+    """strides, pads (begin..., end...), dilations, ceil_mode of a 2-D window op on an image of `size` (H, W);
+    auto_pad SAME_UPPER/SAME_LOWER (without dilations, as onnxruntime): ONNX's pads, total
+    (ceil(size / stride) - 1) stride + kernel - size, the odd one at the end (UPPER) or the beginning (LOWER)."""
+    auto = attrs.get("auto_pad", b"NOTSET")
     strides, dilations = list(attrs.get("strides", [1, 1])), list(attrs.get("dilations", [1, 1]))
     pads = list(attrs.get("pads", [0, 0, 0, 0]))
     if len(kernel) != 2 or len(strides) != 2 or len(dilations) != 2 or len(pads) != 4 or min(strides + dilations) < 1 \
-            or min(pads) < 0 or min(kernel) < 1:
+            or min(pads) < 0 or min(kernel) < 1 or auto not in (b"NOTSET", b"VALID", b"SAME_UPPER", b"SAME_LOWER") \
+            or auto.startswith(b"SAME") and dilations != [1, 1]:
         raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: only 2-D windows with positive strides, dilations and "
-                         f"kernel and non-negative pads are supported (kernel {kernel}, pads {pads})")
+                         f"kernel and non-negative pads are supported (kernel {kernel}, pads {pads}), auto_pad "
+                         f"NOTSET, VALID or SAME_* without dilations (auto_pad {auto.decode()})")
+    if auto.startswith(b"SAME"):
+        total = [max(0, (-(-n // s) - 1) * s + k - n) for n, k, s in zip(size, kernel, strides)]
+        pads = [t - t // 2 if auto == b"SAME_LOWER" else t // 2 for t in total]
+        pads += [t - p for t, p in zip(total, pads)]
     return strides, pads, dilations, attrs.get("ceil_mode", 0)
 
 

@@ -14,9 +14,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from apothem_check.certification import classified
 from apothem_check.errors import InputError
 from apothem_check.exact import ONE
 from apothem_check.network import _load, _move, _select
+from apothem_check.witness import _enclose
 
 import onnxruntime as ort  # noqa: E402  (a test dependency of the checker: checker[test])
 
@@ -30,7 +32,7 @@ def _model(nodes, inits: dict, in_shape, opset: int = 13) -> bytes:
     return onnx.shape_inference.infer_shapes(model, strict_mode=True).SerializeToString()  # the output's shape
 
 
-def _compare(data: bytes, in_shape, rng: np.random.Generator, bounds: bool = False):
+def _compare(data: bytes, in_shape, rng: np.random.Generator, bounds: bool = False, reference: bool = True):
     """Exact evaluation within float32 rounding of onnxruntime; reference execution within a few ulps;
     with `bounds` (graphs without a Relu before the output), onnxruntime's value inside the float32 bound."""
     net = _load(data, "real")
@@ -43,8 +45,11 @@ def _compare(data: bytes, in_shape, rng: np.random.Generator, bounds: bool = Fal
         exact = net.evaluate([Fraction(float(v)) for v in x.ravel()])
         scale = 1 + np.abs(want).max()
         np.testing.assert_allclose([float(v) for v in exact], want, atol=2e-5 * scale, rtol=0)
-        ref = [float(v) for v in _load(data, "reference", [Fraction(float(v)) for v in x.ravel()])]
-        np.testing.assert_allclose(ref, want, atol=4e-6 * scale, rtol=0)
+        if reference:  # and onnxruntime's value within the float32 enclosure at x
+            ref = [float(v) for v in _load(data, "reference", [Fraction(float(v)) for v in x.ravel()])]
+            np.testing.assert_allclose(ref, want, atol=4e-6 * scale, rtol=0)
+            lo, hi = _enclose(net.float32(), [Fraction(float(v)) for v in x.ravel()])
+            assert all(l <= Fraction(float(w)) <= h for l, w, h in zip(lo, want, hi))
         if bounds:
             last = net.float32().layers[-1]
             h = np.array([abs(int(Fraction(float(v)) * ONE)) for v in x.ravel()], dtype=object)
@@ -98,6 +103,120 @@ def test_max_pool_random_attributes(seed):
         helper.make_node("MaxPool", ["r" if seed % 2 else "x"], ["y"], **attrs)]
     shape = (1, 2, rng.randint(4, 6), rng.randint(4, 6))
     _compare(_model(nodes, {}, shape), shape, nprng)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_same_padding_random_attributes(seed):
+    """auto_pad SAME_UPPER / SAME_LOWER (ONNX's pads from the input size) on Conv, AveragePool and MaxPool
+    (onnxruntime refuses dilations with them, and so does the checker: test_refused_attributes_and_operators)."""
+    rng, nprng = random.Random(seed), np.random.default_rng(seed)
+    op, auto = ["Conv", "AveragePool", "MaxPool"][seed % 3], ["SAME_UPPER", "SAME_LOWER"][seed // 3 % 2]
+    kernel = [rng.randint(1, 4), rng.randint(2, 4)]
+    attrs = dict(kernel_shape=kernel, strides=[rng.randint(1, 3), rng.randint(1, 3)], auto_pad=auto)
+    inits = {"w": nprng.uniform(-1, 1, (2, 2, *kernel))}
+    node = helper.make_node(op, ["x", "w"] if op == "Conv" else ["x"], ["y"], **attrs)
+    shape = (1, 2, rng.randint(4, 8), rng.randint(4, 8))
+    _compare(_model([node], inits if op == "Conv" else {}, shape, opset=19), shape, nprng, bounds=op != "MaxPool")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_batch_normalization_random_parameters(seed):
+    """Conv then BatchNormalization (random scale, bias, mean, var, epsilon; 2-D input too): the exact map
+    (with s~) within float32 rounding of onnxruntime; the enclosure width is negligible; refused under
+    float32 and in training form."""
+    nprng = np.random.default_rng(seed)
+    c = 3
+    inits = {"w": nprng.uniform(-1, 1, (c, 2, 3, 3)), "s": nprng.uniform(-2, 2, c), "b": nprng.uniform(-1, 1, c),
+             "m": nprng.uniform(-1, 1, c), "v": nprng.uniform(0, 2, c)}
+    eps = {} if seed % 2 else {"epsilon": float(nprng.uniform(1e-6, 1e-2))}
+    flat = seed % 3 == 0  # (N, C) input: a BN after a Gemm
+    nodes = [] if flat else [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1])]
+    nodes.append(helper.make_node("BatchNormalization", ["x" if flat else "c", "s", "b", "m", "v"], ["y"], **eps))
+    shape = (1, c) if flat else (1, 2, 5, 5)
+    data = _model(nodes, inits, shape, opset=15)
+    _compare(data, shape, nprng, reference=False)
+    net = _load(data, "real")
+    assert net.enclosed and all(layer.err_bias.max() < 1 << 8 for layer in net.layers)  # < 2^-56 each
+    with pytest.raises(InputError) as e:
+        net.float32()
+    assert e.value.code == "ONNX_FLOAT32" and "fold BatchNormalization into the previous Conv" in e.value.message
+    with pytest.raises(InputError) as e:  # certification: labels are decided exactly, not by enclosure
+        classified(net, [Fraction(0)] * net.n_inputs, 0)
+    assert e.value.code == "SEMANTICS"
+    nodes[-1] = helper.make_node("BatchNormalization", nodes[-1].input, ["y", "rm", "rv"], training_mode=1)
+    with pytest.raises(InputError) as e:
+        _load(_model(nodes, inits, shape, opset=15), "real")
+    assert e.value.code == "ONNX_UNSUPPORTED_GRAPH"
+
+
+def _bn_edge(tmp_path, strict: bool):
+    """y = x / sqrt(2) (a BatchNormalization) on x = 1, with s~ + t < 1/sqrt(2) (t = 2^-200, s~ the exact map's
+    value): the unsafe condition 'y <= s~' (false: a witness at 1 must be rejected, but would be accepted if
+    the enclosure were dropped) or 'y >= s~ + t' (true: an unsat proof must fail, but would pass from the map
+    alone)."""
+    from apothem_check.vnnlib import load_property
+    inits = {"s": [1.0], "b": [0.0], "m": [0.0], "v": [2.0]}
+    node = helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], epsilon=0.0)
+    data = _model([node], inits, (1, 1))
+    net = _load(data, "real")
+    centre = net.evaluate([Fraction(1)])[0]
+    t = Fraction(1, 1 << 200)
+    assert (centre + t) ** 2 < Fraction(1, 2)  # the true value lies above both thresholds
+    path = tmp_path / "p.vnnlib"
+    atom = f"(<= Y_0 {centre})" if strict else f"(>= Y_0 {centre + t})"
+    path.write_text("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1))\n(assert (>= X_0 1))\n"
+                    f"(assert {atom})\n".replace(f"{centre}", f"(/ {centre.numerator} {centre.denominator})")
+                    .replace(f"{centre + t}", f"(/ {(centre + t).numerator} {(centre + t).denominator})"))
+    return net, load_property(path, 1, 1)
+
+
+def test_batch_normalization_enclosure_is_applied(tmp_path):
+    """Mutation: with the enclosure's error terms dropped (delta = 0) the checker accepts a witness whose true
+    output is safe and an unsat proof of a sat query; with them, it rejects both (spec 1, 4.8)."""
+    import dataclasses
+    from apothem_check.kernel import Session
+    from apothem_check import steps as S
+    from apothem_check.witness import check_witness
+    for unsafe_low in (True, False):
+        net, prop = _bn_edge(tmp_path, unsafe_low)
+        zero = dataclasses.replace(net, layers=tuple(layer._replace(err_weight=None, err_bias=None, peak=None)
+                                                     for layer in net.layers))
+        if unsafe_low:
+            assert check_witness(net, prop.disjuncts[0], (Fraction(1),))[0] == "WITNESS_SAFE"
+            assert check_witness(zero, prop.disjuncts[0], (Fraction(1),)) is None
+            continue
+        for network, ok in ((net, False), (zero, True)):
+            session = Session(network, prop)
+            session.apply(S.Root(id=1, line=1, disjuncts=(0,)))
+            try:
+                session.apply(S.CloseLinear(id=2, line=2, node=1, disjunct=None, lambdas=(Fraction(1),), alphas=(),
+                                            betas=()))
+            except Exception as err:
+                assert not ok and err.code == "NOT_POSITIVE"
+            else:
+                assert ok
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_leaky_relu_and_clip_random(seed):
+    """LeakyRelu (random alpha in [0, 1], default 0.01) and Clip (opset 6 attributes, opset 13 inputs, a
+    missing bound) after a Conv, then a Relu-free tail: exact evaluation and reference execution against
+    onnxruntime."""
+    rng, nprng = random.Random(seed), np.random.default_rng(seed)
+    inits = {"w": nprng.uniform(-1, 1, (2, 2, 2, 2))}
+    opset = 13
+    if seed % 3 == 0:
+        act = helper.make_node("LeakyRelu", ["c"], ["a"], **({"alpha": rng.random()} if seed % 2 else {}))
+    elif seed % 3 == 1:
+        opset, bounds = 6, sorted(nprng.uniform(-1, 1, 2).tolist())
+        act = helper.make_node("Clip", ["c"], ["a"], **dict([("min", bounds[0]), ("max", bounds[1])][seed % 2:]))
+    else:
+        lo, hi = sorted(nprng.uniform(-1, 1, 2))
+        inits |= {"lo": np.float32(lo), "hi": np.float32(hi)}
+        act = helper.make_node("Clip", ["c", "" if seed % 2 else "lo", "hi"], ["a"])
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]), act,
+             helper.make_node("Conv", ["a", "w"], ["y"], pads=[1, 1, 1, 1])]
+    _compare(_model(nodes, inits, (1, 2, 4, 4), opset=opset), (1, 2, 4, 4), nprng)
 
 
 @pytest.mark.parametrize("opset", [10, 13])
@@ -257,7 +376,8 @@ def test_parameter_inputs_must_be_constant_integers():
 
 
 @pytest.mark.parametrize("node, code", [
-    (helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER"), "ONNX_UNSUPPORTED_GRAPH"),
+    (helper.make_node("LeakyRelu", ["x"], ["y"], alpha=2.0), "ONNX_UNSUPPORTED_GRAPH"),
+    (helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER", dilations=[2, 1]), "ONNX_UNSUPPORTED_GRAPH"),
     (helper.make_node("Conv", ["x", "w"], ["y"], unknown=1), "ONNX_MALFORMED"),  # onnx's own check names it
     (helper.make_node("MaxPool", ["x"], ["y", "idx"], kernel_shape=[2, 2], storage_order=1), None),
     (helper.make_node("Pad", ["x", "i_pads"], ["y"], mode="reflect"), "ONNX_UNSUPPORTED_GRAPH"),

@@ -15,7 +15,8 @@ import numpy as np
 class FloatNet:
     weights: tuple  # W(k), k = 1..K, shape (n_k, n_{k-1})
     biases: tuple   # b(k), shape (n_k,)
-    errors: tuple | None = None  # float32: (err_weight (n_k, n_{k-1}), err_bias (n_k,)) per layer, rounded up
+    errors: tuple | None = None  # error terms (float32 rounding, or a BatchNormalization's enclosure under real):
+    # (err_weight (n_k, n_{k-1}), err_bias (n_k,)) per layer, rounded up
 
     @property
     def depth(self) -> int:
