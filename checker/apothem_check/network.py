@@ -32,10 +32,10 @@ from . import onnx_maps
 from .exact import ONE, Layer
 from .sparse import Sparse, objects
 
-SUPPORTED_OPERATORS = ("Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv",
-                       "DepthToSpace", "Div", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity",
-                       "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape", "Slice", "SpaceToDepth",
-                       "Squeeze", "Sub", "Tile", "Transpose", "Unsqueeze")
+SUPPORTED_OPERATORS = ("Add", "AveragePool", "BatchNormalization", "Concat", "Constant", "Conv", "DepthToSpace", "Div",
+                       "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool",
+                       "Mul", "Pad", "Relu", "Reshape", "Slice", "SpaceToDepth", "Squeeze", "Sub", "Tile", "Transpose",
+                       "Unsqueeze")
 # Attributes we understand; any other (e.g. the pre-opset-7 `broadcast`) changes semantics. (MaxPool's
 # storage_order only orders its Indices output, which must be unused.)
 _WINDOW = {"auto_pad", "kernel_shape", "pads", "strides"}
@@ -45,8 +45,8 @@ _ATTRS = {"Gemm": {"alpha", "beta", "transA", "transB"}, "Flatten": {"axis"}, "R
           "AveragePool": _WINDOW | {"ceil_mode", "count_include_pad", "dilations"},
           "MaxPool": _WINDOW | {"ceil_mode", "dilations", "storage_order"}, "Pad": {"mode", "pads", "value"},
           "Squeeze": {"axes"}, "Unsqueeze": {"axes"}, "Gather": {"axis"}, "Slice": {"axes", "ends", "starts"},
-          "DepthToSpace": {"blocksize", "mode"}, "SpaceToDepth": {"blocksize"}, "LeakyRelu": {"alpha"},
-          "Clip": {"min", "max"}, "BatchNormalization": {"epsilon", "momentum", "training_mode"}}
+          "DepthToSpace": {"blocksize", "mode"}, "SpaceToDepth": {"blocksize"},
+          "BatchNormalization": {"epsilon", "momentum", "training_mode"}}
 # Operators that only move entries (and fill some with constants): one rule, `_move`.
 _MOVES = {"Concat", "DepthToSpace", "Expand", "Flatten", "Gather", "Identity", "Reshape", "Slice", "SpaceToDepth",
           "Squeeze", "Tile", "Transpose", "Unsqueeze"}
@@ -184,8 +184,7 @@ def _rows(a, idx: np.ndarray, shape: tuple, fill=0):
 
 
 def _scale(a: _Lin, s: np.ndarray) -> _Lin:
-    """Entry i times s[i], the bound times |s|: exact for s = -1 and for a value formed in the model (LeakyRelu's
-    (1 - alpha) x); every other use is followed by _rounded."""
+    """Entry i times s[i]; exact for s = -1 (the only use not followed by _rounded)."""
     err = a.err and a.err._replace(A=a.err.A.scale(np.abs(s)), a=a.err.a * np.abs(s))
     return _Lin(a.shape, a.T.scale(s), a.c * s, a.epoch, err)
 
@@ -406,37 +405,6 @@ def _batchnorm(x, params: list, attrs: dict, mode: str, where: str):
     return _elementwise("Add", y, bias, mode)
 
 
-def _clip(op: str, x, ins: list, attrs: dict, state: dict, name: str, where: str):
-    """LeakyRelu(x) = max(x, alpha x) = alpha x + relu((1 - alpha) x) (alpha in [0, 1]) and Clip(x) =
-    min(max(x, lo), hi) = lo + relu(x - lo) - relu(x - hi) (lo <= hi; x - relu(x - hi) without lo): exact
-    rewrites into one closed layer (spec 1). The neurons are formed in the model (exactly, their bound moves);
-    alpha x is one rounded product under float32, Clip is exact on binary32 values."""
-    alpha = Fraction(attrs.get("alpha", float(np.float32(0.01))))  # (float32 attributes: exact)
-    bound = lambda i, key: Fraction(attrs[key]) if key in attrs else ins[i] if len(ins) > i else None
-    scalar = lambda v: v.ravel()[0] if isinstance(v, np.ndarray) and v.size == 1 else v
-    lo, hi = scalar(bound(1, "min")), scalar(bound(2, "max"))
-    if op == "LeakyRelu" and not 0 <= alpha <= 1 or {type(lo), type(hi)} & {_Lin, np.ndarray} \
-            or None not in (lo, hi) and lo > hi:
-        raise InputError("ONNX_UNSUPPORTED_GRAPH", f"{where}: needs alpha in [0, 1] (alpha {alpha}), constant scalar "
-                         "min and max, min <= max")
-    if isinstance(x, np.ndarray):  # a constant, or the reference execution
-        r = (lambda v: v) if state["mode"] == "real" else f32
-        clip = lambda v: min(max(v, v if lo is None else lo), v if hi is None else hi)
-        return np.frompyfunc((lambda v: max(v, r(alpha * v))) if op == "LeakyRelu" else clip, 1, 1)(x)
-    n, flat = len(x.c), x._replace(shape=(len(x.c),))
-    parts = [(_scale(flat, objects([1 - alpha] * n)), 1)] if op == "LeakyRelu" else [
-        (flat._replace(c=flat.c - v), sign) for v, sign in ((lo, 1), (hi, -1)) if v is not None]
-    if not parts:
-        return x
-    keep = [] if op == "Clip" and lo is not None else [(flat, state["nonneg"].get(name, False))]
-    relus, *kept = _close(state, _stack([p for p, _ in parts]), keep)
-    out = _const(objects([lo] * n), state) if not kept else kept[0] if op == "Clip" else \
-        _elementwise("Mul", kept[0], objects([alpha]), state["mode"])
-    for i, (_, sign) in enumerate(parts):
-        out = _sum(out, _rows(relus, np.arange(i * n, (i + 1) * n), (n,)), sign)
-    return out._replace(shape=x.shape)
-
-
 def _node(node, op: str, ins: list, attrs: dict, state: dict):
     """Value of one node's (single used) output."""
     x, mode, where = (ins[0] if ins else None), state["mode"], f"{op} (node {node.name or node.output[0]!r})"
@@ -496,8 +464,6 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         return _rows(x, idx, idx.shape, fill)
     if op == "BatchNormalization":
         return _batchnorm(x, ins[1:], attrs, mode, where)
-    if op in ("LeakyRelu", "Clip"):
-        return _clip(op, x, ins, attrs, state, node.input[0], where)
     if op == "Relu":
         if isinstance(x, np.ndarray):
             return objects([max(v, Fraction(0)) for v in x.ravel()]).reshape(shape)

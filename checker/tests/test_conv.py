@@ -197,28 +197,6 @@ def test_batch_normalization_enclosure_is_applied(tmp_path):
                 assert ok
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_leaky_relu_and_clip_random(seed):
-    """LeakyRelu (random alpha in [0, 1], default 0.01) and Clip (opset 6 attributes, opset 13 inputs, a
-    missing bound) after a Conv, then a Relu-free tail: exact evaluation and reference execution against
-    onnxruntime."""
-    rng, nprng = random.Random(seed), np.random.default_rng(seed)
-    inits = {"w": nprng.uniform(-1, 1, (2, 2, 2, 2))}
-    opset = 13
-    if seed % 3 == 0:
-        act = helper.make_node("LeakyRelu", ["c"], ["a"], **({"alpha": rng.random()} if seed % 2 else {}))
-    elif seed % 3 == 1:
-        opset, bounds = 6, sorted(nprng.uniform(-1, 1, 2).tolist())
-        act = helper.make_node("Clip", ["c"], ["a"], **dict([("min", bounds[0]), ("max", bounds[1])][seed % 2:]))
-    else:
-        lo, hi = sorted(nprng.uniform(-1, 1, 2))
-        inits |= {"lo": np.float32(lo), "hi": np.float32(hi)}
-        act = helper.make_node("Clip", ["c", "" if seed % 2 else "lo", "hi"], ["a"])
-    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]), act,
-             helper.make_node("Conv", ["a", "w"], ["y"], pads=[1, 1, 1, 1])]
-    _compare(_model(nodes, inits, (1, 2, 4, 4), opset=opset), (1, 2, 4, 4), nprng)
-
-
 @pytest.mark.parametrize("opset", [10, 13])
 def test_pad_attribute_and_input_forms(opset):
     pads = [0, 0, 1, -1, 0, 1, 2, 0]
@@ -376,7 +354,7 @@ def test_parameter_inputs_must_be_constant_integers():
 
 
 @pytest.mark.parametrize("node, code", [
-    (helper.make_node("LeakyRelu", ["x"], ["y"], alpha=2.0), "ONNX_UNSUPPORTED_GRAPH"),
+    (helper.make_node("LeakyRelu", ["x"], ["y"], alpha=0.5), "ONNX_UNSUPPORTED_OP"),  # not yet (spec 1)
     (helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER", dilations=[2, 1]), "ONNX_UNSUPPORTED_GRAPH"),
     (helper.make_node("Conv", ["x", "w"], ["y"], unknown=1), "ONNX_MALFORMED"),  # onnx's own check names it
     (helper.make_node("MaxPool", ["x"], ["y", "idx"], kernel_shape=[2, 2], storage_order=1), None),
