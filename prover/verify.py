@@ -15,7 +15,7 @@ from apothem_check.network import Network
 from apothem_check.vnnlib import Property
 
 from .emit import Emitter
-from .problem import DisjunctData, Problem, snap_into_box
+from .problem import DisjunctData, Problem
 from .proof import ProofLog, write_sat_proof
 from .replay import replay_in_parallel
 from .search import Search
