@@ -111,3 +111,24 @@ def test_valid_unsat_proofs_agree_with_z3_on_each_disjunct():
             session = Session(net, prop)
             session.apply(S.Root(1, (d,)))
             assert z3_node_is_empty(net, prop.disjuncts[d], session.open[1]) == "unsat", path
+
+
+def test_the_z3_oracle_finds_the_counterexamples_of_valid_sat_proofs():
+    """The oracle of the test above can fail: on every property a golden proof shows sat (real
+    semantics), it finds an unsafe point in some disjunct's root box."""
+    from apothem_check.kernel import Session
+    from apothem_check import steps as S
+    checked = 0
+    for path in FILES:
+        meta = parse_expect(path)
+        if path.parent.name != "valid" or meta["expect"] != "valid sat" or "semantics float32" in path.read_text():
+            continue
+        net, prop = load(GOLDEN / meta["model"], GOLDEN / meta["property"])
+        verdicts = []
+        for d in range(len(prop.disjuncts)):
+            session = Session(net, prop)
+            session.apply(S.Root(1, (d,)))
+            verdicts.append(z3_node_is_empty(net, prop.disjuncts[d], session.open[1]))
+        assert "sat" in verdicts, path
+        checked += 1
+    assert checked >= 5
