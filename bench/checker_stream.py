@@ -3,7 +3,7 @@
 
 Not run in CI. The proof is a depth-first chain on the tiny `abs` network (checker/tests/golden/models):
 
-    root; split N input 0 t_k A B; close A linear lambda 1 (or hole); ... ; close last; unsat
+    root; split N input 0 t_k A B; close A linear lambda 1; ... ; close last; unsat
 
 so at most two nodes are ever open: the checker's memory must stay flat however long the file is.
 `--pad-digits D` writes every threshold as an exact fraction p/q with about D digits each (the same
@@ -37,7 +37,7 @@ def sha(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_chain(path: Path, model: Path, prop: Path, splits: int, close: str, pad_digits: int) -> int:
+def write_chain(path: Path, model: Path, prop: Path, splits: int, pad_digits: int) -> int:
     pad = 10 ** pad_digits + 7 if pad_digits else 1  # p/q scaled by a common factor: same value, long text
     steps = 0
     with open(path, "w") as out:
@@ -48,7 +48,7 @@ def write_chain(path: Path, model: Path, prop: Path, splits: int, close: str, pa
             t = Fraction(-1) + Fraction(2 * (k + 1), splits + 2)
             text = f"{t.numerator * pad}/{t.denominator * pad}" if pad_digits else f"{t.numerator}/{t.denominator}"
             out.write(f"{i} split {node} input 0 {text} {i + 1} {i + 2}\n")
-            out.write(f'{i + 3} hole {i + 1} ""\n' if close == "hole" else f"{i + 3} close {i + 1} linear lambda 1\n")
+            out.write(f"{i + 3} close {i + 1} linear lambda 1\n")
             node, i = i + 2, i + 4
         out.write(f"{i} close {node} linear lambda 1\n{i + 1} unsat\n")
         steps = 2 * splits + 3
@@ -58,7 +58,6 @@ def write_chain(path: Path, model: Path, prop: Path, splits: int, close: str, pa
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--splits", type=int, default=500_000)
-    ap.add_argument("--close", choices=["linear", "hole"], default="linear")
     ap.add_argument("--pad-digits", type=int, default=0)
     ap.add_argument("--dir", default=None, help="where to write the proof (default: a temp dir, removed after)")
     ap.add_argument("--keep", action="store_true")
@@ -67,7 +66,7 @@ def main(argv=None) -> int:
     workdir = Path(args.dir or tempfile.mkdtemp(prefix="apothem-stream-"))
     proof = workdir / "chain.apf"
     t0 = time.perf_counter()
-    steps = write_chain(proof, model, prop, args.splits, args.close, args.pad_digits)
+    steps = write_chain(proof, model, prop, args.splits, args.pad_digits)
     t_write = time.perf_counter() - t0
     size = proof.stat().st_size
     exe = Path(sys.executable).parent / "apothem-check"
@@ -85,8 +84,7 @@ def main(argv=None) -> int:
         proof.unlink()
         if not args.dir:
             workdir.rmdir()
-    expected = "holey" if args.close == "hole" else "valid"
-    return 0 if done.stdout.strip() == expected else 1
+    return 0 if done.stdout.strip() == "valid" else 1
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-OUTCOMES = ("valid", "invalid", "holey", "timed-out", "error")
+OUTCOMES = ("valid", "invalid", "timed-out", "error")
 
 
 def items(folder: Path) -> list[dict]:

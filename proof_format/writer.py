@@ -34,10 +34,6 @@ def _words(step) -> list:
         case S.CloseLinear():
             return ["close", str(step.node), "linear", *_which(step), "lambda", *map(n, step.lambdas),
                     *_hints("alpha", step.alphas), *_hints("beta", step.betas)]
-        case S.CloseZ3():
-            return ["close", str(step.node), "z3", *_which(step)]
-        case S.Hole():  # a STRING token: no quote, backslash or newline inside
-            return ["hole", str(step.node), '"' + step.reason.replace('"', "'").replace("\\", "/").replace("\n", " ") + '"']
         case S.Witness():
             return ["witness", str(step.disjunct), *map(n, step.values)]
         case S.Sat():

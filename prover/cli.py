@@ -42,9 +42,9 @@ from .watchdog import Overran, run_bounded
 
 __doc__ += "".join(f"\n    {code:3d}  {meaning}" for code, meaning in EXIT.values()) + "\n"
 
-# the rules the prover writes: every rule of the checker's but `hole` (tests/test_layout.py)
+# the rules the prover writes: every rule of the checker's (tests/test_layout.py)
 PROOF_RULES = ["root", "split input", "split relu", "bounds interval", "bounds crown", "bounds layer",
-               "close linear", "close z3", "witness", "sat", "unsat"]
+               "close linear", "witness", "sat", "unsat"]
 
 
 def _version() -> str:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from .proof import ProofLog
 from .problem import DisjunctData
-from .tree import Again, Clock, Found, GiveUp, Node, Stats, Timeout, subtree_size
-
-Z3_LEAF_SECONDS = 60.0  # z3's budget per leaf (less when the query's deadline is nearer)
+from .tree import Again, Clock, Node, Stats, subtree_size
 
 
 class Emitter:
@@ -33,8 +31,6 @@ class Emitter:
                     self.stats.rejected += 1  # the disjuncts still open on the node are searched again
                     return Again(n.id, self.log.session.open.get(n.id))
                 self.stats.closed += 1
-            elif n.z3_leaf:
-                self._z3(n)
             else:
                 stack.extend(reversed(self._split(n)))  # first child replayed first
         return None
@@ -66,19 +62,6 @@ class Emitter:
         Session rejects (the ones before it stay closed)."""
         named = len(group) > 1
         return all(self.log.close_linear(n.id, d if named else None, h) for d, h in n.hints.items())
-
-    def _z3(self, n: Node) -> None:
-        if self.log.session is None:
-            raise GiveUp("a leaf without unstable neurons that only z3 decides (no exact replay)")
-        left = self.clock.left()
-        if self.log.close_z3(n.id, min(left, Z3_LEAF_SECONDS)):
-            self.stats.closed += 1
-            return
-        if self.log.last_error.model is not None:
-            raise Found(n.open[0], self.log.last_error.model)  # z3's exact point; verify() re-checks it exactly
-        if left < Z3_LEAF_SECONDS:
-            raise Timeout()  # z3 had all the query's remaining time: timed-out, not unknown
-        raise GiveUp("a leaf without unstable neurons that z3 could not decide")
 
     def _split(self, n: Node) -> list[Node]:
         kind, a, b = n.split

@@ -18,8 +18,9 @@ def close_linear_programs(net: FloatNet, falsifier: Falsifier, d: DisjunctData, 
     """Nodes with every ReLU fixed are linear programs: an LP solver decides them
     (engine/leaf_lp.py). Empty: its duals are the closing certificate (rounded and
     re-evaluated like any other); not empty: its point is a counterexample candidate.
-    What it leaves undecided (a margin below float resolution) goes to z3. Returns how many
-    leaves it closed."""
+    What it leaves undecided (a margin below float resolution) makes the search give up
+    (relu_split.py): the checker has no other leaf rule (spec 4.6). Returns how many leaves it
+    closed."""
     H = len(L)
     lp = [i for i, n in enumerate(batch) if n.hints is None and not n.force_split and b[i] <= CLOSE_MARGIN
           and not any(np.any((L[h][i] < 0) & (U[h][i] > 0)) for h in range(H))]
@@ -44,7 +45,7 @@ def close_linear_programs(net: FloatNet, falsifier: Falsifier, d: DisjunctData, 
     found = Certificate(np.array([s.t for _, s in empty]), lam, [np.zeros_like(v) for v in Li],
                         [np.stack([s.betas[h] for _, s in empty]) for h in range(H)], None, None, None)
     # full float precision: a leaf the LP shows empty by 1e-7 lost that much to 30-bit
-    # hints (ppnn maximal-box boxes) and went to z3, which a float-only search cannot run
+    # hints (ppnn maximal-box boxes) and could not be closed
     lam_r, al_r, be_r = round_certificate(found, Li, Ui, Si, bits=52)
     got = evaluate(net, lo[ix], hi[ix], Li, Ui, d.A, d.const, lam_r, al_r, Si, be_r).bound[:, 0]
     closed = 0

@@ -154,17 +154,6 @@ class ProofLog:
                              tuple((k, j, dyadic(v)) for k, j, v in hints.betas), disjunct)
         return self.apply(step)
 
-    def close_z3(self, node: int, seconds: float) -> bool:
-        """Close a leaf open for one disjunct by z3 (exact LRA), giving z3 at most `seconds` (the
-        caller's deadline); when z3 finds an unsafe point instead, the rejection's error
-        (`last_error.model`) holds it (exact inputs inside the property's box). Without exact
-        replay (--no-proof) nothing decides such a leaf, so it is never counted as closed there."""
-        if self.session is None:
-            return False
-        self.session.z3_timeout_ms = max(1, int(seconds * 1000))
-        (i,) = self.ids()
-        return self.apply(S.CloseZ3(i, node))
-
     def finish_unsat(self) -> bool:
         (i,) = self.ids()
         ok = self.apply(S.Unsat(i))

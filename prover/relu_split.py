@@ -1,7 +1,8 @@
 """ReLU phase splitting (high-dimensional inputs, e.g. MNIST): every disjunct keeps its own tree,
 since the neurons worth splitting depend on the disjunct's objective. Per batch of nodes one
 certificate with split multipliers (beta); the nodes it does not close are split on the neuron
-a one-step lookahead ranks best, or, with every ReLU fixed, handed to the LP leaves.
+a one-step lookahead ranks best, or, with every ReLU fixed, handed to the LP leaves. A leaf that
+neither closes is given up (the checker closes leaves only by linear certificates, spec 4.6).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from .engine.intermediate import optimised_layer_bounds
 from .falsify import Falsifier
 from .lp_leaves import close_linear_programs
 from .problem import DisjunctData, Problem
-from .tree import CLOSE_MARGIN, Node, Settings, Stats, Warm, stack, warm_start
+from .tree import CLOSE_MARGIN, GiveUp, Node, Settings, Stats, Warm, stack, warm_start
 
 
 class ReluSplitting:
@@ -120,10 +121,9 @@ class ReluSplitting:
                 for r, i in enumerate(idx)}
 
     def _split_relu(self, d: DisjunctData, n: Node, cert, i: int, where) -> list[Node]:
-        if where is None:  # a linear program: the float multipliers did not settle it, z3 will
-            n.z3_leaf = True
-            n.drop_arrays()
-            return []
+        if where is None:  # every ReLU fixed: a linear program that neither the LP's duals nor its point settled
+            raise GiveUp("a leaf with every ReLU fixed that no linear certificate closes in float "
+                         "(a margin below float resolution, or a point on the boundary of the unsafe set)")
         h, j = where
         out = []
         for sigma in (-1, 1):

@@ -97,7 +97,6 @@ class Node:
     layer_steps: dict | None = None  # {K: [slope hints]}: `bounds N layer K` steps (ReLU-split roots)
     hints: dict[int, Hints] | None = None  # disjunct -> its close: one per open disjunct
     split: tuple | None = None   # ("input", dim, t) or ("relu", layer, neuron)
-    z3_leaf: bool = False        # every ReLU fixed yet not closed in float: decided by z3 (exact LP)
     children: list | None = None
     id: int | None = None        # kernel id, assigned during the exact replay
     size: int | None = None      # nodes in the float subtree (cached by subtree_size)

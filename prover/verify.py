@@ -15,7 +15,7 @@ from apothem_check.network import Network
 from apothem_check.vnnlib import Property
 
 from .emit import Emitter
-from .problem import DisjunctData, Problem, snap_into_box
+from .problem import DisjunctData, Problem
 from .proof import ProofLog, write_sat_proof
 from .replay import replay_in_parallel
 from .search import Search
@@ -127,10 +127,7 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
     except Found as f:
         clock.done()
         log.abandon()
-        xs = f.xs
-        if problem.float32:  # z3's point of a leaf is exact, not binary32: its binary32 neighbour may serve
-            d = problem.disjuncts[f.disjunct]
-            xs = snap_into_box(d, np.array([float(v) for v in xs]), np.float32, strict=True) or xs
+        xs = f.xs  # under float32 already binary32 (falsify.py tries only those)
         if not write_sat_proof(network, prop, proof_path, f.disjunct, xs, verify=proof):
             return Outcome("unknown", reason="counterexample rejected by the exact check", stats=report())
         ys = network.reference(xs) if problem.float32 else network.evaluate(xs)

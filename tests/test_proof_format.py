@@ -67,7 +67,6 @@ NUMBERS = st.one_of(
 IDS = st.integers(0, 10 ** 12)
 SMALL = st.integers(0, 10 ** 6)
 TRIPLES = st.lists(st.tuples(SMALL, SMALL, NUMBERS), max_size=4).map(tuple)
-REASONS = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters='"\\'), max_size=30)
 
 STEPS = st.one_of(
     st.builds(S.Root, IDS, st.lists(SMALL, min_size=1, max_size=4).map(tuple)),
@@ -76,8 +75,6 @@ STEPS = st.one_of(
     st.builds(S.Bounds, IDS, IDS, st.sampled_from(["interval", "crown"])),
     st.builds(S.CloseLinear, IDS, IDS, st.lists(NUMBERS, min_size=1, max_size=5).map(tuple), TRIPLES, TRIPLES,
               st.none() | SMALL),
-    st.builds(S.CloseZ3, IDS, IDS, st.none() | SMALL),
-    st.builds(S.Hole, IDS, IDS, REASONS),
     st.builds(S.Witness, IDS, SMALL, st.lists(NUMBERS, min_size=1, max_size=5).map(tuple)),
     st.builds(S.Sat, IDS, IDS),
     st.builds(S.Unsat, IDS))

@@ -170,7 +170,6 @@ class BundleChecker:
                 f"checkable ({', '.join(CLAIMS)})")
         self.claims, self.net = b["claims"], network
         self.calls = self.read_calls(b["calls"])
-        self.holey = False
         self.shown: set[str] = set()
         self._done: set[int] = set()
         self.where = f"inside [{lo}, {hi}]^{n}, grid {self.delta} ({self.grid} steps across), class {label}"
@@ -211,9 +210,8 @@ class BundleChecker:
         if verdict == "unsat":
             result = check_proof(c.evidence, self.net, query(kind, *box, self.label, self.net.n_outputs)[1],
                                  semantics=(self.semantics,))
-            require("proof checks", result.verdict != "invalid" and result.conclusion == "unsat", "PROOF",
+            require("proof checks", result.verdict == "valid" and result.conclusion == "unsat", "PROOF",
                     f"{what}: call {i}: proof rejected: {result.error or 'it does not conclude unsat'}")
-            self.holey |= result.verdict == "holey"
         else:
             require("point in box", all(l <= v <= u for v, l, u in zip(c.evidence, *box)), "POINT",
                     f"{what}: call {i}: the point lies outside the call's box")
@@ -337,7 +335,7 @@ class BundleChecker:
 
 
 def check_certification(bundle, network, expect=()) -> tuple[str, list[str]]:
-    """(valid | invalid | holey, lines for stderr) for a bundle file (path) or its bytes.
+    """(valid | invalid, lines for stderr) for a bundle file (path) or its bytes.
 
     `expect`: claims the caller relies on (EXPECTABLE); any not established makes it invalid."""
     try:
@@ -353,4 +351,4 @@ def check_certification(bundle, network, expect=()) -> tuple[str, list[str]]:
                             f"(it establishes: {', '.join(sorted(chk.shown)) or 'nothing'})")
     except InputError as err:  # the bundle's, or the network's own (FLOAT32_OVERFLOW at a point)
         return "invalid", [f"certification: {err}"]
-    return ("holey" if chk.holey else "valid"), lines
+    return "valid", lines

@@ -1,12 +1,12 @@
 """Checking a proof file against a network and a property: the header, then every step.
 
 `check_proof` is the one entry point the CLI and the certification checker share; it returns a
-`Result` whose `verdict` is valid / invalid / holey and never raises on a bad proof.
+`Result` whose `verdict` is valid or invalid and never raises on a bad proof.
 """
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
@@ -16,11 +16,10 @@ from .reader import read_proof
 
 @dataclass
 class Result:
-    verdict: str                  # "valid" | "invalid" | "holey"
+    verdict: str                  # "valid" | "invalid"
     conclusion: str | None = None  # "sat" | "unsat" once derived
     error: CheckError | None = None
     steps: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 def _check_header(items, network, prop, semantics) -> None:
@@ -36,8 +35,7 @@ def _check_header(items, network, prop, semantics) -> None:
             raise CheckError(code, f"{want_key.replace('_', ' ')} is {got[1]}, expected {want}")
 
 
-def check_proof(proof: Path | bytes, network, prop, z3_timeout_ms: int = 60_000,
-                semantics=("real", "float32")) -> Result:
+def check_proof(proof: Path | bytes, network, prop, semantics=("real", "float32")) -> Result:
     """Check a proof file (or the bytes of one, as stored in certification bundles, which accept
     only the bundle's own semantics: its other evidence is about the same network)."""
     result = Result("invalid")
@@ -48,7 +46,7 @@ def check_proof(proof: Path | bytes, network, prop, z3_timeout_ms: int = 60_000,
             header = [next(items, None) for _ in range(4)]
             _check_header(header, network, prop, semantics)
             try:
-                session = Session(network.float32() if header[1][1] == "float32" else network, prop, z3_timeout_ms)
+                session = Session(network.float32() if header[1][1] == "float32" else network, prop)
             except InputError as err:  # a graph the float32 folding refuses (spec 4.11)
                 raise CheckError(err.code, err.message) from None
             for step in items:
@@ -61,8 +59,5 @@ def check_proof(proof: Path | bytes, network, prop, z3_timeout_ms: int = 60_000,
     except CheckError as err:
         result.error = err
         return result
-    result.conclusion = session.verdict
-    result.verdict = "holey" if session.holes else "valid"
-    if session.holes:
-        result.notes.append(f"{session.holes} node(s) closed by hole: not a proof")
+    result.conclusion, result.verdict = session.verdict, "valid"
     return result

@@ -1,6 +1,6 @@
 """`apothem-check`: the command a third party runs. One stdout line, diagnostics on stderr.
 
-Exit codes (documented in checker/README.md): 0 valid, 1 invalid, 2 holey, 3 timed-out,
+Exit codes (documented in checker/README.md): 0 valid, 1 invalid, 3 timed-out,
 4 the network, property, proof or bundle file cannot be read (stdout: invalid), 5 out of memory
 (stdout: invalid), 64 usage error, 70 internal error (stdout: invalid), 73 stdout cannot be written, 130 interrupted,
 141 stdout closed by its reader. No input makes it print a traceback: the outermost handler turns
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import __version__
 
-EXIT = {"valid": 0, "invalid": 1, "holey": 2, "timed-out": 3}
+EXIT = {"valid": 0, "invalid": 1, "timed-out": 3}  # 2 was the verdict holey (removed)
 
 
 class _Timeout(BaseException):  # not Exception: readers catch Exception to report bad files
@@ -35,7 +35,7 @@ def network_path(spec: str) -> Path:
 def _supports(what: str) -> list[str]:
     from . import network, vnnlib
     return {"proof-rules": ["root", "split input", "split relu", "bounds interval", "bounds crown",
-                            "bounds layer", "close linear", "close z3", "hole", "witness", "sat", "unsat"],
+                            "bounds layer", "close linear", "witness", "sat", "unsat"],
             "onnx-operators": list(network.SUPPORTED_OPERATORS),
             "vnnlib-versions": list(vnnlib.SUPPORTED_VERSIONS),
             "onnx-element-types": ["real", "float32"]}[what]
@@ -74,7 +74,7 @@ def _run(args) -> tuple[str, int]:
     else:
         result = check_proof(Path(args.proof), net, prop)
         verdict, lines = result.verdict, [str(result.error) if result.error else
-                                          f"proof establishes: {result.conclusion} ({result.steps} steps)", *result.notes]
+                                          f"proof establishes: {result.conclusion} ({result.steps} steps)"]
         if args.expect and verdict != "invalid" and result.conclusion != args.expect:
             verdict, lines = "invalid", [f"EXPECT: the proof establishes {result.conclusion}, "
                                          f"but the caller expects {args.expect}", *lines]

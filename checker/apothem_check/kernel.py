@@ -27,18 +27,17 @@ MAX_OPEN_NODES = 100_000
 Node = namedtuple("Node", "disjuncts lo hi phases lower upper")
 
 
-def _fail(code: str, message: str, model=None):
-    raise CheckError(code, message, model=model)
+def _fail(code: str, message: str):
+    raise CheckError(code, message)
 
 
 class Session:
     """Replays steps against one network and one property (both read by the checker).
 
-    Interface for provers replaying in-process: `apply` (a CheckError leaves the state as it was;
-    a Z3_SAT one carries z3's point as `model`), `open` (the open nodes by id), `z3_timeout_ms`
-    (settable), `verdict` and `last_id`."""
+    Interface for provers replaying in-process: `apply` (a CheckError leaves the state as it was),
+    `open` (the open nodes by id), `verdict` and `last_id`."""
 
-    def __init__(self, network, prop, z3_timeout_ms: int = 60_000):
+    def __init__(self, network, prop):
         """`network` is folded for the proof's semantics: its layers carry error bounds under float32
         (rounding, spec 4.11) and under real with a BatchNormalization (enclosure, spec 1), which every rule
         below takes into account."""
@@ -46,17 +45,14 @@ class Session:
         self.layers = network.layers
         self.float32 = network.semantics == "float32"
         self.hidden = [len(a.bias) for a in network.layers[:-1]]
-        self.z3_timeout_ms = z3_timeout_ms
         self.open: dict[int, Node] = {}
         self.roots: set[int] = set()
         self.witnesses: set[int] = set()
-        self.holes = 0
         self.last_id = 0
         self.verdict: str | None = None
         self._rules = {S.Root: self._root, S.SplitInput: self._split_input, S.SplitRelu: self._split_relu,
                        S.Bounds: self._bounds, S.BoundsLayer: self._bounds_layer, S.CloseLinear: self._close_linear,
-                       S.CloseZ3: self._close_z3, S.Hole: self._hole, S.Witness: self._witness, S.Sat: self._sat,
-                       S.Unsat: self._unsat}
+                       S.Witness: self._witness, S.Sat: self._sat, S.Unsat: self._unsat}
 
     # -- driver -------------------------------------------------------------------------
     def apply(self, step) -> None:
@@ -250,21 +246,6 @@ class Session:
         if bound / den <= 0:
             _fail("NOT_POSITIVE", f"the certified lower bound is {describe(bound / den)}, not > 0")
         self._discharge(st.node, node, d)
-
-    def _close_z3(self, st: S.CloseZ3) -> None:
-        from .leaf_z3 import node_is_empty  # z3 is loaded only when a proof uses it
-        node = self._node(st.node)
-        d = self._pending(node, st)
-        verdict, model = node_is_empty(self.network, self.prop.disjuncts[d], node, self.z3_timeout_ms,
-                                       self._errors(node.lo, node.hi, node.upper))
-        if verdict != "unsat":
-            _fail("Z3_SAT" if verdict == "sat" else "Z3_UNKNOWN", f"z3 answered {verdict} on node {st.node}", model)
-        self._discharge(st.node, node, d)
-
-    def _hole(self, st: S.Hole) -> None:
-        self._node(st.node)
-        del self.open[st.node]
-        self.holes += 1
 
     def _witness(self, st: S.Witness) -> None:
         if not 0 <= st.disjunct < len(self.prop.disjuncts):

@@ -69,10 +69,6 @@ def _convert(tree: lark.Tree, line: int):
     if rule == "close_linear":
         return S.CloseLinear(i(sid), i(a[0]), tuple(n(t) for t in groups["lambdas"]), hints("alphas"), hints("betas"),
                              which, line)
-    if rule == "close_z3":
-        return S.CloseZ3(i(sid), i(a[0]), which, line)
-    if rule == "hole":
-        return S.Hole(i(sid), i(a[0]), str(a[1])[1:-1], line)
     if rule == "witness":
         return S.Witness(i(sid), i(a[0]), tuple(n(t) for t in a[1:]), line)
     if rule == "sat":
@@ -92,6 +88,10 @@ def _parser() -> lark.Lark:
 def _parse_line(text: str, where: str):
     try:
         return _parser().parse(text, start="line")
+    except lark.exceptions.UnexpectedCharacters as err:  # the word, not lark's one character
+        word = re.split(r"[ \t]", text[err.pos_in_stream:])[0][:40]
+        why = " (`close N z3` and `hole` are not rules: spec/proof-format.md 4.6)" if word in ("z3", "hole") else ""
+        raise CheckError("PARSE", f"{where}: unexpected {word!r} at column {err.column}{why}") from None
     except lark.exceptions.LarkError as err:
         raise CheckError("PARSE", f"{where}: {str(err).splitlines()[0]}") from None
 

@@ -29,8 +29,6 @@ BoundsLayer = _step("BoundsLayer", "bounds", ("id", int), ("node", int), ("layer
 CloseLinear = _step("CloseLinear", "close", ("id", int), ("node", int), ("lambdas", tuple),
                     ("alphas", tuple, field(default=())), ("betas", tuple, field(default=())),
                     ("disjunct", int | None, field(default=None)))
-CloseZ3 = _step("CloseZ3", "close", ("id", int), ("node", int), ("disjunct", int | None, field(default=None)))
-Hole = _step("Hole", "hole", ("id", int), ("node", int), ("reason", str))
 Witness = _step("Witness", "witness", ("id", int), ("disjunct", int), ("values", tuple))
 Sat = _step("Sat", "sat", ("id", int), ("witness", int))
 Unsat = _step("Unsat", "unsat", ("id", int))

@@ -103,13 +103,13 @@ def test_long_line_is_a_limit(tmp_path):
     assert outcome(result) == "invalid LIMIT"
 
 
-def _chain(n_splits: int, close: str) -> str:
+def _chain(n_splits: int) -> str:
     """A chain of input splits; the low child of each is closed at once (depth-first, one open node)."""
     lines, node, i = ["1 root 0"], 1, 2
     for k in range(n_splits):
         t = Fraction(-1) + Fraction(2 * (k + 1), n_splits + 2)
         lines.append(f"{i} split {node} input 0 {t.numerator}/{t.denominator} {i + 1} {i + 2}")
-        lines.append(f"{i + 3} hole {i + 1} \"\"" if close == "hole" else f"{i + 3} close {i + 1} linear lambda 1")
+        lines.append(f"{i + 3} close {i + 1} linear lambda 1")
         node, i = i + 2, i + 4
     lines.append(f"{i} close {node} linear lambda 1")
     lines.append(f"{i + 1} unsat")
@@ -117,21 +117,17 @@ def _chain(n_splits: int, close: str) -> str:
 
 
 def test_hundred_thousand_chained_steps(tmp_path):
-    """10^5 steps: bounded time and memory (the 10^6 version is bench/checker_stream.py)."""
-    text = proof_text(ABS, NEG, _chain(50_000, "hole"))
+    """10^5 steps, half of them `close linear`: bounded time and memory (the 10^6 version is
+    bench/checker_stream.py). CPU time, not wall time: this machine is shared."""
+    text = proof_text(ABS, NEG, _chain(50_000))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
+    start = time.process_time()
     result = check_text(tmp_path, ABS, NEG, text)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
-    assert outcome(result) == "holey" and result.steps == 100_003
+    assert outcome(result) == "valid unsat" and result.steps == 100_003
     assert elapsed < 45, elapsed
     assert grown_mib < 200, grown_mib
-
-
-def test_chained_close_linear_steps(tmp_path):
-    result = check_text(tmp_path, ABS, NEG, proof_text(ABS, NEG, _chain(2_000, "linear")))
-    assert outcome(result) == "valid unsat"
 
 
 def test_open_node_explosion_is_a_limit(tmp_path):

@@ -48,7 +48,7 @@ def test_wrong_claim_changed_proof_and_bad_record_are_failures(tmp_path, capsys)
     code, out = _run(tmp_path, capsys)
     assert code == 1
     assert (out["ok.apf"], out["claims_sat.apf"], out["changed.apf"]) == ("valid", "invalid", "error")
-    assert "1 valid, 1 invalid, 0 holey, 0 timed-out, 2 error" in out["summary"]
+    assert "1 valid, 1 invalid, 0 timed-out, 2 error" in out["summary"]
 
 
 def test_a_folder_without_results_is_an_input_error(tmp_path, capsys):

@@ -25,7 +25,8 @@ def check(capsys, proof, network=ABS, query=NEG, *extra):
 
 
 @pytest.mark.parametrize("name, verdict, code", [
-    ("valid/root_close_linear", "valid", 0), ("valid/witness_sat", "valid", 0), ("valid/hole", "holey", 2),
+    ("valid/root_close_linear", "valid", 0), ("valid/witness_sat", "valid", 0),
+    ("parse_error/hole_removed", "invalid", 1),
     ("invalid/open_nodes_root", "invalid", 1), ("invalid/hash_network", "invalid", 1),
     ("invalid/no_verdict", "invalid", 1), ("parse_error/unknown_rule", "invalid", 1)])
 def test_verdicts_and_exit_codes(capsys, name, verdict, code):
@@ -59,7 +60,7 @@ def test_error_without_step(capsys):
 
 @pytest.mark.parametrize("what, expected", [
     ("--proof-rules", ["root", "split input", "split relu", "bounds interval", "bounds crown", "bounds layer", "close linear",
-                       "close z3", "hole", "witness", "sat", "unsat"]),
+                       "witness", "sat", "unsat"]),
     ("--vnnlib-versions", ["1", "2"])])
 def test_supports(capsys, what, expected):
     code, out, err = run(capsys, "supports", what)

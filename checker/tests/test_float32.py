@@ -112,10 +112,10 @@ def _boundary_case(tmp_path, t_shift: int):
     return net, load_property(prop_path, 1, 1), sha(model_path), sha(prop_path)
 
 
-@pytest.mark.parametrize("body, code", [("2 close 1 linear lambda 1", "NOT_POSITIVE"), ("2 close 1 z3", "Z3_SAT")])
+@pytest.mark.parametrize("body, code", [("2 close 1 linear lambda 1", "NOT_POSITIVE")])
 def test_one_grid_unit_less_rounding_accepts_a_proof(tmp_path, monkeypatch, body, code):
-    """Mutation: a proof the checker rejects by exactly its rounding bound (interval, backward pass
-    and z3 leaf) is accepted once Layer.error shrinks by one grid unit: the term is used, on the grid."""
+    """Mutation: a proof the checker rejects by exactly its rounding bound (interval and backward
+    pass) is accepted once Layer.error shrinks by one grid unit: the term is used, on the grid."""
     net, prop, net_h, prop_h = _boundary_case(tmp_path, 0)
     text = f"apothem-proof 1\nsemantics float32\nnetwork sha256:{net_h}\nproperty sha256:{prop_h}\n1 root 0\n{body}\n3 unsat\n"
     proof = tmp_path / "p.apf"

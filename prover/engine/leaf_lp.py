@@ -4,8 +4,9 @@ Why: on such a leaf the network is affine, and the leaf is empty exactly when a 
 combination of its constraints is positive on the whole input box, which is the closing
 certificate of spec 4.5 (lambda on the output constraints, beta on the split constraints,
 no alpha). First-order ascent on those multipliers converges slowly when the leaf is only
-barely empty, and such leaves then went to z3, which takes a minute and more on 784 inputs
-(and, with no exact replay, left the float search unable to decide them at all). The solver's
+barely empty, and such leaves then went to z3 (`close z3`, a checker rule since removed,
+spec 4.6), which took a minute and more on 784 inputs (and, with no exact replay, left the float
+search unable to decide them at all). The solver's
 duals give the certificate directly; its primal point, when the leaf is not empty, is a
 counterexample candidate. Nothing here is trusted: the certificate is re-evaluated by the
 float backward pass, rounded like any other, and replayed exactly by the checker kernel.
