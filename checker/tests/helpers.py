@@ -126,7 +126,7 @@ def z3_node_is_empty(network, disjunct, node, timeout_ms: int = 60_000) -> str:
         solver.add(v < upper if disjunct.upper_strict[i] else v <= upper)
     for k, layer in enumerate(network.layers, start=1):
         z = [z3.Real(f"z{k}_{j}") for j in range(len(layer.bias))]
-        for zj, row, b in zip(z, layer.weight, layer.bias):
+        for zj, row, b in zip(z, layer.weight.todense(), layer.bias):
             solver.add(zj * int(layer.denominator) == z3.Sum([int(w) * v for w, v in zip(row, h) if w != 0] + [q(b)]))
         if not layer.relu:
             h = z
