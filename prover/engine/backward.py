@@ -12,17 +12,28 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def relaxation(l: np.ndarray, u: np.ndarray, alpha: np.ndarray | None):
-    """Lower slope, upper slope t, upper offset t*l, and the unstable mask (all shaped like l)."""
+def relaxation_parts(l: np.ndarray, u: np.ndarray):
+    """What of a layer's relaxation the slopes do not change: the default lower slope, upper
+    slope t, upper offset t*l and the unstable mask (all shaped like l). Computed once per set of
+    bounds and reused by every pass over them (the optimisation's steps, the layers of crown):
+    recomputed per pass it was 11 % of ACAS Xu's float search."""
     active = l >= 0
     unstable = (l < 0) & (u > 0)
     default = (u > -l).astype(l.dtype)  # dtype kept: the split lookahead runs in float32
-    low = active.astype(l.dtype)
-    low = np.where(unstable, default if alpha is None else alpha, low)
+    low = np.where(unstable, default, active.astype(l.dtype))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(unstable, u / np.where(unstable, u - l, 1.0), 0.0)
     up = np.where(active, 1.0, t)
     offset = np.where(unstable, t * l, 0.0)
+    return low, up, offset, unstable
+
+
+def relaxation(l: np.ndarray, u: np.ndarray, alpha: np.ndarray | None, parts=None):
+    """Lower slope, upper slope t, upper offset t*l, and the unstable mask (all shaped like l);
+    `parts`: relaxation_parts(l, u) if already computed."""
+    low, up, offset, unstable = parts if parts is not None else relaxation_parts(l, u)
+    if alpha is not None:
+        low = np.where(unstable, alpha, low)
     return low, up, offset, unstable
 
 
@@ -36,11 +47,12 @@ class Pass:
 
 
 def backward(net, start: int, C: np.ndarray, e: np.ndarray, lower, upper, lo, hi,
-             alphas=None, sigmas=None, betas=None) -> Pass:
+             alphas=None, sigmas=None, betas=None, parts=None) -> Pass:
     """Lower bound of rows of C . z(start) + e over each node.
 
     C (B, r, n_start), e (B, r); lower/upper: per hidden layer (B, n_k); lo/hi (B, n_0);
-    alphas/betas/sigmas: per hidden layer (B, n_k) or None (alphas None: default slopes).
+    alphas/betas/sigmas: per hidden layer (B, n_k) or None (alphas None: default slopes);
+    parts: per hidden layer relaxation_parts of lower/upper, or None (computed here).
     """
     c, e = C, e.copy()
     coeff_h = [None] * (net.depth - 1)
@@ -55,7 +67,8 @@ def backward(net, start: int, C: np.ndarray, e: np.ndarray, lower, upper, lo, hi
         if k == 1:
             break
         h = k - 2  # index of hidden layer k-1
-        low, up, off, unst = relaxation(lower[h], upper[h], alphas[h] if alphas is not None else None)
+        low, up, off, unst = relaxation(lower[h], upper[h], alphas[h] if alphas is not None else None,
+                                        parts[h] if parts is not None else None)
         coeff_h[h] = c
         relax[h] = (low, up, off, unst)
         pos = c >= 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backward import backward
+from .backward import backward, relaxation_parts
 
 
 def interval_layer(net, k: int, h_lo, h_hi):
@@ -28,7 +28,7 @@ def compute_bounds(net, lo, hi, lower=None, upper=None, method="interval"):
     bounds recomputed from the tightened ones.
     """
     B = lo.shape[0]
-    new_l, new_u = [], []
+    new_l, new_u, parts = [], [], []
     for k in range(1, net.depth):
         if k == 1:
             hl, hh = lo, hi
@@ -46,11 +46,13 @@ def compute_bounds(net, lo, hi, lower=None, upper=None, method="interval"):
                 C = np.zeros((r, n), zl.dtype)
                 C[np.arange(r), cols] = 1.0
                 C = np.broadcast_to(np.concatenate([C, -C]), (B, 2 * r, n))
-                got = backward(net, k, C, np.zeros((B, 2 * r), zl.dtype), new_l, new_u, lo, hi).bound
+                got = backward(net, k, C, np.zeros((B, 2 * r), zl.dtype), new_l, new_u, lo, hi, parts=parts).bound
                 lb, ub = got[:, :r], -got[:, r:]
                 sub = unstable[:, cols]
                 zl[:, cols] = np.where(sub, np.maximum(zl[:, cols], lb), zl[:, cols])
                 zu[:, cols] = np.where(sub, np.minimum(zu[:, cols], ub), zu[:, cols])
         new_l.append(zl)
         new_u.append(zu)
+        if method == "crown" and k < net.depth - 1:  # read by the backward passes of the later layers
+            parts.append(relaxation_parts(zl, zu))
     return new_l, new_u

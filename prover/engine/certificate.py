@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backward import backward, gradients, relaxation
+from .backward import backward, gradients, relaxation_parts
 
 HINT_BITS = 30
 
@@ -34,15 +34,17 @@ class Hints:
     betas: list           # (k, j, multiplier) for split neurons with a positive one
 
 
-def default_alphas(lower, upper):
-    return [relaxation(l, u, None)[0] for l, u in zip(lower, upper)]
+def default_alphas(lower, upper, parts=None):
+    if parts is None:
+        parts = [relaxation_parts(l, u) for l, u in zip(lower, upper)]
+    return [p[0] for p in parts]
 
 
-def evaluate(net, lo, hi, lower, upper, A, const, lambdas, alphas, sigmas=None, betas=None):
-    """Backward bound for given hints; A (m, n_K), const (m,), lambdas (B, m)."""
+def evaluate(net, lo, hi, lower, upper, A, const, lambdas, alphas, sigmas=None, betas=None, parts=None):
+    """Backward bound for given hints; A (m, n_K), const (m,), lambdas (B, m); `parts` as for backward."""
     C = (lambdas @ A)[:, None, :]
     e = (lambdas @ const)[:, None]
-    return backward(net, net.depth, C, e, lower, upper, lo, hi, alphas, sigmas, betas)
+    return backward(net, net.depth, C, e, lower, upper, lo, hi, alphas, sigmas, betas, parts)
 
 
 def _adam(state, key, grad, lr, t, b1=0.9, b2=0.999):
@@ -82,7 +84,8 @@ def optimise(net, lo, hi, lower, upper, A, const, sigmas=None, alphas0=None, bet
     """Maximise the bound; stops early once every node's bound exceeds `stop_at`."""
     B, m = lo.shape[0], A.shape[0]
     H = net.depth - 1
-    alphas = [a.copy() for a in (alphas0 or default_alphas(lower, upper))]
+    parts = [relaxation_parts(l, u) for l, u in zip(lower, upper)]  # the same in every step
+    alphas = [a.copy() for a in (alphas0 or default_alphas(lower, upper, parts))]
     has_beta = sigmas is not None and any(np.any(s != 0) for s in sigmas)
     betas = [b.copy() for b in betas0] if (has_beta and betas0) else (
         [np.zeros_like(l) for l in lower] if has_beta else None)
@@ -92,7 +95,7 @@ def optimise(net, lo, hi, lower, upper, A, const, sigmas=None, alphas0=None, bet
     best = None     # (bound, lam, alphas, betas) of the best iterate per node
     state = {}
     for t in range(1, iters + 2):
-        p = evaluate(net, lo, hi, lower, upper, A, const, lam, alphas, sigmas, betas)
+        p = evaluate(net, lo, hi, lower, upper, A, const, lam, alphas, sigmas, betas, parts)
         bound = p.bound[:, 0]
         if best is None:
             best = (bound.copy(), lam.copy(), [a.copy() for a in alphas],
@@ -121,7 +124,7 @@ def optimise(net, lo, hi, lower, upper, A, const, sigmas=None, alphas0=None, bet
     # rows at every improvement (that bookkeeping was over half the optimisation on 784 inputs:
     # 29 -> 13 ms per 64-node call without it)
     _, lam, alphas, betas = best
-    p = p if t == 1 else evaluate(net, lo, hi, lower, upper, A, const, lam, alphas, sigmas, betas)
+    p = p if t == 1 else evaluate(net, lo, hi, lower, upper, A, const, lam, alphas, sigmas, betas, parts)
     cx = p.coeff_x[:, 0, :]
     return Certificate(p.bound[:, 0].copy(), lam, alphas,
                        betas if betas else [np.zeros_like(l) for l in lower],
