@@ -9,8 +9,8 @@ import numpy as np
 def forward_masks(net, x):
     """Outputs and the ReLU masks of a batch (B, n); the masks give the subgradients."""
     h, masks = x, []
-    for k, (w, b) in enumerate(zip(net.weights, net.biases)):
-        z = h @ w.T + b
+    for k, b in enumerate(net.biases):
+        z = net.apply(k + 1, h) + b
         if k < net.depth - 1:
             m = z > 0
             masks.append(m)
@@ -24,7 +24,7 @@ def input_gradient(net, gy, masks):
     """Gradient w.r.t. the input of gy . y on each row's ReLU pattern. gy: (B, n_out) or
     (B, J, n_out) for J output directions at once; masks as from forward_masks."""
     for k in range(net.depth - 1, -1, -1):
-        gy = gy @ net.weights[k]
+        gy = net.pullback(k + 1, gy)
         if k > 0:
             m = masks[k - 1]
             gy = gy * m.reshape(m.shape[:1] + (1,) * (gy.ndim - 2) + m.shape[1:])

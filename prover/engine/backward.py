@@ -58,12 +58,12 @@ def backward(net, start: int, C: np.ndarray, e: np.ndarray, lower, upper, lo, hi
     coeff_h = [None] * (net.depth - 1)
     relax = [None] * (net.depth - 1)
     for k in range(start, 0, -1):
-        w, b = net.weights[k - 1], net.biases[k - 1]
+        b = net.biases[k - 1]
         err = net.rounding(k, np.maximum(-lo, hi) if k == 1 else np.maximum(upper[k - 2], 0.0))
         if err is not None:  # float32: c . z >= c . (W h + b) - |c| . E_k, as the checker subtracts it
             e = e - np.matmul(np.abs(c), err[:, :, None])[..., 0]
         e = e + c @ b
-        c = (c.reshape(-1, c.shape[-1]) @ w).reshape(c.shape[:-1] + (w.shape[1],))  # one GEMM, not B
+        c = net.pullback(k, c.reshape(-1, c.shape[-1])).reshape(c.shape[:-1] + (-1,))  # one GEMM, not B
         if k == 1:
             break
         h = k - 2  # index of hidden layer k-1
@@ -93,13 +93,13 @@ def gradients(net, p: Pass, lo, hi, A, const):
     h = x
     d_alpha, v_hidden = [], []
     for k in range(1, net.depth):
-        v = h @ net.weights[k - 1].T + net.biases[k - 1]   # value of z(k)
+        v = net.apply(k, h) + net.biases[k - 1]   # value of z(k)
         low, up, off, unst = p.relax[k - 1]
         ch = p.coeff_h[k - 1][:, 0, :]
         pos = ch >= 0
         d_alpha.append(np.where(pos & unst, ch * v, 0.0))
         v_hidden.append(v)
         h = np.where(pos, v * low, v * up - off)
-    y = h @ net.weights[-1].T + net.biases[-1]
+    y = net.apply(net.depth, h) + net.biases[-1]
     d_lambda = y @ A.T + const
     return d_alpha, v_hidden, d_lambda

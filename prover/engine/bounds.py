@@ -8,14 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 from .backward import backward, relaxation_parts
+from .model import times_transpose
 
 
 def interval_layer(net, k: int, h_lo, h_hi):
     """Interval bounds of z(k) for h(k-1) in [h_lo, h_hi]; under float32 widened by the rounding
     bound E_k outward, as the checker widens them (spec 4.11)."""
-    w, b = net.weights[k - 1], net.biases[k - 1]
-    wp, wn = np.maximum(w, 0.0), np.minimum(w, 0.0)
-    lo, hi = h_lo @ wp.T + h_hi @ wn.T + b, h_hi @ wp.T + h_lo @ wn.T + b
+    wp, wn, b = net.positive[k - 1], net.negative[k - 1], net.biases[k - 1]
+    lo = times_transpose(h_lo, wp) + times_transpose(h_hi, wn) + b
+    hi = times_transpose(h_hi, wp) + times_transpose(h_lo, wn) + b
     err = net.rounding(k, np.maximum(-h_lo, h_hi))
     return (lo, hi) if err is None else (lo - err, hi + err)
 

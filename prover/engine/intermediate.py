@@ -32,7 +32,7 @@ def _slope_gradient(net, p, lo, hi, K):
     x = np.where(p.coeff_x >= 0, lo[:, None, :], hi[:, None, :])  # (1, rows, n0)
     h, grads = x, []
     for k in range(1, K):
-        v = h @ net.weights[k - 1].T + net.biases[k - 1]
+        v = net.apply(k, h) + net.biases[k - 1]
         low, up, off, unst = p.relax[k - 1]
         ch = p.coeff_h[k - 1]
         pos = ch >= 0
