@@ -6,6 +6,8 @@ neither closes is given up (the checker closes leaves only by linear certificate
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from .engine.certificate import evaluate, hints_of, optimise, round_certificate
@@ -16,10 +18,18 @@ from .problem import DisjunctData, Problem
 from .tree import CLOSE_MARGIN, GiveUp, Node, Settings, Stats, Warm, stack, warm_start
 
 
+ROOT_SLOPE_SHARE = 0.25  # of the remaining time, at most, for the root's slope optimisation
+
+
 class ReluSplitting:
     def __init__(self, problem: Problem, settings: Settings, stats: Stats, falsifier: Falsifier):
         self.net, self.s, self.stats, self.falsifier = problem.net, settings, stats, falsifier
         self.root_bounds = {}  # (lo, hi) bytes -> optimised_layer_bounds of a root
+
+    def _share(self, fraction: float) -> float | None:
+        """The time.monotonic() at which `fraction` of the query's remaining time is spent (None: no deadline)."""
+        deadline = self.falsifier.deadline
+        return None if deadline is None else time.monotonic() + fraction * (deadline - time.monotonic())
 
     def root(self, group: list[DisjunctData], root: Node) -> None:
         """Optimised-slope bounds of every hidden layer at the root when the plain bound does not
@@ -34,7 +44,8 @@ class ReluSplitting:
         if cert.bound[0] <= CLOSE_MARGIN * 10 and H >= 2:
             key = (d.lo.tobytes(), d.hi.tobytes())  # disjuncts of one robustness query share the box
             if key not in self.root_bounds:
-                self.root_bounds[key] = optimised_layer_bounds(net, lo, hi, L, U, self.s.slope_iters)
+                self.root_bounds[key] = optimised_layer_bounds(net, lo, hi, L, U, self.s.slope_iters,
+                                                               deadline=self._share(ROOT_SLOPE_SHARE))
             crL, crU, root.layer_steps = self.root_bounds[key]
             root.lower, root.upper = [v[0] for v in crL], [v[0] for v in crU]
         root.sigmas = [np.zeros_like(l) for l in root.lower]

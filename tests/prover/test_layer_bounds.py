@@ -3,6 +3,7 @@ steps the ReLU search writes with them."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,26 @@ def test_optimised_bounds_are_sound_and_never_looser_than_crown():
     assert all(1 <= k < K and 0.0 <= v <= 1.0
                for K, lists in steps.items() for hints in lists for k, j, v in hints)
 
+
+
+def test_past_its_deadline_the_slope_optimisation_keeps_crown_bounds():
+    """A deadline already passed: no slope step, so every layer gets exactly crown's (default slopes) bounds and
+    no hint; a deadline far away changes nothing against none."""
+    rng = np.random.default_rng(3)
+    widths = [4, 12, 12, 12, 3]
+    net = FloatNet(tuple(rng.normal(size=(b, a)) / np.sqrt(a) for a, b in zip(widths, widths[1:])),
+                   tuple(rng.normal(size=b) * 0.1 for b in widths[1:]))
+    lo, hi = -np.ones((1, 4)), np.ones((1, 4))
+    L, U = compute_bounds(net, lo, hi)
+    cL, cU = compute_bounds(net, lo, hi, L, U, "crown")
+    pL, pU, steps = optimised_layer_bounds(net, lo, hi, L, U, iters=40, deadline=time.monotonic() - 1)
+    assert all(np.allclose(a, b, atol=1e-12) for a, b in zip(pL + pU, cL + cU))
+    assert all(hints == [] for lists in steps.values() for hints in lists)
+    far = optimised_layer_bounds(net, lo, hi, L, U, iters=40, deadline=time.monotonic() + 3600)
+    none = optimised_layer_bounds(net, lo, hi, L, U, iters=40)
+    assert all(np.array_equal(a, b) for a, b in zip(far[0] + far[1], none[0] + none[1]))
+    assert sum(float((far[1][k] - far[0][k]).sum()) for k in range(len(L))) < \
+        sum(float((pU[k] - pL[k]).sum()) for k in range(len(L))) - 1e-3  # the steps do tighten here
 
 def test_relu_search_proves_with_a_layer_step_that_crown_cannot_replace(tmp_path):
     """net `layer`, y <= -3/4: crown's default slopes leave the root open (golden case
