@@ -20,7 +20,8 @@ from prover.verify import verify
 MODELS = Path(__file__).resolve().parents[2] / "checker" / "tests" / "golden" / "models"
 
 
-def test_optimised_bounds_are_sound_and_never_looser_than_crown():
+def _small_net():
+    """A random 4-12-12-12-3 net, the box [-1, 1]^4, its interval bounds and its crown bounds."""
     rng = np.random.default_rng(3)
     widths = [4, 12, 12, 12, 3]
     net = FloatNet(tuple(rng.normal(size=(b, a)) / np.sqrt(a) for a, b in zip(widths, widths[1:])),
@@ -28,6 +29,11 @@ def test_optimised_bounds_are_sound_and_never_looser_than_crown():
     lo, hi = -np.ones((1, 4)), np.ones((1, 4))
     L, U = compute_bounds(net, lo, hi)
     cL, cU = compute_bounds(net, lo, hi, L, U, "crown")
+    return rng, net, lo, hi, L, U, cL, cU
+
+
+def test_optimised_bounds_are_sound_and_never_looser_than_crown():
+    rng, net, lo, hi, L, U, cL, cU = _small_net()
     oL, oU, steps = optimised_layer_bounds(net, lo, hi, L, U, iters=40)
     for k in range(len(oL)):
         assert np.all(oL[k] >= cL[k] - 1e-9) and np.all(oU[k] <= cU[k] + 1e-9)
@@ -47,13 +53,7 @@ def test_optimised_bounds_are_sound_and_never_looser_than_crown():
 def test_past_its_deadline_the_slope_optimisation_keeps_crown_bounds():
     """A deadline already passed: no slope step, so every layer gets exactly crown's (default slopes) bounds and
     no hint; a deadline far away changes nothing against none."""
-    rng = np.random.default_rng(3)
-    widths = [4, 12, 12, 12, 3]
-    net = FloatNet(tuple(rng.normal(size=(b, a)) / np.sqrt(a) for a, b in zip(widths, widths[1:])),
-                   tuple(rng.normal(size=b) * 0.1 for b in widths[1:]))
-    lo, hi = -np.ones((1, 4)), np.ones((1, 4))
-    L, U = compute_bounds(net, lo, hi)
-    cL, cU = compute_bounds(net, lo, hi, L, U, "crown")
+    _, net, lo, hi, L, U, cL, cU = _small_net()
     pL, pU, steps = optimised_layer_bounds(net, lo, hi, L, U, iters=40, deadline=time.monotonic() - 1)
     assert all(np.allclose(a, b, atol=1e-12) for a, b in zip(pL + pU, cL + cU))
     assert all(hints == [] for lists in steps.values() for hints in lists)
