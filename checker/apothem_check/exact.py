@@ -99,8 +99,9 @@ def sparse_limbs(m, bits: int, cols=None, width: int | None = None) -> list:
 
 # One layer z = (weight @ h + bias) / denominator, then ReLU if `relu`. Integers only: weight (out, in) a Sparse of
 # Python ints and bias (out,) an object array of them, denominator > 0 the least common one of the exact layer.
-# float32 only: |z - exact| <= (err_weight @ |h| + err_bias) / 2^64, err_weight a Sparse of grid ints and err_bias
-# grid ints, rounded up (spec 4.11), and every value computed in the layer is <= peak[0] max|h| + peak[1].
+# With error terms (float32 rounding, spec 4.11, or a BatchNormalization's enclosure under real, spec 1):
+# |z - exact| <= (err_weight @ |h| + err_bias) / 2^64, err_weight a Sparse of grid ints and err_bias grid ints,
+# rounded up; float32 only: every value computed in the layer is <= peak[0] max|h| + peak[1].
 class Layer(namedtuple("Layer", "weight bias denominator relu err_weight err_bias peak",
                        defaults=(None, None, None))):
     """An affine layer of the folded network, with what the products reuse computed on first use (a
@@ -112,7 +113,7 @@ class Layer(namedtuple("Layer", "weight bias denominator relu err_weight err_bia
 
     def error(self, h_abs: np.ndarray) -> np.ndarray | None:
         """Grid bound E on the rounding error of z for inputs with |h| <= h_abs (grid), rounded up;
-        None under semantics real."""
+        None without error terms."""
         if self.err_weight is None:
             return None
         bits = limb_bits(self.err_weight.shape[1])
