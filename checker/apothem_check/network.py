@@ -50,8 +50,6 @@ _ATTRS = {"Gemm": {"alpha", "beta", "transA", "transB"}, "Flatten": {"axis"}, "R
 # Operators that only move entries (and fill some with constants): one rule, `_move`.
 _MOVES = {"Concat", "DepthToSpace", "Expand", "Flatten", "Gather", "Identity", "Reshape", "Slice", "SpaceToDepth",
           "Squeeze", "Tile", "Transpose", "Unsqueeze"}
-# Their result is non-negative when their data are (and Pad's value is).
-_SIGN_KEEPING = _MOVES | {"AveragePool", "GlobalAveragePool", "MaxPool", "Pad"}
 _FLOAT_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
 U = Fraction(1, 1 << 24)     # unit roundoff of binary32 (round to nearest)
 ETA = Fraction(1, 1 << 150)  # half the least subnormal: the absolute error of a product or quotient
@@ -331,29 +329,24 @@ def _const(v: np.ndarray, state: dict) -> _Lin:
 
 
 def _close(state: dict, relu_in: _Lin, carried: list) -> list:
-    """Close a layer whose neurons are [relu_in ; every carried tensor ; every other live tensor] and read each
-    back in the new epoch (spec 1): a tensor known to be non-negative as relu(u) = u, any other as
-    relu(u) - relu(-u) = u. Both are identities in real and in binary32 arithmetic: nothing new is trusted.
-    carried: (tensor, non-negative) pairs; returns relu(relu_in) and the carried tensors, read back."""
+    """Close a layer whose neurons are [relu_in ; u, -u for every carried tensor and every other live tensor u]
+    and read each back in the new epoch (spec 1): relu(relu_in), and u as relu(u) - relu(-u). That is an
+    identity in real and in binary32 arithmetic (nothing new is trusted); where u >= 0, relu(-u) is a neuron
+    the bounds show inactive. Returns relu(relu_in) and the carried tensors, read back."""
     values, live = state["values"], [name for name in state["live"]() if isinstance(state["values"][name], _Lin)]
-    parts = [(relu_in, True)] + carried + [(values[name], state["nonneg"].get(name, False)) for name in live]
-    rows, signs = [], []
-    for u, nonneg in parts:
-        flat = u._replace(shape=(len(u.c),))
-        rows += [flat] if nonneg else [flat, _scale(flat, objects([-1] * len(u.c)))]
-        signs.append([1] if nonneg else [1, -1])
-    layer = _stack(rows)
+    parts = [relu_in] + carried + [values[name] for name in live]
+    flat = [u._replace(shape=(len(u.c),)) for u in parts]
+    layer = _stack(flat[:1] + [v for u in flat[1:] for v in (u, _scale(u, objects([-1] * len(u.c))))])
     state["layers"].append(_affine(layer, relu=True))
     state["epoch"], state["width"] = state["epoch"] + 1, len(layer.c)
-    out, offset = [], 0
-    for (u, _), sign in zip(parts, signs):
-        out.append(_select(u.shape, sign, len(layer.c), offset, state["epoch"], state["err"]))
-        offset += len(sign) * len(u.c)
+    offsets = np.cumsum([0, len(relu_in.c)] + [2 * len(u.c) for u in parts[1:]])
+    out = [_select(u.shape, [1] if i == 0 else [1, -1], len(layer.c), offset, state["epoch"], state["err"])
+           for i, (u, offset) in enumerate(zip(parts, offsets))]
     values.update(zip(live, out[len(carried) + 1:]))
     return out[:len(carried) + 1]
 
 
-def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict, nonneg: bool):
+def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict):
     """Max over each row of cand (indices into x, -1 = padding). On a tensor: a tournament of exact rewrites
     max(a, b) = b + relu(a - b), one closed layer per round carrying b (spec 1); under float32 max is exact and
     a - b is formed in the model, not rounded, so its bound is A_a + A_b (spec 4.11)."""
@@ -371,7 +364,7 @@ def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict, nonneg: bool):
         keep = np.where(pair, b, a)  # carried: b where there is a pair, a alone where it passes
         d = _sum(_rows(x, a[pair], (int(pair.sum()),)), _rows(x, b[pair], (int(pair.sum()),)), -1)
         kept = keep[keep >= 0]
-        relu_d, carry = _close(state, d, [(_rows(x, kept, (len(kept),)), nonneg)])
+        relu_d, carry = _close(state, d, [_rows(x, kept, (len(kept),))])
         slot = np.full(keep.shape, -1)
         slot[keep >= 0] = np.arange(len(kept))
         add = np.full(len(kept), -1)
@@ -450,7 +443,7 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         args = onnx_maps.spatial(attrs, kernel, where, shape[2:])
         cand, count, out = onnx_maps.pool(shape, kernel, args, attrs.get("count_include_pad", 0))
         if op == "MaxPool":
-            return _maxpool(x, cand, out, state, state["nonneg"].get(node.input[0], False))
+            return _maxpool(x, cand, out, state)
         m, _, _ = onnx_maps.conv(shape, np.ones((shape[1], 1, *kernel), dtype=object), shape[1], args)
         total = _linear(x, m, out, int(count.max()) + 1, mode)  # + 1: a runtime may multiply by a rounded 1/count
         return _elementwise("Div", total, objects([int(v) for v in count]).reshape(out), mode)
@@ -460,7 +453,6 @@ def _node(node, op: str, ins: list, attrs: dict, state: dict):
         pads = attrs["pads"] if "pads" in attrs else _param(ins[1], f"{where}: pads").tolist()
         fill = Fraction(attrs.get("value", 0.0)) if len(ins) < 3 or ins[2] is None else ins[2].ravel()[0]
         idx = onnx_maps.pad_index(shape, pads)
-        state["nonneg"][node.output[0]] &= fill >= 0
         return _rows(x, idx, idx.shape, fill)
     if op == "BatchNormalization":
         return _batchnorm(x, ins[1:], attrs, mode, where)
@@ -529,7 +521,7 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     last_use = {name: i for i, node in enumerate(used) for name in node.input}
     last_use[g.output[0].name] = len(used)  # live tensors are carried through every closed layer (spec 1)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)  # 0: no standard node
-    state = {"layers": [], "epoch": 0, "width": n, "mode": mode, "values": values, "nonneg": {}, "opset": opset,
+    state = {"layers": [], "epoch": 0, "width": n, "mode": mode, "values": values, "opset": opset,
              "err": err}
     for i, node in enumerate(used):
         op, where = node.op_type, f"(node {node.name or node.output[0]!r})"
@@ -539,10 +531,6 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
                              f"{sorted(set(attrs) - _ATTRS.get(op, set()))} or a second output that is used")
         ins = [values.get(name) for name in node.input]
         state["live"] = lambda: [name for name, v in values.items() if last_use.get(name, -1) > i]
-        moved = ins if op == "Concat" else ins[:1]  # fill values: _node
-        state["nonneg"][node.output[0]] = op == "Relu" or op in _SIGN_KEEPING and all(
-            state["nonneg"].get(name, False) if isinstance(v, _Lin) else (v >= 0).all()
-            for name, v in zip(node.input, moved))
         try:
             values[node.output[0]] = _node(node, op, ins, attrs, state)
         except OverflowError as e:  # a binary32 constant or reference value reaches infinity

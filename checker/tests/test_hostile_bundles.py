@@ -374,4 +374,4 @@ def test_missing_bundle_is_an_input_error(capsys, tmp_path, model):
     for path in (tmp_path / "missing.cert", tmp_path):
         code = main(["certification", str(path), "--network", str(model)])
         out, err = capsys.readouterr()
-        assert (code, out) == (4, "invalid\n") and "BUNDLE_MISSING" in err and "Traceback" not in err
+        assert (code, out) == (4, "invalid\n") and "UNREADABLE" in err and str(path) in err and "Traceback" not in err
