@@ -91,9 +91,3 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
         out = np.zeros(self.shape[0], dtype=object)
         np.add.at(out, self.rows, self.vals)
         return out
-
-    def todense(self, convert=lambda v: v) -> np.ndarray:
-        """Dense object array; `convert` maps the non-zeros only (zeros stay the int 0)."""
-        out = np.zeros(self.shape, dtype=object)
-        out[self.rows, self.cols] = objects([convert(v) for v in self.vals])
-        return out

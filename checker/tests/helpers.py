@@ -8,6 +8,7 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from apothem_check.check import check_proof
@@ -19,6 +20,13 @@ HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 MODELS = GOLDEN / "models"
 EXPECT = re.compile(r"^# expect: (valid unsat|valid sat|invalid step (\d+) ([A-Z_0-9]+)|invalid ([A-Z_0-9]+))\s*$")
+
+
+def dense(m) -> np.ndarray:
+    """A checker `Sparse` as a dense object array (zeros the int 0)."""
+    out = np.zeros(m.shape, dtype=object)
+    out[m.rows, m.cols] = m.vals
+    return out
 
 
 def sha(path: Path) -> str:
@@ -126,7 +134,7 @@ def z3_node_is_empty(network, disjunct, node, timeout_ms: int = 60_000) -> str:
         solver.add(v < upper if disjunct.upper_strict[i] else v <= upper)
     for k, layer in enumerate(network.layers, start=1):
         z = [z3.Real(f"z{k}_{j}") for j in range(len(layer.bias))]
-        for zj, row, b in zip(z, layer.weight.todense(), layer.bias):
+        for zj, row, b in zip(z, dense(layer.weight), layer.bias):
             solver.add(zj * int(layer.denominator) == z3.Sum([int(w) * v for w, v in zip(row, h) if w != 0] + [q(b)]))
         if not layer.relu:
             h = z

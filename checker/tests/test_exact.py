@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from helpers import dense
 
 from apothem_check.exact import (ONE, Layer, backward_bound, ints, interval_layer, limb_bits, limb_product,
                                  to_limbs)
@@ -35,7 +36,7 @@ def reference_bound(layers, start, coeffs, const, lower, upper, lo, hi, alphas, 
     for row, e in zip(coeffs.tolist(), const.tolist()):
         c, e = [Fraction(v) for v in row], Fraction(e)
         for k in range(start, 0, -1):
-            w, b, d = layers[k - 1].weight.todense().tolist(), layers[k - 1].bias.tolist(), layers[k - 1].denominator
+            w, b, d = dense(layers[k - 1].weight).tolist(), layers[k - 1].bias.tolist(), layers[k - 1].denominator
             e += sum(cj * Fraction(bj, d) for cj, bj in zip(c, b))
             c = [sum(c[i] * Fraction(w[i][j], d) for i in range(len(c))) for j in range(len(w[0]))]
             if k == 1:
@@ -115,7 +116,7 @@ def test_interval_layer_matches_the_spec(seed):
     _, layers, _, _, lo, hi = random_case(rnd, "mixed")
     layer = layers[0]
     got_lo, got_hi = interval_layer(layer, lo, hi)
-    for j, (w, b) in enumerate(zip(layer.weight.todense().tolist(), layer.bias.tolist())):
+    for j, (w, b) in enumerate(zip(dense(layer.weight).tolist(), layer.bias.tolist())):
         least = sum(min(wi * a, wi * z) for wi, a, z in zip(w, lo, hi)) + b * ONE
         most = sum(max(wi * a, wi * z) for wi, a, z in zip(w, lo, hi)) + b * ONE
         assert got_lo[j] == math.floor(Fraction(least, layer.denominator))

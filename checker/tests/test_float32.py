@@ -17,7 +17,7 @@ from apothem_check.exact import ONE
 from apothem_check.network import f32, load_network
 from apothem_check.vnnlib import load_property
 
-from helpers import sha
+from helpers import dense, sha
 from nets import _model, _t, abs_net, exact_decimal
 
 
@@ -87,7 +87,7 @@ def test_every_summation_order_lies_within_the_bound(tmp_path, seed):
         h_abs = exact.ints(exact.grid_up(abs(Fraction(v))) for v in x)
         err = layer.error(h_abs)
         for j in range(2):
-            real = sum((Fraction(int(wj)) * v for wj, v in zip(layer.weight.todense()[j], x)), Fraction(int(layer.bias[j])))
+            real = sum((Fraction(int(wj)) * v for wj, v in zip(dense(layer.weight)[j], x)), Fraction(int(layer.bias[j])))
             real /= layer.denominator
             col = [Fraction(float(v)) for v in w[:, j]]
             got = _trees(frozenset(range(-1, n)), col, c, Fraction(float(b[j])))

@@ -15,6 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from apothem_check.errors import InputError
 from apothem_check.network import SUPPORTED_OPERATORS, load_network
+from helpers import dense
 
 # Third-party data, never copied into the repository; CI sets APOTHEM_REQUIRE_BENCHMARKS=1 so
 # that its absence fails the benchmark tests instead of skipping them (as in ../../conftest.py).
@@ -73,7 +74,7 @@ def test_benchmark_networks_match_float64(rel):
     assert net.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert net.layers[-1].relu is False and all(layer.relu for layer in net.layers[:-1])
     for layer in net.layers:
-        ints = list(layer.weight.todense().ravel()) + list(layer.bias)
+        ints = list(dense(layer.weight).ravel()) + list(layer.bias)
         assert all(type(v) is int for v in ints)
         assert layer.denominator > 0 and math.gcd(layer.denominator, *ints) == 1  # smallest
     rng = random.Random(rel)
@@ -103,7 +104,7 @@ def test_benchmark_shapes():
 @needs_bench
 def test_test_networks_exact_by_hand():
     nano = load_network(BENCH / "test/test_nano.onnx")  # y = relu(0.5 x), ends in Relu
-    assert [(l.weight.todense().tolist(), l.bias.tolist(), l.denominator, l.relu) for l in nano.layers] == \
+    assert [(dense(l.weight).tolist(), l.bias.tolist(), l.denominator, l.relu) for l in nano.layers] == \
         [([[1]], [0], 2, True), ([[1]], [0], 1, False)]
     assert nano.evaluate([Fraction(3, 7)]) == [Fraction(3, 14)]
     assert nano.evaluate([Fraction(-5)]) == [0]
@@ -133,7 +134,7 @@ def test_float32_weights_are_exact(tmp_path):
     path = save(tmp_path, [helper.make_node("MatMul", ["x", "W"], ["y"])], {"W": w.T})
     layer, = load_network(path).layers
     exact = [Fraction(float(v)) for v in w.ravel()]
-    assert [Fraction(n, layer.denominator) for n in layer.weight.todense().ravel()] == exact
+    assert [Fraction(n, layer.denominator) for n in dense(layer.weight).ravel()] == exact
     assert layer.denominator == math.lcm(*(q.denominator for q in exact))
     assert exact[0] == Fraction(13421773, 134217728)  # float32(0.1), not 1/10
 

@@ -35,7 +35,9 @@ def layer_matrix(m, convert, sparse: bool):
     """A checker `Sparse` (exact entries) as float64: CSR when `sparse`, else dense. `convert` maps an object
     array of entries to floats; dense, it sees the zeros too (as the int 0)."""
     if not sparse:
-        return convert(m.todense())
+        dense = np.zeros(m.shape, dtype=object)
+        dense[m.rows, m.cols] = m.vals
+        return convert(dense)
     from scipy.sparse import csr_array  # SciPy costs 0.35 s per process; dense networks never import it here
     return csr_array((convert(m.vals), m.cols, m.indptr), shape=m.shape)
 

@@ -81,7 +81,9 @@ def _every_execution(net, x: tuple) -> set:
     """Outputs (one-output networks) of every admissible execution at the binary32 point x."""
     vectors = {x}
     for k, layer in enumerate(net.layers):
-        w = [[Fraction(int(a), layer.denominator) for a in row] for row in layer.weight.todense()]
+        dense = np.zeros(layer.weight.shape, dtype=object)
+        dense[layer.weight.rows, layer.weight.cols] = layer.weight.vals
+        w = [[Fraction(int(a), layer.denominator) for a in row] for row in dense]
         b = [Fraction(int(a), layer.denominator) for a in layer.bias]
         nxt = set()
         for h in vectors:
