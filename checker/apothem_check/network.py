@@ -328,20 +328,30 @@ def _const(v: np.ndarray, state: dict) -> _Lin:
     return _select(v.shape, [], state["width"], 0, state["epoch"], state["err"])._replace(c=v.ravel())
 
 
+def _nonneg(u: _Lin) -> bool:
+    """u >= 0 is evident from its map: after the first closed layer h is a ReLU output, h >= 0, so T h + c with
+    T, c >= 0 is, when u carries no error term (a ReLU output, moved, padded with 0, max- or, under real,
+    average-pooled)."""
+    no_error = u.err is None or not (len(u.err.A.vals) or any(u.err.a))
+    return u.epoch > 0 and no_error and bool((u.T.vals >= 0).all() and (u.c >= 0).all())
+
+
 def _close(state: dict, relu_in: _Lin, carried: list) -> list:
-    """Close a layer whose neurons are [relu_in ; u, -u for every carried tensor and every other live tensor u]
-    and read each back in the new epoch (spec 1): relu(relu_in), and u as relu(u) - relu(-u). That is an
-    identity in real and in binary32 arithmetic (nothing new is trusted); where u >= 0, relu(-u) is a neuron
-    the bounds show inactive. Returns relu(relu_in) and the carried tensors, read back."""
+    """Close a layer whose neurons are [relu_in ; every carried tensor ; every other live tensor] and read each
+    back in the new epoch (spec 1): relu(relu_in); a tensor u >= 0 (_nonneg) as relu(u) = u, any other as
+    relu(u) - relu(-u) = u. Both are identities in real and in binary32 arithmetic: nothing new is trusted.
+    Returns relu(relu_in) and the carried tensors, read back."""
     values, live = state["values"], [name for name in state["live"]() if isinstance(state["values"][name], _Lin)]
     parts = [relu_in] + carried + [values[name] for name in live]
+    signs = [[1]] + [[1] if _nonneg(u) else [1, -1] for u in parts[1:]]
     flat = [u._replace(shape=(len(u.c),)) for u in parts]
-    layer = _stack(flat[:1] + [v for u in flat[1:] for v in (u, _scale(u, objects([-1] * len(u.c))))])
+    layer = _stack([v if s == 1 else _scale(v, objects([-1] * len(v.c)))
+                    for v, sign in zip(flat, signs) for s in sign])
     state["layers"].append(_affine(layer, relu=True))
     state["epoch"], state["width"] = state["epoch"] + 1, len(layer.c)
-    offsets = np.cumsum([0, len(relu_in.c)] + [2 * len(u.c) for u in parts[1:]])
-    out = [_select(u.shape, [1] if i == 0 else [1, -1], len(layer.c), offset, state["epoch"], state["err"])
-           for i, (u, offset) in enumerate(zip(parts, offsets))]
+    offsets = np.cumsum([0] + [len(sign) * len(u.c) for u, sign in zip(parts, signs)])
+    out = [_select(u.shape, sign, len(layer.c), offset, state["epoch"], state["err"])
+           for u, sign, offset in zip(parts, signs, offsets)]
     values.update(zip(live, out[len(carried) + 1:]))
     return out[:len(carried) + 1]
 
