@@ -67,10 +67,12 @@ def to_limbs(a: np.ndarray, bits: int) -> list[np.ndarray]:
     return limbs
 
 
-def limb_product(a_limbs: list[np.ndarray], b_limbs: list[np.ndarray], bits: int) -> np.ndarray:
-    """Exact (sum_i a_i 2^(i bits)) @ (sum_j b_j 2^(j bits)) as Python ints: limb products of equal weight
-    summed in int64, at most 16 at a time (limb_bits); 2-3x faster than numpy's object product or FLINT."""
-    total = 0
+def limb_product(a: tuple, x: np.ndarray) -> np.ndarray:
+    """Exact A @ x as Python ints, for a = (bits, the limbs a_i of A = sum_i a_i 2^(i bits)) as sparse_limbs
+    makes them and x an integer array cut the same way: limb products of equal weight summed in int64, at most
+    16 at a time (limb_bits); 2-3x faster than numpy's object product or FLINT."""
+    bits, a_limbs = a
+    b_limbs, total = to_limbs(x, bits), 0
     for s in range(len(a_limbs) + len(b_limbs) - 1):
         pairs = [(i, s - i) for i in range(len(a_limbs)) if 0 <= s - i < len(b_limbs)]
         for first in range(0, len(pairs), 16):
@@ -79,22 +81,24 @@ def limb_product(a_limbs: list[np.ndarray], b_limbs: list[np.ndarray], bits: int
     return total
 
 
-def sparse_limbs(m, bits: int, cols=None, width: int | None = None) -> list:
-    """m's values in int64 limbs (to_limbs), each a matrix with m's non-zeros (at columns `cols` of a matrix
-    `width` wide when given). Why sparse: a convolution's layer has a few non-zeros per row (oval21's first: 48 of
-    3,072), and a CSR product (scipy's integer kernel: no float, and limb_bits keeps every int64 sum exact) costs
-    time in proportion to the non-zeros, 60 times less there than a dense one. A matrix with more than an eighth of
+def sparse_limbs(m, cols=None, width: int | None = None) -> tuple:
+    """(bits, limbs) for limb_product: m's values in int64 limbs (to_limbs) as wide as its columns allow
+    (limb_bits), each a matrix with m's non-zeros (at columns `cols` of a matrix `width` wide when given).
+    Why sparse: a convolution's layer has a few non-zeros per row (oval21's first: 48 of 3,072), and a CSR
+    product (scipy's integer kernel: no float, and limb_bits keeps every int64 sum exact) costs time in
+    proportion to the non-zeros, 60 times less there than a dense one. A matrix with more than an eighth of
     its entries non-zero (fully connected layers) stays a dense numpy array, where scipy's cost per call, and the
     0.2 s it takes to import, would dominate (ACAS Xu's 50 x 50 layers: 1.4x slower checks)."""
     cols, shape = m.cols if cols is None else cols, (m.shape[0], m.shape[1] if width is None else width)
+    bits = limb_bits(shape[1])
     limbs = to_limbs(m.vals, bits)
     if 8 * len(m.vals) <= shape[0] * shape[1]:
         from scipy.sparse import csr_array
-        return [csr_array((v, (m.rows, cols)), shape=shape) for v in limbs]
+        return bits, [csr_array((v, (m.rows, cols)), shape=shape) for v in limbs]
     dense = [np.zeros(shape, dtype=np.int64) for _ in limbs]
     for x, v in zip(dense, limbs):
         x[m.rows, cols] = v
-    return dense
+    return bits, dense
 
 
 # One layer z = (weight @ h + bias) / denominator, then ReLU if `relu`. Integers only: weight (out, in) a Sparse of
@@ -108,50 +112,42 @@ class Layer(namedtuple("Layer", "weight bias denominator relu err_weight err_bia
     proof with only a witness needs none of it)."""
 
     @cached_property
-    def err_limbs(self) -> list:
-        return sparse_limbs(self.err_weight, limb_bits(self.err_weight.shape[1]))
+    def err_limbs(self) -> tuple:
+        return sparse_limbs(self.err_weight)
 
     def error(self, h_abs: np.ndarray) -> np.ndarray | None:
         """Grid bound E on the rounding error of z for inputs with |h| <= h_abs (grid), rounded up;
         None without error terms."""
         if self.err_weight is None:
             return None
-        bits = limb_bits(self.err_weight.shape[1])
-        return ceil_div(limb_product(self.err_limbs, to_limbs(h_abs[:, None], bits), bits)[:, 0], ONE) + self.err_bias
+        return ceil_div(limb_product(self.err_limbs, h_abs[:, None])[:, 0], ONE) + self.err_bias
 
     @cached_property
-    def sign_bits(self) -> int:
-        return limb_bits(2 * self.weight.shape[1])
-
-    @cached_property
-    def sign_limbs(self) -> list:
+    def sign_limbs(self) -> tuple:
         """[positive part | negative part] of the weight in limbs, for interval_layer: entry (i, j) < 0 moves to
         column n + j."""
         w, n = self.weight, self.weight.shape[1]
-        return sparse_limbs(w, self.sign_bits, w.cols + n * (w.vals < 0).astype(np.int64), 2 * n)
+        return sparse_limbs(w, w.cols + n * (w.vals < 0).astype(np.int64), 2 * n)
 
     @cached_property
-    def limb_bits(self) -> int:
-        return limb_bits(self.weight.shape[0])  # backward products sum over rows of the weight
-
-    @cached_property
-    def transposed_limbs(self) -> list:
-        """The weight's transpose in limbs: c @ W is computed as (W^T @ c^T)^T, with the sparse factor first."""
+    def transposed_limbs(self) -> tuple:
+        """The weight's transpose in limbs: c @ W is computed as (W^T @ c^T)^T, with the sparse factor first (its
+        limbs as wide as a sum over all the weight's rows allows)."""
         w = self.weight
-        return sparse_limbs(w._replace(shape=w.shape[::-1], rows=w.cols, cols=w.rows), self.limb_bits)
+        return sparse_limbs(w._replace(shape=w.shape[::-1], rows=w.cols, cols=w.rows))
 
     def rows_times(self, c: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Exact c @ weight[rows][:, cols] as Python ints (c's columns are the weight's rows `rows`: on a typical node
         most neurons are inactive, and their rows are never multiplied)."""
-        wt = [x[cols][:, rows] for x in self.transposed_limbs]
-        return limb_product(wt, to_limbs(c.T, self.limb_bits), self.limb_bits).T
+        bits, limbs = self.transposed_limbs
+        return limb_product((bits, [x[cols][:, rows] for x in limbs]), c.T).T
 
 
 def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Grid bounds of z = (W h + b) / D for h in [h_lo, h_hi] (grid), rounded outward, in one product
     [W+ | W-] @ [[h_lo, h_hi], [h_hi, h_lo]]; under float32 widened by the rounding bound E (spec 4.11)."""
     ends = np.stack([np.concatenate([h_lo, h_hi]), np.concatenate([h_hi, h_lo])], axis=1)
-    lo, hi = limb_product(layer.sign_limbs, to_limbs(ends, layer.sign_bits), layer.sign_bits).T + layer.bias * ONE
+    lo, hi = limb_product(layer.sign_limbs, ends).T + layer.bias * ONE
     lo, hi, err = lo // layer.denominator, ceil_div(hi, layer.denominator), layer.error(np.maximum(-h_lo, h_hi))
     return (lo, hi) if err is None else (lo - err, hi + err)
 
