@@ -19,6 +19,7 @@ from .problem import DisjunctData, Problem
 from .proof import ProofLog, write_sat_proof
 from .replay import replay_in_parallel
 from .search import Search
+from .semantics import outputs
 from .tree import Clock, Found, GiveUp, Node, Settings, Stats, Timeout
 
 
@@ -130,7 +131,7 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
         xs = f.xs  # under float32 already binary32 (falsify.py tries only those)
         if not write_sat_proof(network, prop, proof_path, f.disjunct, xs, verify=proof):
             return Outcome("unknown", reason="counterexample rejected by the exact check", stats=report())
-        ys = network.reference(xs) if problem.float32 else network.evaluate(xs)
+        ys = outputs(network, xs)
         return Outcome("sat", list(xs), [Fraction(v) for v in ys], stats=report())
     except Timeout:
         clock.done()

@@ -22,7 +22,7 @@ from .exact import describe
 from .network import f32
 from .reader import MAX_NUMBER_CHARS
 from .vnnlib import Disjunct, OutputConstraint, Property
-from .witness import binary32
+from .witness import binary32, enclose
 
 MAX_BUNDLE = 1 << 32
 _NUMBER = re.compile(r"-?[0-9]+(/0*[1-9][0-9]*)?")  # p or p/q, q > 0, ASCII digits only
@@ -73,17 +73,19 @@ def query(kind: str, lower, upper, label: int, n_out: int) -> tuple[str, Propert
     return text, Property(len(lower), n_out, disjuncts, hashlib.sha256(text.encode()).hexdigest(), "1")
 
 
-def classified(network, x, label: int, float32: bool = False) -> bool:
-    """Exactly, of the real network; under float32 of the reference execution (spec/proof-format.md
-    4.11) at x rounded to binary32 (a point of the bundle is binary32 already: condition 15)."""
-    if network.enclosed and not float32:
-        raise InputError("SEMANTICS", "certification under real semantics of a network with enclosed constants "
-                                      "(BatchNormalization) is not supported")
+def classified(network, x, label: int, float32: bool = False) -> bool | None:
+    """True when every output the point may have puts `label` strictly first, False when at every one some other
+    class is at least as high, None when neither is shown: of the real network, by its grid enclosure (witness.
+    enclose, spec/proof-format.md 4.8); under float32 of the reference execution (4.11) at x rounded to binary32
+    (a point of the bundle is binary32 already: condition 15)."""
     try:  # the reference execution reports its own overflow as an InputError, FLOAT32_OVERFLOW
-        y = network.reference([f32(v) for v in x]) if float32 else network.evaluate(list(x))
+        lo, hi = enclose(network, [f32(v) for v in x] if float32 else x, float32)
     except OverflowError as err:
         raise InputError("FLOAT32_OVERFLOW", f"binary32 execution of the network overflows: {err}")
-    return all(y[label] > v for j, v in enumerate(y) if j != label)
+    others = [j for j in range(len(lo)) if j != label]
+    if all(lo[label] > hi[j] for j in others):
+        return True
+    return False if any(lo[j] >= hi[label] for j in others) else None
 
 
 # -- validated reading: every value's type and range before it is used ----------------------------

@@ -91,21 +91,6 @@ class Network:
         """Whether the layers carry error terms: under float32 always, under real with a BatchNormalization."""
         return self.layers[0].err_weight is not None
 
-    def evaluate(self, x: Sequence[Fraction]) -> list[Fraction]:
-        """Exact forward pass on the flattened (C order) input; integer matrix products. (Of the exact maps
-        only: with error terms, the network's value is within them of this one.)"""
-        if len(x) != self.n_inputs:
-            raise InputError("INPUT_ARITY", f"expected {self.n_inputs} inputs, got {len(x)}")
-        h = [Fraction(v) for v in x]
-        for layer in self.layers:
-            d = math.lcm(*(v.denominator for v in h))  # h = H / d with integer H
-            hh = np.array([v.numerator * (d // v.denominator) for v in h], dtype=object)
-            num = layer.weight @ hh + layer.bias * d
-            h = [Fraction(int(n), layer.denominator * d) for n in num]
-            if layer.relu:
-                h = [max(v, Fraction(0)) for v in h]
-        return h
-
     def float32(self) -> "Network":
         """The same graph folded with its binary32 rounding bounds (spec 4.11)."""
         return _load(self.source, "float32")

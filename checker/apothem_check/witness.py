@@ -1,4 +1,4 @@
-"""Counterexample checking (spec 4.8, 4.11): exact, zero tolerance, no floating point."""
+"""Counterexample checking (spec 4.8, 4.11): exact bounds, no tolerance, no floating point."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -19,18 +19,15 @@ def binary32(v: Fraction) -> bool:
 
 
 def check_witness(network, disjunct, x: tuple[Fraction, ...], float32: bool = False):
-    """(code, reason) of the first defect, or None: the witness is unsafe for the real network (for every value
-    its error terms allow, if any: spec 4.8), or under float32 for the bit-exact reference execution (4.11)."""
+    """(code, reason) of the first defect, or None: the witness is unsafe for the real network at every output
+    its grid enclosure allows (spec 4.8), or under float32 for the bit-exact reference execution (4.11)."""
     for i, (v, lo, hi) in enumerate(zip(x, disjunct.lower, disjunct.upper)):
         if v < lo or (v == lo and disjunct.lower_strict[i]) or v > hi or (v == hi and disjunct.upper_strict[i]):
             return ("WITNESS_OUTSIDE", f"X_{i} = {v} is outside [{lo}, {hi}]")
         if float32 and not binary32(v):
             return ("WITNESS_NOT_FLOAT32", f"X_{i} = {v} is not a binary32 value")
     try:
-        if float32 or not network.enclosed:
-            lo = hi = network.reference(list(x)) if float32 else network.evaluate(list(x))
-        else:  # error terms under real: every value the enclosure allows must be unsafe
-            lo, hi = _enclose(network, x)
+        lo, hi = enclose(network, x, float32)
     except InputError as err:  # FLOAT32_OVERFLOW: the reference execution reaches infinity
         return (err.code, err.message)
     for i, c in enumerate(disjunct.constraints):
@@ -40,9 +37,14 @@ def check_witness(network, disjunct, x: tuple[Fraction, ...], float32: bool = Fa
     return None
 
 
-def _enclose(network, x) -> tuple[list, list]:
-    """Bounds of the network's output at x, its layers' error terms included (spec 4.8): interval_layer on the
-    grid box around x."""
+def enclose(network, x, float32: bool = False) -> tuple[list, list]:
+    """Bounds of the network's output at x (spec 4.8): interval_layer on the grid box around x, the layers' error
+    terms (if any) included; one mechanism whatever the layers, as tight as the grid (2^-64) allows, so a point
+    is judged safe or unsafe unless it lies that close to the boundary. Under float32 the reference execution's
+    output (4.11), twice."""
+    if float32:
+        y = network.reference(list(x))
+        return y, y
     lo, hi = ints(map(grid_down, x)), ints(map(grid_up, x))
     for layer in network.layers:
         lo, hi = interval_layer(layer, lo, hi)

@@ -29,6 +29,16 @@ def dense(m) -> np.ndarray:
     return out
 
 
+def evaluate(net, x) -> list:
+    """The folded network's exact map at x (Fractions): what the layers compute, which the checker itself only
+    ever encloses (spec 4.8)."""
+    h = np.array([Fraction(v) for v in x], dtype=object)
+    for layer in net.layers:
+        h = (layer.weight @ h + layer.bias) * Fraction(1, layer.denominator)  # sparse: conv layers are wide
+        h = np.maximum(h, Fraction(0)) if layer.relu else h
+    return list(h)
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

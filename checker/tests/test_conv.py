@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from helpers import evaluate
 from onnx import TensorProto, helper, numpy_helper
 
 from apothem_check.certification import classified
 from apothem_check.errors import InputError
+from apothem_check.witness import enclose
 from apothem_check.exact import ONE
 from apothem_check.network import _load, _move, _select
-from apothem_check.witness import _enclose
 
 import onnxruntime as ort  # noqa: E402  (a test dependency of the checker: checker[test])
 
@@ -42,13 +43,13 @@ def _compare(data: bytes, in_shape, rng: np.random.Generator, bounds: bool = Fal
         want = sess.run(None, {"x": x})[0]
         assert net.output_shape == want.shape
         want = want.ravel().astype(np.float64)
-        exact = net.evaluate([Fraction(float(v)) for v in x.ravel()])
+        exact = evaluate(net, [Fraction(float(v)) for v in x.ravel()])
         scale = 1 + np.abs(want).max()
         np.testing.assert_allclose([float(v) for v in exact], want, atol=2e-5 * scale, rtol=0)
         if reference:  # and onnxruntime's value within the float32 enclosure at x
             ref = [float(v) for v in _load(data, "reference", [Fraction(float(v)) for v in x.ravel()])]
             np.testing.assert_allclose(ref, want, atol=4e-6 * scale, rtol=0)
-            lo, hi = _enclose(net.float32(), [Fraction(float(v)) for v in x.ravel()])
+            lo, hi = enclose(net.float32(), [Fraction(float(v)) for v in x.ravel()])
             assert all(l <= Fraction(float(w)) <= h for l, w, h in zip(lo, want, hi))
         if bounds:
             last = net.float32().layers[-1]
@@ -122,8 +123,8 @@ def test_same_padding_random_attributes(seed):
 @pytest.mark.parametrize("seed", range(6))
 def test_batch_normalization_random_parameters(seed):
     """Conv then BatchNormalization (random scale, bias, mean, var, epsilon; 2-D input too): the exact map
-    (with s~) within float32 rounding of onnxruntime; the enclosure width is negligible; refused under
-    float32 and in training form."""
+    (with s~) within float32 rounding of onnxruntime; the enclosure width is negligible, and a point is
+    classified by it; refused under float32 and in training form."""
     nprng = np.random.default_rng(seed)
     c = 3
     inits = {"w": nprng.uniform(-1, 1, (c, 2, 3, 3)), "s": nprng.uniform(-2, 2, c), "b": nprng.uniform(-1, 1, c),
@@ -140,9 +141,11 @@ def test_batch_normalization_random_parameters(seed):
     with pytest.raises(InputError) as e:
         net.float32()
     assert e.value.code == "ONNX_FLOAT32" and "fold BatchNormalization into the previous Conv" in e.value.message
-    with pytest.raises(InputError) as e:  # certification: labels are decided exactly, not by enclosure
-        classified(net, [Fraction(0)] * net.n_inputs, 0)
-    assert e.value.code == "SEMANTICS"
+    x = [Fraction(float(v)) for v in nprng.uniform(-1, 1, net.n_inputs).astype(np.float32)]
+    lo, hi = enclose(net, x)  # certification classifies by the enclosure, which is as tight as the grid
+    assert all(0 < u - l < Fraction(1, 1 << 50) for l, u in zip(lo, hi))
+    top = max(range(len(lo)), key=lambda j: lo[j])
+    assert classified(net, x, top) is True and classified(net, x, (top + 1) % len(lo)) is False
     nodes[-1] = helper.make_node("BatchNormalization", nodes[-1].input, ["y", "rm", "rv"], training_mode=1)
     with pytest.raises(InputError) as e:
         _load(_model(nodes, inits, shape, opset=15), "real")
@@ -150,23 +153,22 @@ def test_batch_normalization_random_parameters(seed):
 
 
 def _bn_edge(tmp_path, strict: bool):
-    """y = x / sqrt(2) (a BatchNormalization) on x = 1, with s~ + t < 1/sqrt(2) (t = 2^-200, s~ the exact map's
-    value): the unsafe condition 'y <= s~' (false: a witness at 1 must be rejected, but would be accepted if
-    the enclosure were dropped) or 'y >= s~ + t' (true: an unsat proof must fail, but would pass from the map
-    alone)."""
+    """y = x / sqrt(2) (a BatchNormalization) on x = 2^40, with s~ x + t < x / sqrt(2) (t = 2^-60, s~ the exact
+    map's factor): the unsafe condition 'y <= s~ x + t' (false: a witness at x must be rejected, but would be
+    accepted if the enclosure were dropped, since t is wider than the grid's 2^-64) or 'y >= s~ x + t' (true: an
+    unsat proof must fail, but would pass from the map alone)."""
     from apothem_check.vnnlib import load_property
     inits = {"s": [1.0], "b": [0.0], "m": [0.0], "v": [2.0]}
     node = helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], epsilon=0.0)
     data = _model([node], inits, (1, 1))
     net = _load(data, "real")
-    centre = net.evaluate([Fraction(1)])[0]
-    t = Fraction(1, 1 << 200)
-    assert (centre + t) ** 2 < Fraction(1, 2)  # the true value lies above both thresholds
+    x = 1 << 40
+    theta = evaluate(net, [Fraction(x)])[0] + Fraction(1, 1 << 60)
+    assert (theta / x) ** 2 < Fraction(1, 2)  # the true value lies above the threshold
     path = tmp_path / "p.vnnlib"
-    atom = f"(<= Y_0 {centre})" if strict else f"(>= Y_0 {centre + t})"
-    path.write_text("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1))\n(assert (>= X_0 1))\n"
-                    f"(assert {atom})\n".replace(f"{centre}", f"(/ {centre.numerator} {centre.denominator})")
-                    .replace(f"{centre + t}", f"(/ {(centre + t).numerator} {(centre + t).denominator})"))
+    atom = f"({'<=' if strict else '>='} Y_0 (/ {theta.numerator} {theta.denominator}))"
+    path.write_text(f"(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 {x}))\n"
+                    f"(assert (>= X_0 {x}))\n(assert {atom})\n")
     return net, load_property(path, 1, 1)
 
 
@@ -182,8 +184,8 @@ def test_batch_normalization_enclosure_is_applied(tmp_path):
         zero = dataclasses.replace(net, layers=tuple(layer._replace(err_weight=None, err_bias=None, peak=None)
                                                      for layer in net.layers))
         if unsafe_low:
-            assert check_witness(net, prop.disjuncts[0], (Fraction(1),))[0] == "WITNESS_SAFE"
-            assert check_witness(zero, prop.disjuncts[0], (Fraction(1),)) is None
+            assert check_witness(net, prop.disjuncts[0], (Fraction(1 << 40),))[0] == "WITNESS_SAFE"
+            assert check_witness(zero, prop.disjuncts[0], (Fraction(1 << 40),)) is None
             continue
         for network, ok in ((net, False), (zero, True)):
             session = Session(network, prop)
@@ -388,5 +390,5 @@ def test_benchmark_networks_match_onnxruntime(name):
     sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     x = np.random.default_rng(len(name)).random(net.input_shape, dtype=np.float32)
     want = sess.run(None, {net.input_name: x})[0].ravel().astype(np.float64)
-    got = [float(v) for v in net.evaluate([Fraction(float(v)) for v in x.ravel()])]
+    got = [float(v) for v in evaluate(net, [Fraction(float(v)) for v in x.ravel()])]
     np.testing.assert_allclose(got, want, atol=1e-4 * (1 + np.abs(want).max()), rtol=0)

@@ -15,6 +15,7 @@ from apothem_check.network import load_network
 from prover.certify.certify import Options, certify_one
 from apothem_check.certification import classified
 from prover.certify.inputs import CertifyError, Grid
+from prover.semantics import outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "examples" / "tiny" / "model.onnx"
@@ -204,7 +205,7 @@ def test_audit_claims(net, tiny_input, tmp_path):
     witness = next(line for line in Path(v["huge"]["proof"]).read_text().splitlines() if " witness " in line)
     from apothem_check.reader import number
     p = [number(t) for t in witness.split()[3:]]
-    y = net.evaluate(p)
+    y = outputs(net, p)
     assert y[v["huge"]["flips_to"]] >= y[v["huge"]["label"]]
 
 

@@ -14,6 +14,7 @@ from apothem_check.check import check_proof
 from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
 from prover.api import verify_query
+from prover.semantics import outputs
 
 
 def _net(path, activation: str, seed: int) -> None:
@@ -53,7 +54,7 @@ def test_verify_unsat_and_sat_end_to_end(tmp_path, activation):
     net = load_network(model)
     assert net.enclosed == (activation == "bn") and net.semantics == "real"
     centre = np.round(np.random.default_rng(0).uniform(-1, 1, 16), 3)
-    y0 = float(net.evaluate([Fraction(float(v)) for v in centre])[0])
+    y0 = float(outputs(net, [Fraction(float(v)) for v in centre])[0])
     cases = [(f"(<= Y_0 {y0 - 1:.6f})", "unsat"), (f"(<= Y_0 {y0 + 0.01:.6f})", "sat")]
     for (unsafe, verdict), semantics in product(cases, ["real"] if activation == "bn" else ["real", "float32"]):
         query, proof = tmp_path / f"{verdict}.vnnlib", tmp_path / f"{verdict}.apf"
@@ -72,7 +73,7 @@ def test_batch_normalization_near_the_boundary(tmp_path):
     _net(model, "bn", seed=3)
     net = load_network(model)
     centre = np.round(np.random.default_rng(0).uniform(-1, 1, 16), 3)
-    y0 = float(net.evaluate([Fraction(float(v)) for v in centre])[0])
+    y0 = float(outputs(net, [Fraction(float(v)) for v in centre])[0])
     for margin, verdict in ((0.86, "unsat"), (0.83, "sat")):
         query, proof = tmp_path / f"{verdict}.vnnlib", tmp_path / f"{verdict}.apf"
         _query(query, centre, 0.1, f"(<= Y_0 {y0 - margin:.6f})")
