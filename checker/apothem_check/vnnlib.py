@@ -9,7 +9,6 @@ input and one output tensor of element type real; X[i,j,..] is X_k of VNN-LIB 1,
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import math
@@ -68,13 +67,10 @@ class Node(NamedTuple):
     end: int
 
 
-@functools.cache
-def _lexer() -> re.Pattern:
-    """The terminals of vnnlib.lark as one alternation. A test proves them disjoint (lark's strict
-    mode) and this reader equal to lark's LALR parser of the grammar; lark itself is 10 times slower."""
-    grammar = (Path(__file__).parent / "vnnlib.lark").read_text()
-    terminals = re.findall(r"^([A-Z]+): /(.+)/$", grammar, re.M)
-    return re.compile("|".join(f"(?P<{n}>{p})" for n, p in terminals) + r"|(?P<LP>\()|(?P<RP>\))|(?P<BAD>[\s\S])")
+_TERMINALS = re.findall(r"^([A-Z]+): /(.+)/$", (Path(__file__).parent / "vnnlib.lark").read_text(), re.M)
+_LEXER = re.compile("|".join(f"(?P<{n}>{p})" for n, p in _TERMINALS) + r"|(?P<LP>\()|(?P<RP>\))|(?P<BAD>[\s\S])")
+"""The terminals of vnnlib.lark as one alternation. A test proves them disjoint (lark's strict
+mode) and this reader equal to lark's LALR parser of the grammar; lark itself is 10 times slower."""
 
 
 def _where(text: str, pos: int) -> str:
@@ -98,16 +94,16 @@ def _read(path) -> tuple[bytes, str]:
 def _tokens(text: str):
     """(kind, text, start) of each token but whitespace and comments; kind BAD: a character that no
     terminal matches (a syntax error for `_parse`)."""
-    return ((m.lastgroup, m.group(), m.start()) for m in _lexer().finditer(text) if m.lastgroup not in ("WS", "COMMENT"))
+    return ((m.lastgroup, m.group(), m.start()) for m in _LEXER.finditer(text) if m.lastgroup not in ("WS", "COMMENT"))
 
 
 def _parse(text: str) -> list:
     """The top-level s-expressions (grammar vnnlib.lark), built with an explicit stack; nesting is
     bounded for z3, whose parser recurses."""
-    stack, previous = [(0, [])], None  # (start, children) of the top level and of each open list
+    stack = [(0, [])]  # (start, children) of the top level and of each open list
     for kind, tok, start in itertools.chain(_tokens(text), [("END", "", len(text))]):
         siblings = stack[-1][1]
-        if kind == "INDEX" and previous == "SYMBOL":
+        if kind == "INDEX" and siblings and siblings[-1].kind == "SYMBOL":  # the token before was that symbol
             siblings[-1] = Node("ref", (siblings[-1], tok), siblings[-1].start, start + len(tok))
         elif kind == "LP":
             stack.append((start, []))
@@ -120,7 +116,6 @@ def _parse(text: str) -> list:
             siblings.append(Node(kind, tok, start, start + len(tok)))
         elif kind != "END" or len(stack) > 1:
             raise InputError("VNNLIB_SYNTAX", f"{_where(text, start)}: unexpected {repr(tok) if tok else 'end of file'}")
-        previous = kind
     return stack[0][1]
 
 
