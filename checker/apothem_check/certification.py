@@ -241,14 +241,13 @@ class BundleChecker:
 
     def describe_box(self, lower, upper) -> str:
         """Apothem (smallest slack to a face off the domain boundary), widths, and the box's hash."""
-        d, lo, hi = self.delta, self.lo, self.hi
+        d, lo, hi, n = self.delta, self.lo, self.hi, len(lower)
         slack = [v - l for v, l in zip(self.x, lower) if l != lo] + [u - v for v, u in zip(self.x, upper) if u != hi]
         widths = [(u - l) / d for l, u in zip(lower, upper)]
-        boundary = sum(l == lo for l in lower) + sum(u == hi for u in upper)
         digest = query("flip", lower, upper, self.label, self.net.n_outputs)[1].sha256
         apothem = f"apothem {self.steps(min(slack) / d)}" if slack else "every face on the domain boundary"
         return (f"{apothem}; widths {describe(min(widths))} to {describe(max(widths))} steps; "
-                f"{boundary} of {2 * len(lower)} faces on the domain boundary; flip query sha256 {digest}")
+                f"{2 * n - len(slack)} of {2 * n} faces on the domain boundary; flip query sha256 {digest}")
 
     def faces(self, box, entries, what: str, *slots) -> int:
         """Exactly one entry [coord, side, call ...] per face off the domain boundary, a call per slot (kind, verdict,

@@ -265,8 +265,7 @@ def _header(cmds: list, shapes: tuple, text: str) -> tuple:
         env[src(d.value[1])] = (kind, shape, 0)
         declared.append((src(d.value[1]), ref.value[0].value, shape))
     names = [src(net.value[1]), *env]
-    if len(set(names)) != 3 or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) for n in names) \
-            or {"and", "or", "assert"} & set(names):
+    if len(set(names)) != 3 or not all(re.fullmatch(r"(?!(and|or|assert)\Z)[A-Za-z][A-Za-z0-9_]*", n) for n in names):
         _fail("VNNLIB_SYNTAX", net, text, "the network, input and output need distinct names [A-Za-z][A-Za-z0-9_]*")
     return "2", env, cmds[2:], tuple(declared)
 
