@@ -21,7 +21,7 @@ from .errors import InputError
 from .exact import describe
 from .network import f32
 from .reader import MAX_NUMBER_CHARS
-from .vnnlib import Disjunct, OutputConstraint, Property
+from .vnnlib import ONE, ZERO, Disjunct, OutputConstraint, Property, smt_number
 from .witness import binary32, enclose
 
 MAX_BUNDLE = 1 << 32
@@ -42,25 +42,17 @@ def require(condition: str, holds: bool, code: str, message: str) -> None:
         raise InputError(code, message)
 
 
-def _text(q: Fraction) -> str:
-    if q < 0:
-        return f"(- {_text(-q)})"
-    return str(q.numerator) if q.denominator == 1 else f"(/ {q.numerator} {q.denominator})"
-
-
 def query(kind: str, lower, upper, label: int, n_out: int) -> tuple[str, Property]:
     """An oracle query (spec/certification.md section 2): its canonical VNN-LIB text, and the property
     it states, built directly beside it (a test ties the two through the checker's VNN-LIB reader)."""
     def unit(pos: int, neg: int) -> OutputConstraint:  # Y_neg - Y_pos <= 0
-        coeffs = [Fraction(0)] * n_out
-        coeffs[pos], coeffs[neg] = Fraction(1), Fraction(-1)
-        return OutputConstraint(tuple(coeffs), Fraction(0), False)
+        coeffs = (ONE if j == pos else -ONE if j == neg else ZERO for j in range(n_out))
+        return OutputConstraint(tuple(coeffs), ZERO, False)
 
     others = [j for j in range(n_out) if j != label]
     lines = [f"; apothem certification query: {kind}, class {label}"]
-    lines += [f"(declare-const X_{i} Real)" for i in range(len(lower))]
-    lines += [f"(declare-const Y_{j} Real)" for j in range(n_out)]
-    lines += [f"(assert ({op} X_{i} {_text(v)}))" for i, ends in enumerate(zip(lower, upper))
+    lines += [f"(declare-const {v}_{i} Real)" for v, n in zip("XY", (len(lower), n_out)) for i in range(n)]
+    lines += [f"(assert ({op} X_{i} {smt_number(v)}))" for i, ends in enumerate(zip(lower, upper))
               for op, v in zip((">=", "<="), ends)]
     box = (tuple(lower), tuple(upper), (False,) * len(lower), (False,) * len(lower))
     if kind == "flip":
@@ -251,14 +243,13 @@ class BundleChecker:
 
     def describe_box(self, lower, upper) -> str:
         """Apothem (smallest slack to a face off the domain boundary), widths, and the box's hash."""
-        d, lo, hi = self.delta, self.lo, self.hi
+        d, lo, hi, n = self.delta, self.lo, self.hi, len(lower)
         slack = [v - l for v, l in zip(self.x, lower) if l != lo] + [u - v for v, u in zip(self.x, upper) if u != hi]
         widths = [(u - l) / d for l, u in zip(lower, upper)]
-        boundary = sum(l == lo for l in lower) + sum(u == hi for u in upper)
         digest = query("flip", lower, upper, self.label, self.net.n_outputs)[1].sha256
         apothem = f"apothem {self.steps(min(slack) / d)}" if slack else "every face on the domain boundary"
         return (f"{apothem}; widths {describe(min(widths))} to {describe(max(widths))} steps; "
-                f"{boundary} of {2 * len(lower)} faces on the domain boundary; flip query sha256 {digest}")
+                f"{2 * n - len(slack)} of {2 * n} faces on the domain boundary; flip query sha256 {digest}")
 
     def faces(self, box, entries, what: str, *slots) -> int:
         """Exactly one entry [coord, side, call ...] per face off the domain boundary, a call per slot (kind, verdict,

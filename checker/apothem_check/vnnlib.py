@@ -9,7 +9,6 @@ input and one output tensor of element type real; X[i,j,..] is X_k of VNN-LIB 1,
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import math
@@ -68,13 +67,10 @@ class Node(NamedTuple):
     end: int
 
 
-@functools.cache
-def _lexer() -> re.Pattern:
-    """The terminals of vnnlib.lark as one alternation. A test proves them disjoint (lark's strict
-    mode) and this reader equal to lark's LALR parser of the grammar; lark itself is 10 times slower."""
-    grammar = (Path(__file__).parent / "vnnlib.lark").read_text()
-    terminals = re.findall(r"^([A-Z]+): /(.+)/$", grammar, re.M)
-    return re.compile("|".join(f"(?P<{n}>{p})" for n, p in terminals) + r"|(?P<LP>\()|(?P<RP>\))|(?P<BAD>[\s\S])")
+_TERMINALS = re.findall(r"^([A-Z]+): /(.+)/$", (Path(__file__).parent / "vnnlib.lark").read_text(), re.M)
+_LEXER = re.compile("|".join(f"(?P<{n}>{p})" for n, p in _TERMINALS) + r"|(?P<LP>\()|(?P<RP>\))|(?P<BAD>[\s\S])")
+"""The terminals of vnnlib.lark as one alternation. A test proves them disjoint (lark's strict
+mode) and this reader equal to lark's LALR parser of the grammar; lark itself is 10 times slower."""
 
 
 def _where(text: str, pos: int) -> str:
@@ -98,16 +94,16 @@ def _read(path) -> tuple[bytes, str]:
 def _tokens(text: str):
     """(kind, text, start) of each token but whitespace and comments; kind BAD: a character that no
     terminal matches (a syntax error for `_parse`)."""
-    return ((m.lastgroup, m.group(), m.start()) for m in _lexer().finditer(text) if m.lastgroup not in ("WS", "COMMENT"))
+    return ((m.lastgroup, m.group(), m.start()) for m in _LEXER.finditer(text) if m.lastgroup not in ("WS", "COMMENT"))
 
 
 def _parse(text: str) -> list:
     """The top-level s-expressions (grammar vnnlib.lark), built with an explicit stack; nesting is
     bounded for z3, whose parser recurses."""
-    stack, previous = [(0, [])], None  # (start, children) of the top level and of each open list
+    stack = [(0, [])]  # (start, children) of the top level and of each open list
     for kind, tok, start in itertools.chain(_tokens(text), [("END", "", len(text))]):
         siblings = stack[-1][1]
-        if kind == "INDEX" and previous == "SYMBOL":
+        if kind == "INDEX" and siblings and siblings[-1].kind == "SYMBOL":  # the token before was that symbol
             siblings[-1] = Node("ref", (siblings[-1], tok), siblings[-1].start, start + len(tok))
         elif kind == "LP":
             stack.append((start, []))
@@ -120,7 +116,6 @@ def _parse(text: str) -> list:
             siblings.append(Node(kind, tok, start, start + len(tok)))
         elif kind != "END" or len(stack) > 1:
             raise InputError("VNNLIB_SYNTAX", f"{_where(text, start)}: unexpected {repr(tok) if tok else 'end of file'}")
-        previous = kind
     return stack[0][1]
 
 
@@ -242,12 +237,11 @@ def _head(cmd: Node | None) -> str:
     return cmd.value[0].value if ok else ""
 
 
-def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
+def _header(cmds: list, shapes: tuple, text: str) -> tuple:
     """VNN-LIB 2: (vnnlib-version <2.x>) (declare-network N (declare-input X real [..]) (declare-output Y
     real [..])) -> "2", env {X: ("X", shape, 0), Y: ...}, other commands, declarations (name, element type,
     shape) as written. VNN-LIB 1: "1", {}, cmds, ().
-    A declared shape must be the network's, up to leading unit dimensions ([5] for (1, 5); not [3, 2]
-    for (1, 2, 3)); `shapes` None: no network to compare with (a property built directly)."""
+    A declared shape must be the network's, up to leading unit dimensions ([5] for (1, 5); not [3, 2] for (1, 2, 3))."""
     if _head(cmds[0] if cmds else None) != "vnnlib-version":
         return "1", {}, cmds, ()
     src = lambda node: text[node.start:node.end]  # noqa: E731
@@ -259,20 +253,19 @@ def _header(cmds: list, shapes: tuple | None, text: str) -> tuple:
     if bad[0] is not net or len(decls) != 2:
         _fail("VNNLIB_UNSUPPORTED", bad[0], text, "VNN-LIB 2: only one network, declared first, with one "
               "declare-input and one declare-output (no equal-to, isomorphic-to, declare-hidden) is supported")
-    for d, kind, size in zip(decls, "XY", shapes or (None, None)):
+    for d, kind, size in zip(decls, "XY", shapes):
         ref = d.value[2] if len(d.value) == 3 else d
         if ref.kind != "ref" or ref.value[0].value not in ("real", "Real"):
             _fail("VNNLIB_UNSUPPORTED", d, text, f"only ({_head(d)} <name> real [<dims>]) is supported, not "
                   "options or other element types (float32 etc.: floating-point semantics)")
         shape = tuple(int(v) for v in re.findall(r"[0-9]+", ref.value[1]))
-        width = max(len(shape), len(size or ()))  # compared up to leading unit dimensions: both padded with 1s
-        if size is not None and (1,) * (width - len(shape)) + shape != (1,) * (width - len(size)) + size:
+        width = max(len(shape), len(size))  # compared up to leading unit dimensions: both padded with 1s
+        if (1,) * (width - len(shape)) + shape != (1,) * (width - len(size)) + size:
             _fail("VNNLIB_SHAPE", d, text, f"shape {list(shape)}, but the network's is {list(size)}")
         env[src(d.value[1])] = (kind, shape, 0)
         declared.append((src(d.value[1]), ref.value[0].value, shape))
     names = [src(net.value[1]), *env]
-    if len(set(names)) != 3 or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) for n in names) \
-            or {"and", "or", "assert"} & set(names):
+    if len(set(names)) != 3 or not all(re.fullmatch(r"(?!(and|or|assert)\Z)[A-Za-z][A-Za-z0-9_]*", n) for n in names):
         _fail("VNNLIB_SYNTAX", net, text, "the network, input and output need distinct names [A-Za-z][A-Za-z0-9_]*")
     return "2", env, cmds[2:], tuple(declared)
 
@@ -303,11 +296,10 @@ def _disjunct(atoms: tuple, n_inputs: int, n_outputs: int, index: int) -> Disjun
     for i, (upper, side) in itertools.product(range(n_inputs), enumerate(("lower", "upper"))):
         if sides[upper][i] is None:
             raise InputError("VNNLIB_UNBOUNDED_INPUT", f"X_{i} has no {side} bound in disjunct {index}")
-    lo, hi = sides
     constraints = (OutputConstraint(tuple(a[1].get(("Y", j), ZERO) for j in range(n_outputs)), a[2], a[3])
                    for a in atoms if a[0] == "output")
-    return Disjunct(tuple(a[3] for a in lo), tuple(a[3] for a in hi), tuple(a[4] for a in lo),
-                    tuple(a[4] for a in hi), tuple(constraints))
+    # lower, upper (the atoms' values a[3]), lower_strict, upper_strict (their flags a[4])
+    return Disjunct(*(tuple(a[k] for a in side) for k in (3, 4) for side in sides), tuple(constraints))
 
 
 def load_property(path, inputs, outputs) -> Property:
@@ -336,9 +328,11 @@ def load_property(path, inputs, outputs) -> Property:
     return Property(n_inputs, n_outputs, disjuncts, hashlib.sha256(data).hexdigest(), version, shapes, declared)
 
 
-def _z3_num(q: Fraction) -> str:
-    body = f"(/ {abs(q.numerator)}.0 {q.denominator}.0)"
-    return f"(- {body})" if q < 0 else body
+def smt_number(q: Fraction) -> str:
+    """q as SMT-LIB text: p, (/ p q) or (- ..); z3 reads the integers as reals where a real is meant."""
+    if q < 0:
+        return f"(- {smt_number(-q)})"
+    return str(q.numerator) if q.denominator == 1 else f"(/ {q.numerator} {q.denominator})"
 
 
 def _z3_text(text: str, prop: Property) -> str:
@@ -357,7 +351,7 @@ def _z3_text(text: str, prop: Property) -> str:
     toks = [t for t in _tokens(text) if t[2] >= last] + [("END", "", len(text))]
     for (kind, tok, start), (next_kind, next_tok, next_start) in zip(toks, toks[1:]):
         if kind == "NUMBER" and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", tok):
-            out += [text[last:start], _z3_num(Fraction(tok))]
+            out += [text[last:start], smt_number(Fraction(tok))]
             last = start + len(tok)
         elif tok in names:
             ix, (var, shape, _) = [int(v) for v in re.findall(r"[0-9]+", next_tok) if next_kind == "INDEX"], names[tok]
@@ -375,14 +369,15 @@ def _our_text(prop: Property) -> str:
     for d in prop.disjuncts:
         box = (*map(id, d.lower + d.upper), *d.lower_strict, *d.upper_strict)
         if box not in boxes:
-            atoms = [f"({'>' if s else '>='} X_{i} {_z3_num(q)})" for i, (q, s) in enumerate(zip(d.lower, d.lower_strict))]
-            atoms += [f"({'<' if s else '<='} X_{i} {_z3_num(q)})" for i, (q, s) in enumerate(zip(d.upper, d.upper_strict))]
+            atoms = [f"({op}{'' if s else '='} X_{i} {smt_number(q)})" for op, ends, flags in
+                     ((">", d.lower, d.lower_strict), ("<", d.upper, d.upper_strict))
+                     for i, (q, s) in enumerate(zip(ends, flags))]
             boxes[box] = f"box_{len(boxes)}"
             lines.append(f"(define-fun {boxes[box]} () Bool (and true {' '.join(atoms)}))")
         atoms = [boxes[box]]
         for g in d.constraints:
-            terms = " ".join(f"(* {_z3_num(c)} Y_{j})" for j, c in enumerate(g.coeffs) if c)
-            atoms.append(f"({'<' if g.strict else '<='} (+ {terms} {_z3_num(g.const)} 0.0) 0.0)")
+            terms = " ".join(f"(* {smt_number(c)} Y_{j})" for j, c in enumerate(g.coeffs) if c)
+            atoms.append(f"({'<' if g.strict else '<='} (+ {terms} {smt_number(g.const)} 0.0) 0.0)")
         cases.append(f"(and {' '.join(atoms)})")
     return "\n".join(lines + [f"(assert (or false {' '.join(cases)}))"])
 

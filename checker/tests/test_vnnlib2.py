@@ -296,6 +296,8 @@ IN, OUT = "(declare-input X real [1,2])", "(declare-output Y real [2])"
     ("VNNLIB_SYNTAX", net("(declare-input Y real [1,2])", OUT), "distinct names"),
     ("VNNLIB_SYNTAX", net(IN, OUT, name="X"), "distinct names"),
     ("VNNLIB_SYNTAX", net("(declare-input assert real [1,2])", OUT), "distinct names"),
+    ("VNNLIB_SYNTAX", net("(declare-input and real [1,2])", OUT), "distinct names"),
+    ("VNNLIB_SYNTAX", net(IN, OUT, name="or"), "distinct names"),
     ("VNNLIB_SYNTAX", net(IN, OUT, name="_n"), "distinct names [A-Za-z][A-Za-z0-9_]*"),
     ("VNNLIB_SYNTAX", net("(declare-input <= real [1,2])", OUT), "distinct names"),
 ])
@@ -305,6 +307,13 @@ def test_error_codes_v2(tmp_path, code, text, needle):
         load_property(path, 2, 2)
     assert e.value.code == code, str(e.value)
     assert needle in str(e.value), str(e.value)
+
+
+def test_names_that_only_begin_with_a_reserved_word(tmp_path):
+    """and, or and assert themselves are refused as names (above), not names that begin with them."""
+    text = net("(declare-input android real [1,2])", "(declare-output assertion real [2])", name="order")
+    prop = load(tmp_path, text.replace("X[", "android["), 2, 2)
+    assert [d[0] for d in prop.declared] == ["android", "assertion"] and prop.disjuncts[0].upper == (1, 1)
 
 
 def test_brackets_in_a_version_1_file(tmp_path):

@@ -66,7 +66,7 @@ def both(text: str):
 
 def test_terminals_are_disjoint_and_all_read():
     lark_parser()  # strict=True raises if two terminals can match the same text
-    assert set(vnnlib._lexer().groupindex) == {t.name for t in LARK.terminals} - {"LPAR", "RPAR"} | {"LP", "RP", "BAD"}
+    assert set(vnnlib._LEXER.groupindex) == {t.name for t in LARK.terminals} - {"LPAR", "RPAR"} | {"LP", "RP", "BAD"}
 
 
 PIECES = ["(", ")", " ", "\n", "\t", "\r", "\f", "\v", "\u00a0", ";c\n", ";", "X_0", "X", "Y", "x", "-", "+", "<=",
