@@ -2,9 +2,9 @@
 """Check a hand-generated deep ReLU split tree on mnist_fc 784-256-256-10 and print the figures.
 
 Not run in CI. For every disjunct of an unsat mnist_fc property the proof opens a root, tightens
-it once with `bounds crown`, splits the first DEPTH unstable neurons of hidden layer 1 into a
-complete binary tree (2^DEPTH leaves), and closes every leaf with `close linear` (default slopes,
-no multipliers; a leaf where that fails first gets its own `bounds crown`; without multipliers a
+it once with CROWN bounds (`bounds N layer 1` .. `layer L`), splits the first DEPTH unstable neurons
+of hidden layer 1 into a complete binary tree (2^DEPTH leaves), and closes every leaf with `close linear` (default slopes,
+no multipliers; a leaf where that fails first gets its own CROWN bounds; without multipliers a
 split can also loosen a bound, so deep trees on other properties may stop with NOT_POSITIVE). Every step is replayed
 while writing, so the file is known valid; it is then checked by `apothem-check` in a fresh
 process, and the script prints proof size, steps, wall time and peak RSS.
@@ -43,10 +43,10 @@ def write_tree(out, net, prop, depth: int) -> int:
 
     for d in range(len(prop.disjuncts)):
         root = next(ids)
-        for step in (S.Root(root, (d,)), S.Bounds(next(ids), root, "crown")):
+        for step in (S.Root(root, (d,)), *(S.BoundsLayer(next(ids), root, k) for k in range(1, len(net.layers)))):
             session.apply(step)
             emit(step)
-        node = session.node(root)
+        node = session.open[root]
         unstable = [(1, j) for j, (l, u) in enumerate(zip(node.lower[0], node.upper[0])) if l < 0 < u][:depth]
         if len(unstable) < depth:
             sys.exit(f"disjunct {d}: only {len(unstable)} unstable neurons (depth {depth} asked)")
@@ -59,14 +59,14 @@ def write_tree(out, net, prop, depth: int) -> int:
                 emit(S.SplitRelu(sid, n, k, j, a, b))
                 nxt += [a, b]
             frontier = nxt
-        for n in frontier:  # replayed first: a leaf that needs it gets its own `bounds crown`
+        for n in frontier:  # replayed first: a leaf that needs it gets its own CROWN bounds
             close = S.CloseLinear(next(ids), n, (1,) * len(prop.disjuncts[d].constraints))
             try:
                 session.apply(close)
             except CheckError:
-                tighten = S.Bounds(close.id, n, "crown")
+                tighten = [S.BoundsLayer(close.id if k == 1 else next(ids), n, k) for k in range(1, len(net.layers))]
                 close = S.CloseLinear(next(ids), n, close.lambdas)
-                for step in (tighten, close):
+                for step in (*tighten, close):
                     session.apply(step)
                     emit(step)
                 continue

@@ -27,8 +27,6 @@ def _words(step) -> list:
             return ["split", str(step.node), "input", str(step.index), n(step.threshold), str(step.low), str(step.high)]
         case S.SplitRelu():
             return ["split", str(step.node), "relu", *map(str, (step.layer, step.neuron, step.neg, step.pos))]
-        case S.Bounds():
-            return ["bounds", str(step.node), step.method]
         case S.BoundsLayer():
             return ["bounds", str(step.node), "layer", str(step.layer), *_hints("alpha", step.alphas)]
         case S.CloseLinear():

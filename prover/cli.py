@@ -43,8 +43,7 @@ from .watchdog import Overran, run_bounded
 __doc__ += "".join(f"\n    {code:3d}  {meaning}" for code, meaning in EXIT.values()) + "\n"
 
 # the rules the prover writes: every rule of the checker's (tests/test_layout.py)
-PROOF_RULES = ["root", "split input", "split relu", "bounds interval", "bounds crown", "bounds layer",
-               "close linear", "witness", "sat", "unsat"]
+PROOF_RULES = ["root", "split input", "split relu", "bounds layer", "close linear", "witness", "sat", "unsat"]
 
 
 def _version() -> str:

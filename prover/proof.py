@@ -139,8 +139,10 @@ class ProofLog:
         return a, b
 
     def bounds(self, node: int, method: str) -> None:
-        (i,) = self.ids()
-        self.must(S.Bounds(i, node, method))
+        """The prover's `interval` bounds as `bounds N layer 1`, its `crown` bounds (default slopes) as `bounds N
+        layer 1` .. `layer L`, one step per hidden layer: the same bounds (spec 4.4)."""
+        for k in range(1, len(self.network.layers) if method == "crown" else 2):
+            self.bounds_layer(node, k, ())
 
     def bounds_layer(self, node: int, layer: int, alphas) -> None:
         (i,) = self.ids()

@@ -1,13 +1,13 @@
 """Phase 1 of the prover: the float search that builds a group's whole proof tree.
 
 Why two phases: replaying a step exactly costs far more than finding it in float (on ACAS Xu a
-kernel `bounds crown` step is ~0.2 s, a float node ~1 ms). Searching first means a
-counterexample found late, a timeout, or a search that gives up wastes no exact work, and the
-float search can pick, per leaf, the cheapest way to close it in the kernel (no bounds step,
-`bounds interval`, or `bounds crown`). Nothing is trusted from this phase: the emission
-(prover/emit.py) replays every step through the checker's Session, and a close the Session
-rejects comes back here as a request (`Again`): search that node again from the Session's exact
-bounds, splitting it.
+node's exact CROWN bounds, `bounds N layer 1` .. `layer L`, take ~0.2 s, a float node ~1 ms).
+Searching first means a counterexample found late, a timeout, or a search that gives up wastes no
+exact work, and the float search can pick, per leaf, the cheapest way to close it in the kernel (no
+bounds step, interval bounds `bounds N layer 1`, or CROWN bounds `bounds N layer 1` .. `layer L`).
+Nothing is trusted from this phase: the emission (prover/emit.py) replays every step through the
+checker's Session, and a close the Session rejects comes back here as a request (`Again`): search
+that node again from the Session's exact bounds, splitting it.
 
 Input splitting (prover/input_split.py) serves low-dimensional inputs, ReLU phase splitting
 (prover/relu_split.py) the others; both falsify as they go (prover/falsify.py). Nodes are

@@ -261,15 +261,19 @@ def test_witness_accepted_iff_exactly_unsafe(tmp_path, x0, x1):
 
 
 def test_real_network_proof_mutations(tmp_path, benchmarks):
-    """A proof on /work/shared/benchmarks/test/test_small.onnx (a root and one crown step per disjunct, no close):
+    """A proof on /work/shared/benchmarks/test/test_small.onnx (per disjunct a root and its CROWN bounds, `bounds N
+    layer 1` .. `layer L`, no close):
     its verdict, then a witness moved outside and the property hash changed."""
     net = benchmarks / "test" / "test_small.onnx"
     prop = benchmarks / "test" / "test_small.vnnlib"
     if not net.exists() or not prop.exists():
         pytest.skip("test_small not present")
     n, p = load(net, prop)
-    body = "\n".join([f"{2 * d + 1} root {d}\n{2 * d + 2} bounds {2 * d + 1} crown" for d in range(len(p.disjuncts))])
+    lines, i, hidden = [], 1, len(n.layers) - 1
+    for d in range(len(p.disjuncts)):
+        lines += [f"{i} root {d}"] + [f"{i + k} bounds {i} layer {k}" for k in range(1, hidden + 1)]
+        i += hidden + 1
     # find what the checker says; the expected answer is in the benchmark's expected.csv
-    text = proof_text(net, prop, body + f"\n{2 * len(p.disjuncts) + 1} unsat")
-    assert outcome(check_text(tmp_path, net, prop, text)) == f"invalid step {2 * len(p.disjuncts) + 1} OPEN_NODES"
+    text = proof_text(net, prop, "\n".join(lines) + f"\n{i} unsat")
+    assert outcome(check_text(tmp_path, net, prop, text)) == f"invalid step {i} OPEN_NODES"
     assert outcome(check_text(tmp_path, net, prop, text.replace(sha(prop), sha(net)))) == "invalid HASH_PROPERTY"

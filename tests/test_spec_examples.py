@@ -50,7 +50,7 @@ def test_examples_are_listed_in_readme():
 def test_every_rule_has_a_valid_example():
     texts = "\n".join((e / "proof.apf").read_text() for e in EXAMPLES
                       if (e / "expected").read_text().startswith("valid"))
-    for rule in (" root ", " input ", " relu ", " interval", " crown", " layer ", " linear ", " witness ", " sat ",
+    for rule in (" root ", " input ", " relu ", " layer 1\n", " layer 2\n", " linear ", " witness ", " sat ",
                  " unsat", " alpha ", " beta "):
         assert rule in texts, rule
 

@@ -34,8 +34,8 @@ def network_path(spec: str) -> Path:
 
 def _supports(what: str) -> list[str]:
     from . import network, vnnlib
-    return {"proof-rules": ["root", "split input", "split relu", "bounds interval", "bounds crown",
-                            "bounds layer", "close linear", "witness", "sat", "unsat"],
+    return {"proof-rules": ["root", "split input", "split relu", "bounds layer", "close linear", "witness",
+                            "sat", "unsat"],
             "onnx-operators": list(network.SUPPORTED_OPERATORS),
             "vnnlib-versions": list(vnnlib.SUPPORTED_VERSIONS),
             "onnx-element-types": ["real", "float32"]}[what]

@@ -51,8 +51,8 @@ class Session:
         self.last_id = 0
         self.verdict: str | None = None
         self._rules = {S.Root: self._root, S.SplitInput: self._split_input, S.SplitRelu: self._split_relu,
-                       S.Bounds: self._bounds, S.BoundsLayer: self._bounds_layer, S.CloseLinear: self._close_linear,
-                       S.Witness: self._witness, S.Sat: self._sat, S.Unsat: self._unsat}
+                       S.BoundsLayer: self._bounds, S.CloseLinear: self._close_linear, S.Witness: self._witness,
+                       S.Sat: self._sat, S.Unsat: self._unsat}
 
     # -- driver -------------------------------------------------------------------------
     def apply(self, step) -> None:
@@ -77,18 +77,20 @@ class Session:
         if not (1 <= k <= len(self.hidden) and 0 <= j < self.hidden[k - 1]):
             _fail("BAD_INDEX", f"no hidden neuron ({k}, {j}); hidden layer sizes are {self.hidden}")
 
-    def _room(self, new_nodes: int) -> None:
-        """Called before a rule changes anything, so that a LIMIT leaves the state as it was."""
-        if len(self.open) + new_nodes > MAX_OPEN_NODES:
+    def _open(self, children: dict, replaced: int | None = None) -> None:
+        """Open `children` ({id: node}) in place of node `replaced` (a split's) or of none (a root's). Called
+        before a rule changes anything else, so that a LIMIT leaves the state as it was."""
+        if len(self.open) + len(children) - (replaced is not None) > MAX_OPEN_NODES:
             _fail("LIMIT", f"more than {MAX_OPEN_NODES} open nodes; write proofs depth first")
+        self.open.pop(replaced, None)
+        self.open.update(children)
 
     # -- rules --------------------------------------------------------------------------
     def _root(self, st: S.Root) -> None:
         ds = self.prop.disjuncts
-        for d in st.disjuncts:
+        for i, d in enumerate(st.disjuncts):
             if not 0 <= d < len(ds):
                 _fail("BAD_INDEX", f"no disjunct {d}; the property has {len(ds)}")
-        for i, d in enumerate(st.disjuncts):
             if d in self.roots or d in st.disjuncts[:i]:
                 _fail("DUPLICATE_ROOT", f"disjunct {d} already has a root")
         box = lambda d: (ints(map(grid_down, ds[d].lower)), ints(map(grid_up, ds[d].upper)))  # grid box, rounded outward
@@ -102,9 +104,8 @@ class Session:
             if peak >= OVERFLOW:  # every node lies in a root's region: checked once, at its root
                 _fail("FLOAT32_OVERFLOW", f"a value computed in layer {k} may reach {describe(peak)}, "
                                           "where binary32 overflows (2^128 - 2^103)")
-        self._room(1)
+        self._open({st.id: Node(tuple(sorted(st.disjuncts)), lo, hi, {}, lower, upper)})
         self.roots.update(st.disjuncts)
-        self.open[st.id] = Node(tuple(sorted(st.disjuncts)), lo, hi, {}, lower, upper)
 
     def _split_input(self, st: S.SplitInput) -> None:
         node = self._node(st.node)
@@ -113,9 +114,7 @@ class Session:
         hi, lo = node.hi.copy(), node.lo.copy()
         hi[st.index] = min(hi[st.index], grid_up(st.threshold))
         lo[st.index] = max(lo[st.index], grid_down(st.threshold))
-        self._room(1)
-        del self.open[st.node]
-        self.open[st.low], self.open[st.high] = node._replace(hi=hi), node._replace(lo=lo)
+        self._open({st.low: node._replace(hi=hi), st.high: node._replace(lo=lo)}, st.node)
 
     def _split_relu(self, st: S.SplitRelu) -> None:
         node = self._node(st.node)
@@ -126,80 +125,68 @@ class Session:
         up, low = node.upper[i].copy(), node.lower[i].copy()
         up[st.neuron], low[st.neuron] = min(up[st.neuron], 0), max(low[st.neuron], 0)
         with_layer = lambda seq, arr: seq[:i] + (arr,) + seq[i + 1:]
-        self._room(1)
-        del self.open[st.node]
-        self.open[st.neg] = node._replace(phases={**node.phases, key: -1}, upper=with_layer(node.upper, up))
-        self.open[st.pos] = node._replace(phases={**node.phases, key: +1}, lower=with_layer(node.lower, low))
+        neg = node._replace(phases={**node.phases, key: -1}, upper=with_layer(node.upper, up))
+        pos = node._replace(phases={**node.phases, key: +1}, lower=with_layer(node.lower, low))
+        self._open({st.neg: neg, st.pos: pos}, st.node)
 
     def _interval(self, lo, hi, lower, upper, start: int = 0):
         """Interval bounds (spec 4.4) of the hidden layers after the first `start` ones, from the
         box (start 0) or from layer `start`'s bounds, intersected with the old ones."""
         new_l, new_u = list(lower[:start]), list(upper[:start])
-        h_lo, h_hi = (lo, hi) if start == 0 else (np.maximum(lower[start - 1], 0), np.maximum(upper[start - 1], 0))
         for k in range(start, len(self.hidden)):
+            h_lo, h_hi = (lo, hi) if k == 0 else (np.maximum(new_l[k - 1], 0), np.maximum(new_u[k - 1], 0))
             l, u = interval_layer(self.layers[k], h_lo, h_hi)
             if lower:
                 l, u = np.maximum(l, lower[k]), np.minimum(u, upper[k])
             new_l.append(l)
             new_u.append(u)
-            h_lo, h_hi = np.maximum(l, 0), np.maximum(u, 0)
         return tuple(new_l), tuple(new_u)
 
     def _h_abs(self, lo, hi, upper) -> list:
         """Grid bounds of |h(k-1)| for every layer k, from a node's box and bounds."""
         return [np.maximum(-lo, hi)] + [np.maximum(u, 0) for u in upper]
 
-    def _errors(self, lo, hi, upper, through: int | None = None):
-        """Per layer k (up to `through`: a backward pass from layer k reads no later one), the grid bound
-        E_k of z(k)'s error on a node (spec 4.11); None without error terms."""
-        if not self.network.enclosed:
-            return None
-        return [layer.error(h) for layer, h in zip(self.layers[:through], self._h_abs(lo, hi, upper))]
+    def _backward(self, node: Node, k: int, rows, const, lower, upper, alphas, betas=None) -> list:
+        """Lower bounds of rows . z(k) + const on the node (spec 4.5); under error terms with the grid bound E_i
+        of z(i)'s error for every layer i <= k (spec 4.11: a backward pass from layer k reads no later one)."""
+        errors = None
+        if self.network.enclosed:
+            errors = [layer.error(h) for layer, h in zip(self.layers[:k], self._h_abs(node.lo, node.hi, upper))]
+        return backward_bound(self.layers, k, rows, const, lower, upper, node.lo, node.hi, alphas, betas, errors)
 
-    def _bounds(self, st: S.Bounds) -> None:
-        node = self._node(st.node)
-        lower, upper = self._interval(node.lo, node.hi, node.lower, node.upper)
-        # _tighten recomputes every later layer, spec 4.4 only layer k+1: the same bounds, since interval
-        # bounds are monotone and each later iteration intersects ones from tighter inputs
-        for k in range(2, len(self.hidden) + 1) if st.method == "crown" else ():
-            lower, upper = self._tighten(node, lower, upper, k, None)
-        self.open[st.node] = node._replace(lower=lower, upper=upper)
-
-    def _bounds_layer(self, st: S.BoundsLayer) -> None:
-        node = self._node(st.node)
-        if not 2 <= st.layer <= len(self.hidden):
-            _fail("BAD_INDEX", f"no hidden layer {st.layer} after the first; hidden layer sizes are {self.hidden}")
-        lower, upper = self._tighten(node, node.lower, node.upper, st.layer, self._alphas(st.alphas))
-        self.open[st.node] = node._replace(lower=lower, upper=upper)
-
-    def _tighten(self, node: Node, lower: tuple, upper: tuple, k: int, alphas) -> tuple:
-        """Backward bounds (spec 4.5, no multipliers) of layer k's unstable neurons, intersected; then the
-        later layers' interval bounds, which see the tighter ones."""
-        unstable = [j for j in range(self.hidden[k - 1]) if lower[k - 1][j] < 0 < upper[k - 1][j]]
+    def _bounds(self, st: S.BoundsLayer) -> None:
+        """Spec 4.4: backward bounds (4.5, no multipliers) of layer K's unstable neurons, intersected (none for
+        K = 1: layer 1 is affine in the input, its interval bounds are already its exact range, rounded outward);
+        then the interval bounds of layers K.. from layer K-1's (the box for K = 1), intersected too."""
+        node, k = self._node(st.node), st.layer
+        if not 1 <= k <= len(self.hidden):
+            _fail("BAD_INDEX", f"no hidden layer {k}; hidden layer sizes are {self.hidden}")
+        alphas, lower, upper = self._hints(st.alphas, "alpha", "BAD_ALPHA", 1), list(node.lower), list(node.upper)
+        unstable = [j for j in range(self.hidden[k - 1]) if lower[k - 1][j] < 0 < upper[k - 1][j]] if k > 1 else []
         if unstable:
             n = len(unstable)
             rows = np.zeros((2 * n, self.hidden[k - 1]), dtype=object)  # z_j, then -z_j, per unstable neuron j
             rows[np.arange(2 * n), unstable * 2] = [1] * n + [-1] * n
-            got = backward_bound(self.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi, alphas,
-                                 errors=self._errors(node.lo, node.hi, upper, k))
+            got = self._backward(node, k, rows, ints([0] * (2 * n)), lower, upper, alphas)
             l, u = lower[k - 1].copy(), upper[k - 1].copy()
             for r, j in enumerate(unstable):
                 l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
-            lower, upper = lower[:k - 1] + (l,) + lower[k:], upper[:k - 1] + (u,) + upper[k:]
-        return self._interval(node.lo, node.hi, lower, upper, start=k)
+            lower[k - 1], upper[k - 1] = l, u
+        lower, upper = self._interval(node.lo, node.hi, lower, upper, start=k - 1)
+        self.open[st.node] = node._replace(lower=lower, upper=upper)
 
-    def _alphas(self, hints) -> list:
-        """Per hidden layer, grid slopes from (k, j, v) hints (None where no hint)."""
-        alphas, seen = [[None] * n for n in self.hidden], set()
+    def _hints(self, hints, word: str, code: str, top: int | None) -> list:
+        """Per hidden layer, grid values (rounded down; None where no hint) from (k, j, v) hints: each a hidden
+        neuron given once, with 0 <= v, and v <= top unless top is None (alpha slopes, beta multipliers: 4.5)."""
+        got = [[None] * n for n in self.hidden]
         for k, j, v in hints:
             self._neuron(k, j)
-            if (k, j) in seen:
-                _fail("DUPLICATE_HINT", f"alpha for neuron ({k}, {j}) given twice")
-            seen.add((k, j))
-            if not 0 <= v <= 1:
-                _fail("BAD_ALPHA", f"slope {v} for neuron ({k}, {j}) is outside [0, 1]")
-            alphas[k - 1][j] = grid_down(v)
-        return alphas
+            if got[k - 1][j] is not None:
+                _fail("DUPLICATE_HINT", f"{word} for neuron ({k}, {j}) given twice")
+            if v < 0 or top is not None and v > top:
+                _fail(code, f"{word} {v} for neuron ({k}, {j}) is outside [0, {'inf' if top is None else top}]")
+            got[k - 1][j] = grid_down(v)
+        return got
 
     def _pending(self, node: Node, st) -> int:
         """The disjunct a close step is about: named by `disjunct D`, or the node's only one."""
@@ -229,20 +216,14 @@ class Session:
         coeffs = [sum(lam * c.coeffs[i] for lam, c in zip(st.lambdas, cons)) for i in range(self.network.n_outputs)]
         const = sum((lam * c.const for lam, c in zip(st.lambdas, cons)), Fraction(0))
         den = lcm(*(q.denominator for q in coeffs + [const]))  # the objective is scaled by den to integers, betas too
-        alphas, betas = self._alphas(st.alphas), {}
-        for k, j, v in st.betas:
-            self._neuron(k, j)
-            if (k, j) in betas:
-                _fail("DUPLICATE_HINT", f"beta for neuron ({k}, {j}) given twice")
-            if v < 0:
-                _fail("BAD_BETA", f"multiplier {v} for neuron ({k}, {j}) is negative")
+        alphas, betas = self._hints(st.alphas, "alpha", "BAD_ALPHA", 1), self._hints(st.betas, "beta", "BAD_BETA", None)
+        for k, j, _ in st.betas:
             if (k, j) not in node.phases:
                 _fail("BETA_NOT_SPLIT", f"neuron ({k}, {j}) has no phase in node {st.node}")
-            betas[(k, j)] = (node.phases[(k, j)], grid_down(v) * den)
+        betas = {(k, j): (node.phases[k, j], betas[k - 1][j] * den) for k, j, _ in st.betas}
         row = ints(int(q * den) for q in coeffs).reshape(1, -1)
-        (bound,) = backward_bound(self.layers, len(self.layers), row, ints([int(const * den)]),
-                                  node.lower, node.upper, node.lo, node.hi, alphas, betas,
-                                  self._errors(node.lo, node.hi, node.upper))
+        (bound,) = self._backward(node, len(self.layers), row, ints([int(const * den)]), node.lower, node.upper,
+                                  alphas, betas)
         if bound / den <= 0:
             _fail("NOT_POSITIVE", f"the certified lower bound is {describe(bound / den)}, not > 0")
         self._discharge(st.node, node, d)

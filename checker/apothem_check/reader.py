@@ -19,6 +19,11 @@ from .kernel import CheckError
 
 MAX_LINE = 16 << 20
 MAX_NUMBER_CHARS = 4000  # below Python's 4300-digit int-parsing limit; bounds work per token
+# words of rules removed from version 1, each with what replaced it (a PARSE error names it)
+_REMOVED = {"z3": "`close N z3` is not a rule: spec/proof-format.md 4.6",
+            "hole": "`hole` is not a rule: spec/proof-format.md 4.6",
+            "interval": "`bounds N interval` is now `bounds N layer 1`: spec/proof-format.md 4.4",
+            "crown": "`bounds N crown` is now `bounds N layer 1` .. `bounds N layer L`: spec/proof-format.md 4.4"}
 _HEX = re.compile(r"(-?)0x([0-9a-fA-F]+)(?:\.([0-9a-fA-F]*))?p([+-]?[0-9]+)$")
 
 
@@ -59,8 +64,6 @@ def _convert(tree: lark.Tree, line: int):
         return S.SplitInput(i(sid), i(a[0]), i(a[1]), n(a[2]), i(a[3]), i(a[4]), line)
     if rule == "split_relu":
         return S.SplitRelu(i(sid), *(i(t) for t in a[:5]), line)
-    if rule == "bounds":
-        return S.Bounds(i(sid), i(a[0]), str(a[1]), line)
     groups = {g.data: g.children for g in a if isinstance(g, lark.Tree)}
     which = i(groups["which"][0]) if "which" in groups else None
     hints = lambda name: tuple((i(t.children[0]), i(t.children[1]), n(t.children[2])) for t in groups.get(name, ()))
@@ -90,7 +93,7 @@ def _parse_line(text: str, where: str):
         return _parser().parse(text, start="line")
     except lark.exceptions.UnexpectedCharacters as err:  # the word, not lark's one character
         word = re.split(r"[ \t]", text[err.pos_in_stream:])[0][:40]
-        why = " (`close N z3` and `hole` are not rules: spec/proof-format.md 4.6)" if word in ("z3", "hole") else ""
+        why = f" ({_REMOVED[word]})" if word in _REMOVED else ""
         raise CheckError("PARSE", f"{where}: unexpected {word!r} at column {err.column}{why}") from None
     except lark.exceptions.LarkError as err:
         raise CheckError("PARSE", f"{where}: {str(err).splitlines()[0]}") from None

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import field, make_dataclass
 from fractions import Fraction
 
-Hint = tuple[int, int, Fraction]  # (hidden layer k, neuron j, value)
-
 
 def _step(name: str, rule: str, *fields):
     cls = make_dataclass(name, [*fields, ("line", int, field(default=0, compare=False))], frozen=True)
@@ -23,7 +21,6 @@ SplitInput = _step("SplitInput", "split", ("id", int), ("node", int), ("index", 
                    ("low", int), ("high", int))
 SplitRelu = _step("SplitRelu", "split", ("id", int), ("node", int), ("layer", int), ("neuron", int),
                   ("neg", int), ("pos", int))
-Bounds = _step("Bounds", "bounds", ("id", int), ("node", int), ("method", str))
 BoundsLayer = _step("BoundsLayer", "bounds", ("id", int), ("node", int), ("layer", int),
                     ("alphas", tuple, field(default=())))
 CloseLinear = _step("CloseLinear", "close", ("id", int), ("node", int), ("lambdas", tuple),

@@ -24,52 +24,63 @@ BETA_PROOF = """1 root 0
 7 unsat"""
 
 NET2A_CROWN = """1 root 0
-2 bounds 1 crown
-3 split 1 input 0 0 4 5
-6 bounds 4 crown
-7 close 4 linear lambda 1
-8 bounds 5 crown
-9 split 5 input 1 0 10 11
-12 bounds 10 crown
-13 close 10 linear lambda 1
-14 bounds 11 crown
-15 split 11 input 0 0x1p-1 16 17
-18 bounds 16 crown
-19 close 16 linear lambda 1
-20 bounds 17 crown
-21 split 17 input 1 0x1p-1 22 23
-24 bounds 22 crown
-25 close 22 linear lambda 1
-26 bounds 23 crown
-27 split 23 input 0 0x3p-2 28 29
-30 bounds 28 crown
-31 close 28 linear lambda 1
-32 bounds 29 crown
+2 bounds 1 layer 1
+3 bounds 1 layer 2
+4 split 1 input 0 0 5 6
+7 bounds 5 layer 1
+8 bounds 5 layer 2
+9 close 5 linear lambda 1
+10 bounds 6 layer 1
+11 bounds 6 layer 2
+12 split 6 input 1 0 13 14
+15 bounds 13 layer 1
+16 bounds 13 layer 2
+17 close 13 linear lambda 1
+18 bounds 14 layer 1
+19 bounds 14 layer 2
+20 split 14 input 0 0x1p-1 21 22
+23 bounds 21 layer 1
+24 bounds 21 layer 2
+25 close 21 linear lambda 1
+26 bounds 22 layer 1
+27 bounds 22 layer 2
+28 split 22 input 1 0x1p-1 29 30
+31 bounds 29 layer 1
+32 bounds 29 layer 2
 33 close 29 linear lambda 1
-34 unsat"""
+34 bounds 30 layer 1
+35 bounds 30 layer 2
+36 split 30 input 0 0x3p-2 37 38
+39 bounds 37 layer 1
+40 bounds 37 layer 2
+41 close 37 linear lambda 1
+42 bounds 38 layer 1
+43 bounds 38 layer 2
+44 close 38 linear lambda 1
+45 unsat"""
 
 NET2A_INTERVAL = """1 root 0
-2 bounds 1 interval
+2 bounds 1 layer 1
 3 split 1 input 0 0 4 5
-6 bounds 4 interval
+6 bounds 4 layer 1
 7 close 4 linear lambda 1
-8 bounds 5 interval
+8 bounds 5 layer 1
 9 split 5 input 1 0 10 11
-12 bounds 10 interval
+12 bounds 10 layer 1
 13 close 10 linear lambda 1
-14 bounds 11 interval
+14 bounds 11 layer 1
 15 split 11 input 0 0x1p-1 16 17
-18 bounds 16 interval
+18 bounds 16 layer 1
 19 close 16 linear lambda 1
-20 bounds 17 interval
+20 bounds 17 layer 1
 21 split 17 input 1 0x1p-1 22 23
-24 bounds 22 interval
+24 bounds 22 layer 1
 25 close 22 linear lambda 1
-26 bounds 23 interval
+26 bounds 23 layer 1
 27 split 23 input 0 0x3p-2 28 29
-30 bounds 28 interval
+30 bounds 28 layer 1
 31 close 28 linear lambda 1
-32 bounds 29 interval
+32 bounds 29 layer 1
 33 close 29 linear lambda 1
 34 unsat"""
 
@@ -98,7 +109,8 @@ _TEN = {"root": (0,), "split": (0, 2, 6, 7), "bounds": (0, 2), "close": (0, 2), 
 SHARED_SPLIT = "\n".join(
     " ".join(str(10 * int(w)) if i in _TEN[line.split()[1]] else w for i, w in enumerate(line.split()))
     for line in NET2A_CROWN.splitlines()).replace("10 root 0\n", "10 root 0 1\n").replace(
-    "20 bounds 10 crown\n", "20 bounds 10 crown\n25 close 10 linear disjunct 1 lambda 1 alpha 2 0 0 2 1 0\n").replace(
+    "30 bounds 10 layer 2\n",
+    "30 bounds 10 layer 2\n35 close 10 linear disjunct 1 lambda 1 alpha 2 0 0 2 1 0\n").replace(
     "linear lambda", "linear disjunct 0 lambda")
 
 # Graphs folded into chains (spec 1), proofs written by `apothem verify`: resid (a residual Add over a ReLU
@@ -108,48 +120,48 @@ RESID_PROOF = """1 root 0
 5 split 3 input 1 0 6 7
 8 split 6 input 2 0 9 10
 11 split 9 input 3 0 12 13
-14 bounds 12 interval
+14 bounds 12 layer 1
 15 close 12 linear lambda 1
-16 bounds 13 interval
+16 bounds 13 layer 1
 17 close 13 linear lambda 1
 18 split 10 input 3 0 19 20
-21 bounds 19 interval
+21 bounds 19 layer 1
 22 close 19 linear lambda 1
-23 bounds 20 interval
+23 bounds 20 layer 1
 24 close 20 linear lambda 1
 25 split 7 input 2 0 26 27
 28 split 26 input 3 0 29 30
-31 bounds 29 interval
+31 bounds 29 layer 1
 32 close 29 linear lambda 1
-33 bounds 30 interval
+33 bounds 30 layer 1
 34 close 30 linear lambda 1
 35 split 27 input 3 0 36 37
-38 bounds 36 interval
+38 bounds 36 layer 1
 39 close 36 linear lambda 1
-40 bounds 37 interval
+40 bounds 37 layer 1
 41 close 37 linear lambda 1
 42 split 4 input 1 0 43 44
 45 split 43 input 2 0 46 47
 48 split 46 input 3 0 49 50
-51 bounds 49 interval
+51 bounds 49 layer 1
 52 close 49 linear lambda 1
-53 bounds 50 interval
+53 bounds 50 layer 1
 54 close 50 linear lambda 1
 55 split 47 input 3 0 56 57
-58 bounds 56 interval
+58 bounds 56 layer 1
 59 close 56 linear lambda 1
-60 bounds 57 interval
+60 bounds 57 layer 1
 61 close 57 linear lambda 1
 62 split 44 input 2 0 63 64
 65 split 63 input 3 0 66 67
-68 bounds 66 interval
+68 bounds 66 layer 1
 69 close 66 linear lambda 1
-70 bounds 67 interval
+70 bounds 67 layer 1
 71 close 67 linear lambda 1
 72 split 64 input 3 0 73 74
-75 bounds 73 interval
+75 bounds 73 layer 1
 76 close 73 linear lambda 1
-77 bounds 74 interval
+77 bounds 74 layer 1
 78 close 74 linear lambda 1
 79 unsat"""
 MAXPOOL_PROOF = """1 root 0
@@ -158,403 +170,513 @@ MAXPOOL_PROOF = """1 root 0
 8 split 6 input 0 0 9 10
 11 split 9 input 2 0 12 13
 14 split 12 input 0 -0x1p-1 15 16
-17 bounds 15 crown
-18 close 15 linear lambda 1 alpha 2 1 1 2 2 0x1ff575p-24
-19 bounds 16 crown
-20 close 16 linear lambda 1 alpha 1 0 0 2 0 0 2 1 1 2 2 0x105ad66dp-30
-21 split 13 input 0 -0x1p-1 22 23
-24 bounds 22 crown
-25 close 22 linear lambda 1
-26 bounds 23 crown
-27 close 23 linear lambda 1 alpha 1 0 0
-28 split 10 input 2 0 29 30
-31 split 29 input 0 0x1p-1 32 33
-34 bounds 32 crown
-35 close 32 linear lambda 1 alpha 2 0 0 2 1 1 2 2 0xdbb07ffp-29
-36 split 33 input 2 -0x1p-1 37 38
-39 bounds 37 crown
-40 close 37 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
-41 bounds 38 crown
-42 close 38 linear lambda 1 alpha 2 1 1 2 2 0x24e93c3bp-30
-43 split 30 input 0 0x1p-1 44 45
-46 bounds 44 crown
-47 close 44 linear lambda 1
-48 split 45 input 0 0x3p-2 49 50
-51 bounds 49 crown
-52 close 49 linear lambda 1 alpha 2 0 0
-53 bounds 50 crown
-54 close 50 linear lambda 1 alpha 2 0 0
-55 split 7 input 0 0 56 57
-58 split 56 input 2 0 59 60
-61 split 59 input 1 0x1p-1 62 63
-64 bounds 62 crown
-65 close 62 linear lambda 1 alpha 2 0 0 2 1 1 2 2 0x1a69741fp-30
-66 split 63 input 2 -0x1p-1 67 68
-69 bounds 67 crown
-70 close 67 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
-71 bounds 68 crown
-72 close 68 linear lambda 1 alpha 2 1 1 2 2 0x25019bd9p-30
-73 split 60 input 1 0x1p-1 74 75
-76 bounds 74 crown
-77 close 74 linear lambda 1
-78 split 75 input 1 0x3p-2 79 80
-81 bounds 79 crown
-82 close 79 linear lambda 1 alpha 2 0 0
-83 bounds 80 crown
-84 close 80 linear lambda 1 alpha 2 0 0
-85 split 57 input 2 0 86 87
-88 split 86 input 0 0x1p-1 89 90
-91 split 89 input 1 0x1p-1 92 93
-94 split 92 input 0 0x1p-2 95 96
-97 bounds 95 crown
-98 close 95 linear lambda 1 alpha 2 0 0 2 1 1 2 2 0x6d40979p-28
-99 bounds 96 crown
-100 close 96 linear lambda 1 alpha 1 0 0 2 0 0 2 1 1 2 2 0x117218a3p-29
-101 split 93 input 1 0x3p-2 102 103
-104 bounds 102 crown
-105 close 102 linear lambda 1 alpha 2 1 1 2 2 0x155aa049p-29
-106 split 103 input 2 -0x1p-1 107 108
-109 bounds 107 crown
-110 close 107 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
-111 bounds 108 crown
-112 close 108 linear lambda 1 alpha 2 1 1 2 2 0x285e9ab3p-30
-113 split 90 input 1 0x1p-1 114 115
-116 split 114 input 2 -0x1p-1 117 118
-119 bounds 117 crown
-120 close 117 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
-121 bounds 118 crown
-122 close 118 linear lambda 1 alpha 2 1 1 2 2 0x50a4eb3p-27
-123 split 115 input 0 0x3p-2 124 125
-126 split 124 input 1 0x3p-2 127 128
-129 bounds 127 crown
-130 close 127 linear lambda 1 alpha 2 1 1 2 2 0x2aad58bfp-30
-131 split 128 input 2 -0x1p-1 132 133
-134 bounds 132 crown
-135 close 132 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
-136 bounds 133 crown
-137 close 133 linear lambda 1 alpha 2 1 1 2 2 0x50a4eb3p-27
-138 split 125 input 1 0x3p-2 139 140
-141 split 139 input 2 -0x1p-1 142 143
-144 bounds 142 crown
-145 close 142 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
-146 bounds 143 crown
-147 close 143 linear lambda 1 alpha 2 1 1 2 2 0x50a4eb3p-27
-148 split 140 input 0 0x7p-3 149 150
-151 split 149 input 1 0x7p-3 152 153
-154 split 152 input 0 0xdp-4 155 156
-157 bounds 155 crown
-158 close 155 linear lambda 1 alpha 2 1 1 2 2 0x2aad58bfp-30
-159 split 156 input 0 0x1bp-5 160 161
-162 bounds 160 crown
-163 close 160 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x2aad58bfp-30
-164 bounds 161 crown
-165 close 161 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x2aad58bfp-30
-166 split 153 input 2 -0x1p-1 167 168
-169 bounds 167 crown
-170 close 167 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
-171 bounds 168 crown
-172 close 168 linear lambda 1 alpha 2 1 1 2 2 0x50a4eb3p-27
-173 split 150 input 2 -0x1p-1 174 175
-176 bounds 174 crown
-177 close 174 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x1b787d03p-29
-178 split 175 input 0 0xfp-4 179 180
-181 bounds 179 crown
-182 close 179 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x13497dafp-29
-183 split 180 input 0 0x1fp-5 184 185
-186 bounds 184 crown
-187 close 184 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x13497dafp-29
-188 bounds 185 crown
-189 close 185 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x13497dafp-29
-190 split 87 input 0 0x1p-1 191 192
-193 split 191 input 1 0x1p-1 194 195
-196 split 194 input 0 0x1p-2 197 198
-199 bounds 197 crown
-200 close 197 linear lambda 1
-201 bounds 198 crown
-202 close 198 linear lambda 1 alpha 1 0 0
-203 split 195 input 1 0x3p-2 204 205
-206 bounds 204 crown
-207 close 204 linear lambda 1 alpha 2 0 0
-208 bounds 205 crown
-209 close 205 linear lambda 1 alpha 2 0 0
-210 split 192 input 0 0x3p-2 211 212
-213 split 211 input 2 0x1p-1 214 215
-216 bounds 214 crown
-217 close 214 linear lambda 1 alpha 1 0 0
-218 split 215 input 2 0x3p-2 219 220
-221 bounds 219 crown
-222 close 219 linear lambda 1 alpha 1 0 0 2 0 0
-223 split 220 input 0 0x5p-3 224 225
-226 bounds 224 crown
-227 close 224 linear lambda 1 alpha 1 0 0
-228 bounds 225 crown
-229 close 225 linear lambda 1 alpha 1 0 0
-230 split 212 input 0 0x7p-3 231 232
-233 split 231 input 0 0xdp-4 234 235
-236 bounds 234 crown
-237 close 234 linear lambda 1 alpha 1 0 0 2 0 0
-238 bounds 235 crown
-239 close 235 linear lambda 1 alpha 1 0 0 2 0 0
-240 bounds 232 crown
-241 close 232 linear lambda 1 alpha 1 0 0 2 0 0
-242 split 4 input 1 0 243 244
-245 split 243 input 0 0 246 247
-248 split 246 input 3 0x1p-1 249 250
-251 split 249 input 2 0 252 253
-254 bounds 252 interval
-255 close 252 linear lambda 1
-256 split 253 input 2 0x1p-1 257 258
-259 bounds 257 crown
-260 close 257 linear lambda 1
-261 bounds 258 crown
-262 close 258 linear lambda 1
-263 split 250 input 3 0x3p-2 264 265
-266 bounds 264 crown
-267 close 264 linear lambda 1
-268 bounds 265 crown
-269 close 265 linear lambda 1
-270 split 247 input 3 0x1p-1 271 272
-273 split 271 input 2 0 274 275
-276 bounds 274 crown
-277 close 274 linear lambda 1 alpha 2 0 0
-278 split 275 input 2 0x1p-1 279 280
-281 split 279 input 0 0x1p-1 282 283
-284 bounds 282 crown
-285 close 282 linear lambda 1
-286 bounds 283 crown
-287 close 283 linear lambda 1 alpha 2 0 0
-288 split 280 input 0 0x1p-1 289 290
-291 bounds 289 crown
-292 close 289 linear lambda 1
-293 split 290 input 1 -0x1p-1 294 295
-296 split 294 input 0 0x3p-2 297 298
-299 bounds 297 crown
-300 close 297 linear lambda 1
-301 bounds 298 crown
-302 close 298 linear lambda 1 alpha 2 0 0
-303 split 295 input 0 0x3p-2 304 305
-306 bounds 304 crown
-307 close 304 linear lambda 1
-308 bounds 305 crown
-309 close 305 linear lambda 1 alpha 2 0 0
-310 split 272 input 3 0x3p-2 311 312
-313 split 311 input 0 0x1p-1 314 315
-316 bounds 314 crown
-317 close 314 linear lambda 1
-318 split 315 input 0 0x3p-2 319 320
-321 split 319 input 0 0x5p-3 322 323
-324 bounds 322 crown
-325 close 322 linear lambda 1
-326 bounds 323 crown
-327 close 323 linear lambda 1
-328 split 320 input 3 0x5p-3 329 330
-331 bounds 329 crown
-332 close 329 linear lambda 1 alpha 2 0 0
-333 bounds 330 crown
-334 close 330 linear lambda 1 alpha 2 0 0
-335 split 312 input 3 0x7p-3 336 337
-338 split 336 input 3 0xdp-4 339 340
-341 bounds 339 crown
-342 close 339 linear lambda 1
-343 bounds 340 crown
-344 close 340 linear lambda 1
-345 bounds 337 crown
-346 close 337 linear lambda 1
-347 split 244 input 1 0x1p-1 348 349
-350 split 348 input 3 0x1p-1 351 352
-353 split 351 input 0 0 354 355
-356 split 354 input 3 0x1p-2 357 358
-359 split 357 input 1 0x1p-2 360 361
-362 bounds 360 interval
-363 close 360 linear lambda 1
-364 bounds 361 crown
-365 close 361 linear lambda 1
-366 split 358 input 1 0x1p-2 367 368
-369 bounds 367 interval
-370 close 367 linear lambda 1
-371 bounds 368 interval
-372 close 368 linear lambda 1
-373 split 355 input 2 0 374 375
-376 split 374 input 0 0x1p-1 377 378
-379 bounds 377 interval
-380 close 377 linear lambda 1 alpha 2 0 0
-381 bounds 378 crown
-382 close 378 linear lambda 1
-383 split 375 input 0 0x1p-1 384 385
-386 split 384 input 2 0x1p-1 387 388
-389 bounds 387 crown
-390 close 387 linear lambda 1
-391 bounds 388 crown
-392 close 388 linear lambda 1
-393 split 385 input 2 0x1p-1 394 395
-396 bounds 394 crown
-397 close 394 linear lambda 1 alpha 2 0 0
-398 split 395 input 0 0x3p-2 399 400
-401 bounds 399 crown
-402 close 399 linear lambda 1
-403 bounds 400 crown
-404 close 400 linear lambda 1 alpha 2 0 0
-405 split 352 input 0 0 406 407
-408 split 406 input 3 0x3p-2 409 410
-411 bounds 409 interval
-412 close 409 linear lambda 1
-413 bounds 410 interval
-414 close 410 linear lambda 1
-415 split 407 input 0 0x1p-1 416 417
-418 split 416 input 3 0x3p-2 419 420
-421 split 419 input 3 0x5p-3 422 423
-424 bounds 422 crown
-425 close 422 linear lambda 1
-426 bounds 423 crown
-427 close 423 linear lambda 1
-428 bounds 420 crown
-429 close 420 linear lambda 1
-430 split 417 input 3 0x3p-2 431 432
-433 split 431 input 0 0x3p-2 434 435
-436 split 434 input 0 0x5p-3 437 438
-439 bounds 437 crown
-440 close 437 linear lambda 1
-441 bounds 438 crown
-442 close 438 linear lambda 1
-443 split 435 input 3 0x5p-3 444 445
-446 bounds 444 crown
-447 close 444 linear lambda 1 alpha 2 0 0
-448 bounds 445 crown
-449 close 445 linear lambda 1 alpha 2 0 0
-450 split 432 input 3 0x7p-3 451 452
-453 split 451 input 0 0x3p-2 454 455
-456 bounds 454 crown
-457 close 454 linear lambda 1
-458 bounds 455 crown
-459 close 455 linear lambda 1
-460 bounds 452 crown
-461 close 452 linear lambda 1
-462 split 349 input 2 0 463 464
-465 split 463 input 1 0x3p-2 466 467
-468 split 466 input 3 0x1p-1 469 470
-471 bounds 469 interval
-472 close 469 linear lambda 1
-473 split 470 input 3 0x3p-2 474 475
-476 split 474 input 0 0 477 478
-479 bounds 477 interval
-480 close 477 linear lambda 1
-481 bounds 478 interval
-482 close 478 linear lambda 1 alpha 2 0 0
-483 split 475 input 1 0x5p-3 484 485
-486 bounds 484 crown
+17 bounds 15 layer 1
+18 bounds 15 layer 2
+19 close 15 linear lambda 1 alpha 2 1 1 2 2 0x1ff575p-24
+20 bounds 16 layer 1
+21 bounds 16 layer 2
+22 close 16 linear lambda 1 alpha 1 0 0 2 0 0 2 1 1 2 2 0x105ad66dp-30
+23 split 13 input 0 -0x1p-1 24 25
+26 bounds 24 layer 1
+27 bounds 24 layer 2
+28 close 24 linear lambda 1
+29 bounds 25 layer 1
+30 bounds 25 layer 2
+31 close 25 linear lambda 1 alpha 1 0 0
+32 split 10 input 2 0 33 34
+35 split 33 input 0 0x1p-1 36 37
+38 bounds 36 layer 1
+39 bounds 36 layer 2
+40 close 36 linear lambda 1 alpha 2 0 0 2 1 1 2 2 0xdbb07ffp-29
+41 split 37 input 2 -0x1p-1 42 43
+44 bounds 42 layer 1
+45 bounds 42 layer 2
+46 close 42 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
+47 bounds 43 layer 1
+48 bounds 43 layer 2
+49 close 43 linear lambda 1 alpha 2 1 1 2 2 0x24e93c3bp-30
+50 split 34 input 0 0x1p-1 51 52
+53 bounds 51 layer 1
+54 bounds 51 layer 2
+55 close 51 linear lambda 1
+56 split 52 input 0 0x3p-2 57 58
+59 bounds 57 layer 1
+60 bounds 57 layer 2
+61 close 57 linear lambda 1 alpha 2 0 0
+62 bounds 58 layer 1
+63 bounds 58 layer 2
+64 close 58 linear lambda 1 alpha 2 0 0
+65 split 7 input 0 0 66 67
+68 split 66 input 2 0 69 70
+71 split 69 input 1 0x1p-1 72 73
+74 bounds 72 layer 1
+75 bounds 72 layer 2
+76 close 72 linear lambda 1 alpha 2 0 0 2 1 1 2 2 0x1a69741fp-30
+77 split 73 input 2 -0x1p-1 78 79
+80 bounds 78 layer 1
+81 bounds 78 layer 2
+82 close 78 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
+83 bounds 79 layer 1
+84 bounds 79 layer 2
+85 close 79 linear lambda 1 alpha 2 1 1 2 2 0x25019bd9p-30
+86 split 70 input 1 0x1p-1 87 88
+89 bounds 87 layer 1
+90 bounds 87 layer 2
+91 close 87 linear lambda 1
+92 split 88 input 1 0x3p-2 93 94
+95 bounds 93 layer 1
+96 bounds 93 layer 2
+97 close 93 linear lambda 1 alpha 2 0 0
+98 bounds 94 layer 1
+99 bounds 94 layer 2
+100 close 94 linear lambda 1 alpha 2 0 0
+101 split 67 input 2 0 102 103
+104 split 102 input 0 0x1p-1 105 106
+107 split 105 input 1 0x1p-1 108 109
+110 split 108 input 0 0x1p-2 111 112
+113 bounds 111 layer 1
+114 bounds 111 layer 2
+115 close 111 linear lambda 1 alpha 2 0 0 2 1 1 2 2 0x6d40979p-28
+116 bounds 112 layer 1
+117 bounds 112 layer 2
+118 close 112 linear lambda 1 alpha 1 0 0 2 0 0 2 1 1 2 2 0x117218a3p-29
+119 split 109 input 1 0x3p-2 120 121
+122 bounds 120 layer 1
+123 bounds 120 layer 2
+124 close 120 linear lambda 1 alpha 2 1 1 2 2 0x155aa049p-29
+125 split 121 input 2 -0x1p-1 126 127
+128 bounds 126 layer 1
+129 bounds 126 layer 2
+130 close 126 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
+131 bounds 127 layer 1
+132 bounds 127 layer 2
+133 close 127 linear lambda 1 alpha 2 1 1 2 2 0x285e9ab3p-30
+134 split 106 input 1 0x1p-1 135 136
+137 split 135 input 2 -0x1p-1 138 139
+140 bounds 138 layer 1
+141 bounds 138 layer 2
+142 close 138 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
+143 bounds 139 layer 1
+144 bounds 139 layer 2
+145 close 139 linear lambda 1 alpha 2 1 1 2 2 0x50a4eb3p-27
+146 split 136 input 0 0x3p-2 147 148
+149 split 147 input 1 0x3p-2 150 151
+152 bounds 150 layer 1
+153 bounds 150 layer 2
+154 close 150 linear lambda 1 alpha 2 1 1 2 2 0x2aad58bfp-30
+155 split 151 input 2 -0x1p-1 156 157
+158 bounds 156 layer 1
+159 bounds 156 layer 2
+160 close 156 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
+161 bounds 157 layer 1
+162 bounds 157 layer 2
+163 close 157 linear lambda 1 alpha 2 1 1 2 2 0x50a4eb3p-27
+164 split 148 input 1 0x3p-2 165 166
+167 split 165 input 2 -0x1p-1 168 169
+170 bounds 168 layer 1
+171 bounds 168 layer 2
+172 close 168 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
+173 bounds 169 layer 1
+174 bounds 169 layer 2
+175 close 169 linear lambda 1 alpha 2 1 1 2 2 0x50a4eb3p-27
+176 split 166 input 0 0x7p-3 177 178
+179 split 177 input 1 0x7p-3 180 181
+182 split 180 input 0 0xdp-4 183 184
+185 bounds 183 layer 1
+186 bounds 183 layer 2
+187 close 183 linear lambda 1 alpha 2 1 1 2 2 0x2aad58bfp-30
+188 split 184 input 0 0x1bp-5 189 190
+191 bounds 189 layer 1
+192 bounds 189 layer 2
+193 close 189 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x2aad58bfp-30
+194 bounds 190 layer 1
+195 bounds 190 layer 2
+196 close 190 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x2aad58bfp-30
+197 split 181 input 2 -0x1p-1 198 199
+200 bounds 198 layer 1
+201 bounds 198 layer 2
+202 close 198 linear lambda 1 alpha 2 1 1 2 2 0x1b787d03p-29
+203 bounds 199 layer 1
+204 bounds 199 layer 2
+205 close 199 linear lambda 1 alpha 2 1 1 2 2 0x50a4eb3p-27
+206 split 178 input 2 -0x1p-1 207 208
+209 bounds 207 layer 1
+210 bounds 207 layer 2
+211 close 207 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x1b787d03p-29
+212 split 208 input 0 0xfp-4 213 214
+215 bounds 213 layer 1
+216 bounds 213 layer 2
+217 close 213 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x13497dafp-29
+218 split 214 input 0 0x1fp-5 219 220
+221 bounds 219 layer 1
+222 bounds 219 layer 2
+223 close 219 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x13497dafp-29
+224 bounds 220 layer 1
+225 bounds 220 layer 2
+226 close 220 linear lambda 1 alpha 1 0 0 2 1 1 2 2 0x13497dafp-29
+227 split 103 input 0 0x1p-1 228 229
+230 split 228 input 1 0x1p-1 231 232
+233 split 231 input 0 0x1p-2 234 235
+236 bounds 234 layer 1
+237 bounds 234 layer 2
+238 close 234 linear lambda 1
+239 bounds 235 layer 1
+240 bounds 235 layer 2
+241 close 235 linear lambda 1 alpha 1 0 0
+242 split 232 input 1 0x3p-2 243 244
+245 bounds 243 layer 1
+246 bounds 243 layer 2
+247 close 243 linear lambda 1 alpha 2 0 0
+248 bounds 244 layer 1
+249 bounds 244 layer 2
+250 close 244 linear lambda 1 alpha 2 0 0
+251 split 229 input 0 0x3p-2 252 253
+254 split 252 input 2 0x1p-1 255 256
+257 bounds 255 layer 1
+258 bounds 255 layer 2
+259 close 255 linear lambda 1 alpha 1 0 0
+260 split 256 input 2 0x3p-2 261 262
+263 bounds 261 layer 1
+264 bounds 261 layer 2
+265 close 261 linear lambda 1 alpha 1 0 0 2 0 0
+266 split 262 input 0 0x5p-3 267 268
+269 bounds 267 layer 1
+270 bounds 267 layer 2
+271 close 267 linear lambda 1 alpha 1 0 0
+272 bounds 268 layer 1
+273 bounds 268 layer 2
+274 close 268 linear lambda 1 alpha 1 0 0
+275 split 253 input 0 0x7p-3 276 277
+278 split 276 input 0 0xdp-4 279 280
+281 bounds 279 layer 1
+282 bounds 279 layer 2
+283 close 279 linear lambda 1 alpha 1 0 0 2 0 0
+284 bounds 280 layer 1
+285 bounds 280 layer 2
+286 close 280 linear lambda 1 alpha 1 0 0 2 0 0
+287 bounds 277 layer 1
+288 bounds 277 layer 2
+289 close 277 linear lambda 1 alpha 1 0 0 2 0 0
+290 split 4 input 1 0 291 292
+293 split 291 input 0 0 294 295
+296 split 294 input 3 0x1p-1 297 298
+299 split 297 input 2 0 300 301
+302 bounds 300 layer 1
+303 close 300 linear lambda 1
+304 split 301 input 2 0x1p-1 305 306
+307 bounds 305 layer 1
+308 bounds 305 layer 2
+309 close 305 linear lambda 1
+310 bounds 306 layer 1
+311 bounds 306 layer 2
+312 close 306 linear lambda 1
+313 split 298 input 3 0x3p-2 314 315
+316 bounds 314 layer 1
+317 bounds 314 layer 2
+318 close 314 linear lambda 1
+319 bounds 315 layer 1
+320 bounds 315 layer 2
+321 close 315 linear lambda 1
+322 split 295 input 3 0x1p-1 323 324
+325 split 323 input 2 0 326 327
+328 bounds 326 layer 1
+329 bounds 326 layer 2
+330 close 326 linear lambda 1 alpha 2 0 0
+331 split 327 input 2 0x1p-1 332 333
+334 split 332 input 0 0x1p-1 335 336
+337 bounds 335 layer 1
+338 bounds 335 layer 2
+339 close 335 linear lambda 1
+340 bounds 336 layer 1
+341 bounds 336 layer 2
+342 close 336 linear lambda 1 alpha 2 0 0
+343 split 333 input 0 0x1p-1 344 345
+346 bounds 344 layer 1
+347 bounds 344 layer 2
+348 close 344 linear lambda 1
+349 split 345 input 1 -0x1p-1 350 351
+352 split 350 input 0 0x3p-2 353 354
+355 bounds 353 layer 1
+356 bounds 353 layer 2
+357 close 353 linear lambda 1
+358 bounds 354 layer 1
+359 bounds 354 layer 2
+360 close 354 linear lambda 1 alpha 2 0 0
+361 split 351 input 0 0x3p-2 362 363
+364 bounds 362 layer 1
+365 bounds 362 layer 2
+366 close 362 linear lambda 1
+367 bounds 363 layer 1
+368 bounds 363 layer 2
+369 close 363 linear lambda 1 alpha 2 0 0
+370 split 324 input 3 0x3p-2 371 372
+373 split 371 input 0 0x1p-1 374 375
+376 bounds 374 layer 1
+377 bounds 374 layer 2
+378 close 374 linear lambda 1
+379 split 375 input 0 0x3p-2 380 381
+382 split 380 input 0 0x5p-3 383 384
+385 bounds 383 layer 1
+386 bounds 383 layer 2
+387 close 383 linear lambda 1
+388 bounds 384 layer 1
+389 bounds 384 layer 2
+390 close 384 linear lambda 1
+391 split 381 input 3 0x5p-3 392 393
+394 bounds 392 layer 1
+395 bounds 392 layer 2
+396 close 392 linear lambda 1 alpha 2 0 0
+397 bounds 393 layer 1
+398 bounds 393 layer 2
+399 close 393 linear lambda 1 alpha 2 0 0
+400 split 372 input 3 0x7p-3 401 402
+403 split 401 input 3 0xdp-4 404 405
+406 bounds 404 layer 1
+407 bounds 404 layer 2
+408 close 404 linear lambda 1
+409 bounds 405 layer 1
+410 bounds 405 layer 2
+411 close 405 linear lambda 1
+412 bounds 402 layer 1
+413 bounds 402 layer 2
+414 close 402 linear lambda 1
+415 split 292 input 1 0x1p-1 416 417
+418 split 416 input 3 0x1p-1 419 420
+421 split 419 input 0 0 422 423
+424 split 422 input 3 0x1p-2 425 426
+427 split 425 input 1 0x1p-2 428 429
+430 bounds 428 layer 1
+431 close 428 linear lambda 1
+432 bounds 429 layer 1
+433 bounds 429 layer 2
+434 close 429 linear lambda 1
+435 split 426 input 1 0x1p-2 436 437
+438 bounds 436 layer 1
+439 close 436 linear lambda 1
+440 bounds 437 layer 1
+441 close 437 linear lambda 1
+442 split 423 input 2 0 443 444
+445 split 443 input 0 0x1p-1 446 447
+448 bounds 446 layer 1
+449 close 446 linear lambda 1 alpha 2 0 0
+450 bounds 447 layer 1
+451 bounds 447 layer 2
+452 close 447 linear lambda 1
+453 split 444 input 0 0x1p-1 454 455
+456 split 454 input 2 0x1p-1 457 458
+459 bounds 457 layer 1
+460 bounds 457 layer 2
+461 close 457 linear lambda 1
+462 bounds 458 layer 1
+463 bounds 458 layer 2
+464 close 458 linear lambda 1
+465 split 455 input 2 0x1p-1 466 467
+468 bounds 466 layer 1
+469 bounds 466 layer 2
+470 close 466 linear lambda 1 alpha 2 0 0
+471 split 467 input 0 0x3p-2 472 473
+474 bounds 472 layer 1
+475 bounds 472 layer 2
+476 close 472 linear lambda 1
+477 bounds 473 layer 1
+478 bounds 473 layer 2
+479 close 473 linear lambda 1 alpha 2 0 0
+480 split 420 input 0 0 481 482
+483 split 481 input 3 0x3p-2 484 485
+486 bounds 484 layer 1
 487 close 484 linear lambda 1
-488 bounds 485 interval
+488 bounds 485 layer 1
 489 close 485 linear lambda 1
-490 split 467 input 1 0x7p-3 491 492
-493 split 491 input 1 0xdp-4 494 495
-496 bounds 494 interval
-497 close 494 linear lambda 1 alpha 2 0 0
-498 bounds 495 interval
-499 close 495 linear lambda 1 alpha 2 0 0
-500 bounds 492 interval
-501 close 492 linear lambda 1 alpha 2 0 0
-502 split 464 input 2 0x1p-1 503 504
-505 split 503 input 3 0x1p-1 506 507
-508 split 506 input 1 0x3p-2 509 510
-511 split 509 input 1 0x5p-3 512 513
-514 bounds 512 crown
-515 close 512 linear lambda 1 alpha 2 0 0
-516 bounds 513 crown
-517 close 513 linear lambda 1 alpha 2 0 0
-518 bounds 510 crown
-519 close 510 linear lambda 1
-520 split 507 input 1 0x3p-2 521 522
-523 split 521 input 3 0x3p-2 524 525
-526 split 524 input 0 0 527 528
-529 bounds 527 interval
-530 close 527 linear lambda 1
-531 bounds 528 interval
-532 close 528 linear lambda 1 alpha 2 0 0
-533 split 525 input 1 0x5p-3 534 535
-536 bounds 534 crown
-537 close 534 linear lambda 1
-538 bounds 535 interval
-539 close 535 linear lambda 1
-540 split 522 input 1 0x7p-3 541 542
-543 split 541 input 0 0 544 545
-546 bounds 544 interval
-547 close 544 linear lambda 1 alpha 2 0 0
-548 bounds 545 interval
-549 close 545 linear lambda 1 alpha 2 0 0
-550 bounds 542 interval
-551 close 542 linear lambda 1 alpha 2 0 0
-552 split 504 input 1 0x3p-2 553 554
-555 split 553 input 2 0x3p-2 556 557
-558 split 556 input 3 0x1p-1 559 560
+490 split 482 input 0 0x1p-1 491 492
+493 split 491 input 3 0x3p-2 494 495
+496 split 494 input 3 0x5p-3 497 498
+499 bounds 497 layer 1
+500 bounds 497 layer 2
+501 close 497 linear lambda 1
+502 bounds 498 layer 1
+503 bounds 498 layer 2
+504 close 498 linear lambda 1
+505 bounds 495 layer 1
+506 bounds 495 layer 2
+507 close 495 linear lambda 1
+508 split 492 input 3 0x3p-2 509 510
+511 split 509 input 0 0x3p-2 512 513
+514 split 512 input 0 0x5p-3 515 516
+517 bounds 515 layer 1
+518 bounds 515 layer 2
+519 close 515 linear lambda 1
+520 bounds 516 layer 1
+521 bounds 516 layer 2
+522 close 516 linear lambda 1
+523 split 513 input 3 0x5p-3 524 525
+526 bounds 524 layer 1
+527 bounds 524 layer 2
+528 close 524 linear lambda 1 alpha 2 0 0
+529 bounds 525 layer 1
+530 bounds 525 layer 2
+531 close 525 linear lambda 1 alpha 2 0 0
+532 split 510 input 3 0x7p-3 533 534
+535 split 533 input 0 0x3p-2 536 537
+538 bounds 536 layer 1
+539 bounds 536 layer 2
+540 close 536 linear lambda 1
+541 bounds 537 layer 1
+542 bounds 537 layer 2
+543 close 537 linear lambda 1
+544 bounds 534 layer 1
+545 bounds 534 layer 2
+546 close 534 linear lambda 1
+547 split 417 input 2 0 548 549
+550 split 548 input 1 0x3p-2 551 552
+553 split 551 input 3 0x1p-1 554 555
+556 bounds 554 layer 1
+557 close 554 linear lambda 1
+558 split 555 input 3 0x3p-2 559 560
 561 split 559 input 0 0 562 563
-564 bounds 562 interval
+564 bounds 562 layer 1
 565 close 562 linear lambda 1
-566 bounds 563 crown
+566 bounds 563 layer 1
 567 close 563 linear lambda 1 alpha 2 0 0
-568 split 560 input 3 0x3p-2 569 570
-571 split 569 input 1 0x5p-3 572 573
-574 bounds 572 crown
-575 close 572 linear lambda 1 alpha 2 0 0
-576 bounds 573 crown
-577 close 573 linear lambda 1 alpha 2 0 0
-578 split 570 input 1 0x5p-3 579 580
-581 bounds 579 crown
-582 close 579 linear lambda 1
-583 bounds 580 interval
-584 close 580 linear lambda 1
-585 split 557 input 0 0 586 587
-588 bounds 586 crown
-589 close 586 linear lambda 1 alpha 1 1 0
-590 split 587 input 0 0x1p-1 591 592
-593 bounds 591 crown
-594 close 591 linear lambda 1 alpha 1 1 0
-595 split 592 input 0 0x3p-2 596 597
-598 split 596 input 0 0x5p-3 599 600
-601 bounds 599 crown
-602 close 599 linear lambda 1 alpha 1 1 0
-603 bounds 600 crown
-604 close 600 linear lambda 1 alpha 1 0 0 1 1 0
-605 split 597 input 2 0x7p-3 606 607
-608 bounds 606 crown
-609 close 606 linear lambda 1 alpha 1 1 0
-610 bounds 607 crown
-611 close 607 linear lambda 1 alpha 1 1 0
-612 split 554 input 3 0x1p-1 613 614
-615 split 613 input 1 0x7p-3 616 617
-618 split 616 input 0 0 619 620
-621 bounds 619 crown
-622 close 619 linear lambda 1 alpha 2 0 0
-623 bounds 620 crown
-624 close 620 linear lambda 1 alpha 2 0 0
-625 bounds 617 crown
-626 close 617 linear lambda 1 alpha 2 0 0
-627 split 614 input 2 0x3p-2 628 629
-630 split 628 input 1 0x7p-3 631 632
-633 split 631 input 3 0x3p-2 634 635
-636 bounds 634 interval
+568 split 560 input 1 0x5p-3 569 570
+571 bounds 569 layer 1
+572 bounds 569 layer 2
+573 close 569 linear lambda 1
+574 bounds 570 layer 1
+575 close 570 linear lambda 1
+576 split 552 input 1 0x7p-3 577 578
+579 split 577 input 1 0xdp-4 580 581
+582 bounds 580 layer 1
+583 close 580 linear lambda 1 alpha 2 0 0
+584 bounds 581 layer 1
+585 close 581 linear lambda 1 alpha 2 0 0
+586 bounds 578 layer 1
+587 close 578 linear lambda 1 alpha 2 0 0
+588 split 549 input 2 0x1p-1 589 590
+591 split 589 input 3 0x1p-1 592 593
+594 split 592 input 1 0x3p-2 595 596
+597 split 595 input 1 0x5p-3 598 599
+600 bounds 598 layer 1
+601 bounds 598 layer 2
+602 close 598 linear lambda 1 alpha 2 0 0
+603 bounds 599 layer 1
+604 bounds 599 layer 2
+605 close 599 linear lambda 1 alpha 2 0 0
+606 bounds 596 layer 1
+607 bounds 596 layer 2
+608 close 596 linear lambda 1
+609 split 593 input 1 0x3p-2 610 611
+612 split 610 input 3 0x3p-2 613 614
+615 split 613 input 0 0 616 617
+618 bounds 616 layer 1
+619 close 616 linear lambda 1
+620 bounds 617 layer 1
+621 close 617 linear lambda 1 alpha 2 0 0
+622 split 614 input 1 0x5p-3 623 624
+625 bounds 623 layer 1
+626 bounds 623 layer 2
+627 close 623 linear lambda 1
+628 bounds 624 layer 1
+629 close 624 linear lambda 1
+630 split 611 input 1 0x7p-3 631 632
+633 split 631 input 0 0 634 635
+636 bounds 634 layer 1
 637 close 634 linear lambda 1 alpha 2 0 0
-638 bounds 635 interval
+638 bounds 635 layer 1
 639 close 635 linear lambda 1 alpha 2 0 0
-640 split 632 input 1 0xfp-4 641 642
-643 bounds 641 crown
-644 close 641 linear lambda 1 alpha 2 0 0
-645 bounds 642 crown
-646 close 642 linear lambda 1 alpha 2 0 0
-647 split 629 input 1 0x7p-3 648 649
-650 split 648 input 2 0x7p-3 651 652
-653 split 651 input 1 0xdp-4 654 655
-656 bounds 654 crown
-657 close 654 linear lambda 1 alpha 1 1 0
-658 bounds 655 crown
-659 close 655 linear lambda 1 alpha 1 1 0 2 0 0
-660 bounds 652 crown
-661 close 652 linear lambda 1 alpha 1 1 0
-662 split 649 input 2 0x7p-3 663 664
-665 bounds 663 crown
-666 close 663 linear lambda 1 alpha 1 1 0 2 0 0
-667 bounds 664 crown
-668 close 664 linear lambda 1 alpha 1 1 0 2 0 0
-669 unsat"""
+640 bounds 632 layer 1
+641 close 632 linear lambda 1 alpha 2 0 0
+642 split 590 input 1 0x3p-2 643 644
+645 split 643 input 2 0x3p-2 646 647
+648 split 646 input 3 0x1p-1 649 650
+651 split 649 input 0 0 652 653
+654 bounds 652 layer 1
+655 close 652 linear lambda 1
+656 bounds 653 layer 1
+657 bounds 653 layer 2
+658 close 653 linear lambda 1 alpha 2 0 0
+659 split 650 input 3 0x3p-2 660 661
+662 split 660 input 1 0x5p-3 663 664
+665 bounds 663 layer 1
+666 bounds 663 layer 2
+667 close 663 linear lambda 1 alpha 2 0 0
+668 bounds 664 layer 1
+669 bounds 664 layer 2
+670 close 664 linear lambda 1 alpha 2 0 0
+671 split 661 input 1 0x5p-3 672 673
+674 bounds 672 layer 1
+675 bounds 672 layer 2
+676 close 672 linear lambda 1
+677 bounds 673 layer 1
+678 close 673 linear lambda 1
+679 split 647 input 0 0 680 681
+682 bounds 680 layer 1
+683 bounds 680 layer 2
+684 close 680 linear lambda 1 alpha 1 1 0
+685 split 681 input 0 0x1p-1 686 687
+688 bounds 686 layer 1
+689 bounds 686 layer 2
+690 close 686 linear lambda 1 alpha 1 1 0
+691 split 687 input 0 0x3p-2 692 693
+694 split 692 input 0 0x5p-3 695 696
+697 bounds 695 layer 1
+698 bounds 695 layer 2
+699 close 695 linear lambda 1 alpha 1 1 0
+700 bounds 696 layer 1
+701 bounds 696 layer 2
+702 close 696 linear lambda 1 alpha 1 0 0 1 1 0
+703 split 693 input 2 0x7p-3 704 705
+706 bounds 704 layer 1
+707 bounds 704 layer 2
+708 close 704 linear lambda 1 alpha 1 1 0
+709 bounds 705 layer 1
+710 bounds 705 layer 2
+711 close 705 linear lambda 1 alpha 1 1 0
+712 split 644 input 3 0x1p-1 713 714
+715 split 713 input 1 0x7p-3 716 717
+718 split 716 input 0 0 719 720
+721 bounds 719 layer 1
+722 bounds 719 layer 2
+723 close 719 linear lambda 1 alpha 2 0 0
+724 bounds 720 layer 1
+725 bounds 720 layer 2
+726 close 720 linear lambda 1 alpha 2 0 0
+727 bounds 717 layer 1
+728 bounds 717 layer 2
+729 close 717 linear lambda 1 alpha 2 0 0
+730 split 714 input 2 0x3p-2 731 732
+733 split 731 input 1 0x7p-3 734 735
+736 split 734 input 3 0x3p-2 737 738
+739 bounds 737 layer 1
+740 close 737 linear lambda 1 alpha 2 0 0
+741 bounds 738 layer 1
+742 close 738 linear lambda 1 alpha 2 0 0
+743 split 735 input 1 0xfp-4 744 745
+746 bounds 744 layer 1
+747 bounds 744 layer 2
+748 close 744 linear lambda 1 alpha 2 0 0
+749 bounds 745 layer 1
+750 bounds 745 layer 2
+751 close 745 linear lambda 1 alpha 2 0 0
+752 split 732 input 1 0x7p-3 753 754
+755 split 753 input 2 0x7p-3 756 757
+758 split 756 input 1 0xdp-4 759 760
+761 bounds 759 layer 1
+762 bounds 759 layer 2
+763 close 759 linear lambda 1 alpha 1 1 0
+764 bounds 760 layer 1
+765 bounds 760 layer 2
+766 close 760 linear lambda 1 alpha 1 1 0 2 0 0
+767 bounds 757 layer 1
+768 bounds 757 layer 2
+769 close 757 linear lambda 1 alpha 1 1 0
+770 split 754 input 2 0x7p-3 771 772
+773 bounds 771 layer 1
+774 bounds 771 layer 2
+775 close 771 linear lambda 1 alpha 1 1 0 2 0 0
+776 bounds 772 layer 1
+777 bounds 772 layer 2
+778 close 772 linear lambda 1 alpha 1 1 0 2 0 0
+779 unsat"""
 
 CASES = [
     # ---------------------------------------------------------------- valid ----------------------
@@ -593,7 +715,8 @@ CASES = [
      f"7 close 4 {LEAF.format(0)}\n8 close 4 {LEAF.format(1)}\n9 unsat"),
     ("valid", "shared_root_split_crown", N2, "net2_c", "valid unsat", SHARED_SPLIT),
     ("valid", "root_close_named_disjunct", A, "abs_neg", "valid unsat", "1 root 0\n2 close 1 linear disjunct 0 lambda 1\n3 unsat"),
-    ("valid", "ops_network", OPS, "ops_a", "valid unsat", "1 root 0\n2 bounds 1 crown\n3 close 1 linear lambda 1\n4 unsat"),
+    ("valid", "ops_network", OPS, "ops_a", "valid unsat",
+     "1 root 0\n2 bounds 1 layer 1\n3 close 1 linear lambda 1\n4 unsat"),
     ("valid", "input_split_threshold_outside_box", A, "abs_neg",
      "valid unsat", "1 root 0\n2 split 1 input 0 5 3 4\n5 close 3 linear lambda 1\n6 close 4 linear lambda 1\n7 unsat"),
     ("valid", "witness_sat", A, "abs_sat", "valid sat", "1 witness 0 0x1p-3\n2 sat 1"),
@@ -615,7 +738,8 @@ CASES = [
      "1 root 0\n2 split 1 relu 1 0 3 4\n4 close 3 linear lambda 1\n5 unsat"),
     ("invalid", "node_never_opened", A, "abs_neg", "invalid step 2 UNKNOWN_NODE", "1 root 0\n2 close 7 linear lambda 1\n3 unsat"),
     ("invalid", "node_forward_reference", A, "abs_neg", "invalid step 2 UNKNOWN_NODE", "1 root 0\n2 close 3 linear lambda 1\n3 root 1\n4 unsat"),
-    ("invalid", "node_self_reference", A, "abs_neg", "invalid step 2 UNKNOWN_NODE", "1 root 0\n2 bounds 2 interval\n3 unsat"),
+    ("invalid", "node_self_reference", A, "abs_neg", "invalid step 2 UNKNOWN_NODE",
+     "1 root 0\n2 bounds 2 layer 1\n3 unsat"),
     ("invalid", "node_already_split", A, "abs_one", "invalid step 5 UNKNOWN_NODE",
      "1 root 0\n2 split 1 relu 1 0 3 4\n5 close 1 linear lambda 1\n6 unsat"),
     ("invalid", "node_closed_twice", A, "abs_neg", "invalid step 3 UNKNOWN_NODE",
@@ -623,7 +747,7 @@ CASES = [
     ("invalid", "split_closed_node", A, "abs_neg", "invalid step 3 UNKNOWN_NODE",
      "1 root 0\n2 close 1 linear lambda 1\n3 split 1 input 0 0 4 5\n6 unsat"),
     ("invalid", "bounds_on_closed_node", A, "abs_neg", "invalid step 3 UNKNOWN_NODE",
-     "1 root 0\n2 close 1 linear lambda 1\n3 bounds 1 crown\n4 unsat"),
+     "1 root 0\n2 close 1 linear lambda 1\n3 bounds 1 layer 1\n4 unsat"),
     ("invalid", "witness_id_as_node", A, "abs_sat", "invalid step 2 UNKNOWN_NODE",
      "1 witness 0 0\n2 close 1 linear lambda 1\n3 sat 1"),
     # ---------------------------------------------------------------- BAD_INDEX --------------------
@@ -653,8 +777,8 @@ CASES = [
      "1 root 0 1\n2 close 1 linear disjunct 0 lambda 1 alpha 2 0 0 2 1 0\n3 unsat"),
     ("invalid", "shared_root_one_disjunct_left", N2, "net2_c", "invalid step 3 OPEN_NODES",
      f"1 root 0 1\n2 close 1 {LEAF.format(1)}\n3 unsat"),
-    ("invalid", "shared_root_leaf_left", N2, "net2_c", "invalid step 340 OPEN_NODES",
-     SHARED_SPLIT.replace("330 close 290 linear disjunct 0 lambda 1\n", "")),
+    ("invalid", "shared_root_leaf_left", N2, "net2_c", "invalid step 450 OPEN_NODES",
+     SHARED_SPLIT.replace("440 close 380 linear disjunct 0 lambda 1\n", "")),
     ("invalid", "shared_root_repeated_disjunct", N2, "net2_c", "invalid step 1 DUPLICATE_ROOT", "1 root 0 0\n2 unsat"),
     ("invalid", "shared_root_after_root", N2, "net2_c", "invalid step 3 DUPLICATE_ROOT",
      "1 root 1\n2 close 1 linear lambda 1 alpha 2 0 0 2 1 0\n3 root 0 1\n4 unsat"),
@@ -672,9 +796,11 @@ CASES = [
      LAYER_PROOF.replace(" alpha 1 0 1/2 1 1 0x1p-1", "")),
     ("invalid", "bounds_layer_slope_moved", LAY, "layer_a", "invalid step 3 NOT_POSITIVE",
      LAYER_PROOF.replace("1 0 1/2 1 1 0x1p-1", "1 0 5/8 1 1 5/8")),
-    ("invalid", "bounds_layer_crown_instead", LAY, "layer_a", "invalid step 3 NOT_POSITIVE",
-     LAYER_PROOF.replace("layer 2 alpha 1 0 1/2 1 1 0x1p-1", "crown")),
-    ("invalid", "bounds_layer_first_layer", LAY, "layer_a", "invalid step 2 BAD_INDEX",
+    ("invalid", "bounds_layer_crown_instead", LAY, "layer_a", "invalid step 4 NOT_POSITIVE",
+     "1 root 0\n2 bounds 1 layer 1\n3 bounds 1 layer 2\n4 close 1 linear lambda 1\n5 unsat"),
+    ("invalid", "bounds_layer_zero", LAY, "layer_a", "invalid step 2 BAD_INDEX",
+     LAYER_PROOF.replace("layer 2", "layer 0")),
+    ("invalid", "bounds_layer_first_layer", LAY, "layer_a", "invalid step 3 NOT_POSITIVE",
      LAYER_PROOF.replace("layer 2", "layer 1")),
     ("invalid", "bounds_layer_output_layer", LAY, "layer_a", "invalid step 2 BAD_INDEX",
      LAYER_PROOF.replace("layer 2", "layer 3")),
@@ -708,8 +834,8 @@ CASES = [
      BETA_PROOF.replace("lambda 1 beta 1 0 1", "lambda 1")),
     ("invalid", "not_positive_beta_too_big", A_EPS, "abs_zero", "invalid step 5 NOT_POSITIVE",
      BETA_PROOF.replace("beta 1 0 1\n6", "beta 1 0 0x1.0000000000001p0\n6")),
-    ("invalid", "not_positive_split_without_bounds", N2, "net2_a", "invalid step 6 NOT_POSITIVE",
-     "1 root 0\n2 bounds 1 crown\n3 split 1 input 0 0 4 5\n6 close 4 linear lambda 1\n7 unsat"),
+    ("invalid", "not_positive_split_without_bounds", N2, "net2_a", "invalid step 7 NOT_POSITIVE",
+     "1 root 0\n2 bounds 1 layer 1\n3 bounds 1 layer 2\n4 split 1 input 0 0 5 6\n7 close 5 linear lambda 1\n8 unsat"),
     ("invalid", "not_positive_sat_property", A, "abs_sat", "invalid step 2 NOT_POSITIVE", "1 root 0\n2 close 1 linear lambda 1\n3 unsat"),
     ("invalid", "not_positive_strict_margin", A, "abs_high", "invalid step 2 NOT_POSITIVE", "1 root 0\n2 close 1 linear lambda 1 1\n3 unsat"),
     ("invalid", "witness_arity_long", A, "abs_sat", "invalid step 1 WITNESS_ARITY", "1 witness 0 0 0\n2 sat 1"),
@@ -762,10 +888,10 @@ CASES = [
     ("invalid", "resid_carried_neuron_alpha", "resid", "resid_neg", "invalid step 15 BAD_ALPHA",
      RESID_PROOF.replace("15 close 12 linear lambda 1", "15 close 12 linear lambda 1 alpha 1 8 2")),
     ("invalid", "resid_leaf_removed", "resid", "resid_neg", "invalid step 79 OPEN_NODES",
-     RESID_PROOF.replace("14 bounds 12 interval\n15 close 12 linear lambda 1\n", "")),
+     RESID_PROOF.replace("14 bounds 12 layer 1\n15 close 12 linear lambda 1\n", "")),
     ("valid", "maxpool_unsat", "maxpool", "maxpool_neg", "valid unsat", MAXPOOL_PROOF),
-    ("invalid", "maxpool_root_interval", "maxpool", "maxpool_neg", "invalid step 3 NOT_POSITIVE",
-     "1 root 0\n2 bounds 1 interval\n3 close 1 linear lambda 1\n4 unsat"),
+    ("invalid", "maxpool_root_layer_1", "maxpool", "maxpool_neg", "invalid step 3 NOT_POSITIVE",
+     "1 root 0\n2 bounds 1 layer 1\n3 close 1 linear lambda 1\n4 unsat"),
     ("valid", "maxpool_witness", "maxpool", "maxpool_low", "valid sat", "1 witness 0 -1 -1 -0.75 -1\n2 sat 1"),
     ("valid", "maxpool_float32_witness", "maxpool", "maxpool_low", "valid sat", "1 witness 0 -1 -1 -0.75 -1\n2 sat 1", F32),
     ("invalid", "maxpool_witness_safe", "maxpool", "maxpool_low", "invalid step 1 WITNESS_SAFE",
@@ -807,6 +933,9 @@ CASES = [
     ("parse_error", "disjunct_twice", N2, "net2_c", "invalid PARSE",
      "1 root 0 1\n2 close 1 linear disjunct 0 1 lambda 1\n3 unsat"),
     ("parse_error", "bounds_unknown_method", A, "abs_neg", "invalid PARSE", "1 root 0\n2 bounds 1 lp\n3 unsat"),
+    # the two bounds rules replaced by `bounds N layer K` (spec 4.4): a proof using them does not parse
+    ("parse_error", "bounds_interval_removed", A, "abs_neg", "invalid PARSE", "1 root 0\n2 bounds 1 interval\n3 unsat"),
+    ("parse_error", "bounds_crown_removed", N2, "net2_a", "invalid PARSE", "1 root 0\n2 bounds 1 crown\n3 unsat"),
     # rules of earlier drafts of version 1, removed (spec 4.6): a proof using them does not parse
     ("parse_error", "close_z3_removed", A, "abs_neg", "invalid PARSE", "1 root 0\n2 close 1 z3\n3 unsat"),
     ("parse_error", "hole_removed", A, "abs_neg", "invalid PARSE", '1 root 0\n2 hole 1 "left to the reader"\n3 unsat'),

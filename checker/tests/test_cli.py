@@ -59,8 +59,7 @@ def test_error_without_step(capsys):
 
 
 @pytest.mark.parametrize("what, expected", [
-    ("--proof-rules", ["root", "split input", "split relu", "bounds interval", "bounds crown", "bounds layer", "close linear",
-                       "witness", "sat", "unsat"]),
+    ("--proof-rules", ["root", "split input", "split relu", "bounds layer", "close linear", "witness", "sat", "unsat"]),
     ("--vnnlib-versions", ["1", "2"])])
 def test_supports(capsys, what, expected):
     code, out, err = run(capsys, "supports", what)
@@ -129,8 +128,8 @@ def test_malformed_vnnlib(capsys, tmp_path, text):
 
 
 def test_timeout(capsys, tmp_path):
-    """A proof that takes a minute (200,000 crown steps), with --timeout 1: timed-out, exit 3."""
-    body = ["1 root 0"] + [f"{i} bounds 1 crown" for i in range(2, 200_000)]
+    """A proof that takes a minute (200,000 layer-2 bounds steps), with --timeout 1: timed-out, exit 3."""
+    body = ["1 root 0"] + [f"{i} bounds 1 layer 2" for i in range(2, 200_000)]
     proof = tmp_path / "slow.apf"
     proof.write_text(proof_text(MODELS / "net2.onnx", MODELS / "net2_a.vnnlib", "\n".join(body)))
     start = time.perf_counter()

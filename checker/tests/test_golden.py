@@ -64,7 +64,7 @@ def test_every_error_code_and_rule_is_covered():
     codes = {e.split()[-1] for e in expects if e.startswith("invalid")}
     assert ALL_CODES <= codes, sorted(ALL_CODES - codes)
     texts = "\n".join(p.read_text("latin-1") for p in (GOLDEN / "valid").glob("*.apf"))
-    for rule in (" root ", " input ", " relu ", "bounds 1 interval", " crown", " layer ", " linear ", " witness ",
+    for rule in (" root ", " input ", " relu ", "bounds 1 layer 1", "bounds 1 layer 2\n", " linear ", " witness ",
                  " sat ", " unsat", " alpha ", " beta "):
         assert rule in texts, rule
     for verdict in ("valid unsat", "valid sat"):

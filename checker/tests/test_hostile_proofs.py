@@ -82,14 +82,21 @@ def test_hostile_text_proof(tmp_path, name, body, expect):
     assert outcome(check_text(tmp_path, ABS, NEG, proof_text(ABS, NEG, body))) == expect
 
 
-@pytest.mark.parametrize("step, word, column", [("2 close 1 z3", "z3", 11), ("2 close 1 z3 disjunct 0", "z3", 11),
-                                                 ('2 hole 1 "left to the reader"', "hole", 3)])
-def test_removed_rules_are_named_in_the_parse_error(tmp_path, step, word, column):
-    """A proof written for the removed rules (spec 4.6) is told so, not just shown one bad character."""
+Z3 = "`close N z3` is not a rule: spec/proof-format.md 4.6"
+LAYER_1 = "`bounds N interval` is now `bounds N layer 1`: spec/proof-format.md 4.4"
+LAYERS = "`bounds N crown` is now `bounds N layer 1` .. `bounds N layer L`: spec/proof-format.md 4.4"
+
+
+@pytest.mark.parametrize("step, word, column, why", [
+    ("2 close 1 z3", "z3", 11, Z3), ("2 close 1 z3 disjunct 0", "z3", 11, Z3),
+    ('2 hole 1 "left to the reader"', "hole", 3, "`hole` is not a rule: spec/proof-format.md 4.6"),
+    ("2 bounds 1 interval", "interval", 12, LAYER_1), ("2 bounds 1 crown", "crown", 12, LAYERS)])
+def test_removed_rules_are_named_in_the_parse_error(tmp_path, step, word, column, why):
+    """A proof written for the removed rules (spec 4.4, 4.6) is told so and what replaced them, not just shown one
+    bad character."""
     result = check_text(tmp_path, ABS, NEG, proof_text(ABS, NEG, f"1 root 0\n{step}\n3 unsat"))
     assert outcome(result) == "invalid PARSE"
-    assert str(result.error) == (f"PARSE: line 6: unexpected {word!r} at column {column} "
-                                 "(`close N z3` and `hole` are not rules: spec/proof-format.md 4.6)")
+    assert str(result.error) == f"PARSE: line 6: unexpected {word!r} at column {column} ({why})"
     other = check_text(tmp_path, ABS, NEG, proof_text(ABS, NEG, "1 root 0\n2 trust 1\n3 unsat"))
     assert str(other.error) == "PARSE: line 6: unexpected 'trust' at column 3"
 

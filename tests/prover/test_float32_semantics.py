@@ -190,9 +190,7 @@ def _mirror(tmp_path, scale: float):
     session = Session(net, load_property(query, net.input_shape, net.output_shape))
     session.apply(S.Root(1, (0,)))
     node = session.open[1]
-    layers = list(net.layers)
-    exact_bound = X.backward_bound(layers, 2, X.ints([1]).reshape(1, 1), X.ints([0]), node.lower, node.upper,
-                                   node.lo, node.hi, errors=session._errors(node.lo, node.hi, node.upper))[0]
+    exact_bound = session._backward(node, 2, X.ints([1]).reshape(1, 1), X.ints([0]), node.lower, node.upper, None)[0]
     fnet = FloatNet.of(net)
     fnet = FloatNet(fnet.weights, fnet.biases, tuple((w * scale, b * scale) for w, b in fnet.errors))
     lo, hi = np.array([[0.5] * 3]), np.array([[0.75] * 3])
