@@ -152,6 +152,21 @@ def interval_layer(layer, h_lo: np.ndarray, h_hi: np.ndarray) -> tuple[np.ndarra
     return (lo, hi) if err is None else (lo - err, hi + err)
 
 
+def interval_bounds(layers, lo, hi, lower=(), upper=(), start: int = 0) -> tuple:
+    """Interval bounds (spec 4.4) of z(k) for the layers after the first `start` ones, from the grid box (start
+    0) or from layer `start`'s bounds (every layer but a network's last is a ReLU layer), intersected with the
+    old bounds `lower`, `upper` when given."""
+    new_l, new_u = list(lower[:start]), list(upper[:start])
+    for k in range(start, len(layers)):
+        h_lo, h_hi = (lo, hi) if k == 0 else (np.maximum(new_l[k - 1], 0), np.maximum(new_u[k - 1], 0))
+        l, u = interval_layer(layers[k], h_lo, h_hi)
+        if lower:
+            l, u = np.maximum(l, lower[k]), np.minimum(u, upper[k])
+        new_l.append(l)
+        new_u.append(u)
+    return tuple(new_l), tuple(new_u)
+
+
 def relaxation(l: np.ndarray, u: np.ndarray, alpha: list | None):
     """Per neuron, on the grid: lower slope, upper slope, upper-line offset t*l (spec 4.5). active (l >= 0): h = z;
     inactive (u <= 0): h = 0; unstable: h >= alpha z (default 1 if u > -l else 0) and h <= t (z - l) with

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import steps as S
 from .errors import CheckError  # noqa: F401  (re-exported: readers and provers catch it from here)
-from .exact import ONE, backward_bound, describe, grid_down, grid_up, ints, interval_layer
+from .exact import ONE, backward_bound, describe, grid_down, grid_up, interval_bounds, ints
 from .network import OVERFLOW
 from .witness import check_witness
 
@@ -98,7 +98,7 @@ class Session:
         for d in st.disjuncts[1:]:
             if not all(map(np.array_equal, (lo, hi), box(d))):
                 _fail("BOX_MISMATCH", f"disjuncts {st.disjuncts[0]} and {d} do not share one box")
-        lower, upper = self._interval(lo, hi, (), ())
+        lower, upper = interval_bounds(self.layers[:-1], lo, hi)
         for k, (layer, h) in enumerate(zip(self.network.layers, self._h_abs(lo, hi, upper)), start=1):
             peak = self.float32 and layer.peak[0] * Fraction(int(h.max()), ONE) + layer.peak[1]
             if peak >= OVERFLOW:  # every node lies in a root's region: checked once, at its root
@@ -128,19 +128,6 @@ class Session:
         neg = node._replace(phases={**node.phases, key: -1}, upper=with_layer(node.upper, up))
         pos = node._replace(phases={**node.phases, key: +1}, lower=with_layer(node.lower, low))
         self._open({st.neg: neg, st.pos: pos}, st.node)
-
-    def _interval(self, lo, hi, lower, upper, start: int = 0):
-        """Interval bounds (spec 4.4) of the hidden layers after the first `start` ones, from the
-        box (start 0) or from layer `start`'s bounds, intersected with the old ones."""
-        new_l, new_u = list(lower[:start]), list(upper[:start])
-        for k in range(start, len(self.hidden)):
-            h_lo, h_hi = (lo, hi) if k == 0 else (np.maximum(new_l[k - 1], 0), np.maximum(new_u[k - 1], 0))
-            l, u = interval_layer(self.layers[k], h_lo, h_hi)
-            if lower:
-                l, u = np.maximum(l, lower[k]), np.minimum(u, upper[k])
-            new_l.append(l)
-            new_u.append(u)
-        return tuple(new_l), tuple(new_u)
 
     def _h_abs(self, lo, hi, upper) -> list:
         """Grid bounds of |h(k-1)| for every layer k, from a node's box and bounds."""
@@ -172,7 +159,7 @@ class Session:
             for r, j in enumerate(unstable):
                 l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
             lower[k - 1], upper[k - 1] = l, u
-        lower, upper = self._interval(node.lo, node.hi, lower, upper, start=k - 1)
+        lower, upper = interval_bounds(self.layers[:-1], node.lo, node.hi, lower, upper, start=k - 1)
         self.open[st.node] = node._replace(lower=lower, upper=upper)
 
     def _hints(self, hints, word: str, code: str, top: int | None) -> list:

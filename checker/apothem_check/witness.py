@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import numpy as np
-
 from .errors import InputError
-from .exact import ONE, grid_down, grid_up, interval_layer, ints
+from .exact import ONE, grid_down, grid_up, interval_bounds, ints
 from .network import f32
 
 
@@ -38,15 +36,12 @@ def check_witness(network, disjunct, x: tuple[Fraction, ...], float32: bool = Fa
 
 
 def enclose(network, x, float32: bool = False) -> tuple[list, list]:
-    """Bounds of the network's output at x (spec 4.8): interval_layer on the grid box around x, the layers' error
+    """Bounds of the network's output at x (spec 4.8): interval bounds on the grid box around x, the layers' error
     terms (if any) included; one mechanism whatever the layers, as tight as the grid (2^-64) allows, so a point
     is judged safe or unsafe unless it lies that close to the boundary. Under float32 the reference execution's
     output (4.11), twice."""
     if float32:
         y = network.reference(list(x))
         return y, y
-    lo, hi = ints(map(grid_down, x)), ints(map(grid_up, x))
-    for layer in network.layers:
-        lo, hi = interval_layer(layer, lo, hi)
-        lo, hi = (np.maximum(lo, 0), np.maximum(hi, 0)) if layer.relu else (lo, hi)
-    return [Fraction(int(v), ONE) for v in lo], [Fraction(int(v), ONE) for v in hi]
+    lo, hi = interval_bounds(network.layers, ints(map(grid_down, x)), ints(map(grid_up, x)))
+    return [Fraction(int(v), ONE) for v in lo[-1]], [Fraction(int(v), ONE) for v in hi[-1]]

@@ -2,8 +2,8 @@
 
 `bounds N interval` was `bounds N layer 1`, and `bounds N crown` was `bounds N layer 1` .. `layer L`: the
 same bounds on every node. `_old_bounds` below is the removed kernel code (kernel.py before the one rule),
-kept here only as the reference; it uses the kernel's `_interval` and `_h_abs`, which did not change. Checked
-on random nets (real and float32 semantics, nodes after input and ReLU splits) and on a real ACAS Xu node.
+kept here only as the reference; it uses the interval bounds (now `exact.interval_bounds`) and `_h_abs`,
+which did not change. Checked on random nets (real and float32 semantics, nodes after input and ReLU splits) and on a real ACAS Xu node.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from onnx import helper
 
 import nets
 from apothem_check import steps as S
-from apothem_check.exact import backward_bound, grid_down, grid_up, ints
+from apothem_check.exact import backward_bound, grid_down, grid_up, interval_bounds, ints
 from apothem_check.kernel import Session
 from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
@@ -47,12 +47,12 @@ def _old_tighten(s: Session, node, lower, upper, k: int):
         for r, j in enumerate(unstable):
             l[j], u[j] = max(l[j], grid_down(got[r])), min(u[j], grid_up(-got[n + r]))
         lower, upper = lower[:k - 1] + (l,) + lower[k:], upper[:k - 1] + (u,) + upper[k:]
-    return s._interval(node.lo, node.hi, lower, upper, start=k)
+    return interval_bounds(s.layers[:-1], node.lo, node.hi, lower, upper, start=k)
 
 
 def _old_bounds(s: Session, node, method: str):
     """The removed `bounds N interval|crown`: the node's new (lower, upper)."""
-    lower, upper = s._interval(node.lo, node.hi, node.lower, node.upper)
+    lower, upper = interval_bounds(s.layers[:-1], node.lo, node.hi, node.lower, node.upper)
     for k in range(2, len(s.hidden) + 1) if method == "crown" else ():
         lower, upper = _old_tighten(s, node, lower, upper, k)
     return lower, upper
