@@ -343,28 +343,21 @@ def _close(state: dict, relu_in: _Lin, carried: list) -> list:
 
 def _maxpool(x, cand: np.ndarray, shape: tuple, state: dict):
     """Max over each row of cand (indices into x, -1 = padding). On a tensor: a tournament of exact rewrites
-    max(a, b) = b + relu(a - b), one closed layer per round carrying b (spec 1); under float32 max is exact and
+    max(a, b) = b + relu(a - b), one closed layer per round carrying b (spec 1); a padding position, and a row's
+    odd one out, stand in as a copy of the row's first candidate (max(a, a) = a). Under float32 max is exact and
     a - b is formed in the model, not rounded, so its bound is A_a + A_b (spec 4.11)."""
     if (cand < 0).all(axis=1).any():
         raise ValueError("a pooling window lies entirely in the padding")
+    first = cand[np.arange(len(cand)), (cand >= 0).argmax(axis=1)]
+    cand = np.where(cand >= 0, cand, first[:, None])
     if isinstance(x, np.ndarray):
-        flat = x.ravel()
-        return objects([max(flat[i] for i in row if i >= 0) for row in cand]).reshape(shape)
-    cand = np.take_along_axis(cand, np.argsort(cand < 0, axis=1, kind="stable"), axis=1)  # padding last
+        return objects([max(x.ravel()[row]) for row in cand]).reshape(shape)
     x = x._replace(shape=(len(x.c),))
-    while (cand := cand[:, :(cand >= 0).sum(axis=1).max()]).shape[1] > 1:
-        cand = np.hstack([cand, -np.ones((len(cand), cand.shape[1] % 2), dtype=np.int64)])
-        a, b = cand[:, 0::2], cand[:, 1::2]
-        pair = b >= 0
-        keep = np.where(pair, b, a)  # carried: b where there is a pair, a alone where it passes
-        d = _sum(_rows(x, a[pair], (int(pair.sum()),)), _rows(x, b[pair], (int(pair.sum()),)), -1)
-        kept = keep[keep >= 0]
-        relu_d, carry = _close(state, d, [_rows(x, kept, (len(kept),))])
-        slot = np.full(keep.shape, -1)
-        slot[keep >= 0] = np.arange(len(kept))
-        add = np.full(len(kept), -1)
-        add[slot[pair]] = np.arange(len(relu_d.c))
-        x, cand = _sum(carry, _rows(relu_d, add, (len(kept),)), 1), slot
+    while cand.shape[1] > 1:
+        cand = np.hstack([cand, cand[:, :cand.shape[1] % 2]])
+        a, b = (_rows(x, cand[:, side::2], (cand.size // 2,)) for side in (0, 1))
+        relu_d, carry = _close(state, _sum(a, b, -1), [b])
+        x, cand = _sum(carry, relu_d, 1), np.arange(cand.size // 2).reshape(len(cand), -1)
     return _rows(x, cand[:, 0], shape)
 
 
