@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from apothem_check.kernel import CheckError
 from apothem_check.network import Network
 from apothem_check.vnnlib import Disjunct, Property
 from apothem_check.witness import check_witness
@@ -132,5 +133,13 @@ def exact_unsafe(network: Network, d: DisjunctData, xs: list[Fraction], float32:
     """Exactly: x in the unrounded box and every constraint true at N(x) (spec 4.8), or under
     float32 at the reference execution of the binary32 x (spec 4.8b), decided by the checker's
     witness rule itself."""
-    problem = check_witness(network, d.exact, xs, float32)
-    return problem is None
+    return accepted_witness(network, d.exact, xs, float32)
+
+
+def accepted_witness(network: Network, disjunct: Disjunct, xs, float32: bool = False) -> bool:
+    """Whether the checker's witness rule (spec 4.8, 4.8b) accepts xs as a counterexample for the disjunct."""
+    try:
+        check_witness(network, disjunct, tuple(xs), float32)
+    except CheckError:
+        return False
+    return True

@@ -24,9 +24,7 @@ class InputError(_Coded):
 class CheckError(_Coded):
     """A step that does not follow from the rules; carries what the user needs to find it."""
 
-    def __init__(self, code: str, message: str, step=None):
-        super().__init__(code, message)
-        self.step = step
+    step = None  # the step it is about, once Session.apply knows it
 
     def __str__(self) -> str:
         where = "" if self.step is None else f"step {self.step.id} (rule {self.step.rule}) line {self.step.line}: "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .errors import InputError
+from .errors import CheckError, InputError
 from .exact import ONE, grid_down, grid_up, interval_bounds, ints
 from .network import f32
 
@@ -16,23 +16,22 @@ def binary32(v: Fraction) -> bool:
         return False
 
 
-def check_witness(network, disjunct, x: tuple[Fraction, ...], float32: bool = False):
-    """(code, reason) of the first defect, or None: the witness is unsafe for the real network at every output
-    its grid enclosure allows (spec 4.8), or under float32 for the bit-exact reference execution (4.11)."""
+def check_witness(network, disjunct, x: tuple[Fraction, ...], float32: bool = False) -> None:
+    """A CheckError naming the first defect, unless the witness is unsafe for the real network at every output its
+    grid enclosure allows (spec 4.8), or under float32 for the bit-exact reference execution (4.11)."""
     for i, (v, lo, hi) in enumerate(zip(x, disjunct.lower, disjunct.upper)):
         if v < lo or (v == lo and disjunct.lower_strict[i]) or v > hi or (v == hi and disjunct.upper_strict[i]):
-            return ("WITNESS_OUTSIDE", f"X_{i} = {v} is outside [{lo}, {hi}]")
+            raise CheckError("WITNESS_OUTSIDE", f"X_{i} = {v} is outside [{lo}, {hi}]")
         if float32 and not binary32(v):
-            return ("WITNESS_NOT_FLOAT32", f"X_{i} = {v} is not a binary32 value")
+            raise CheckError("WITNESS_NOT_FLOAT32", f"X_{i} = {v} is not a binary32 value")
     try:
         lo, hi = enclose(network, x, float32)
     except InputError as err:  # FLOAT32_OVERFLOW: the reference execution reaches infinity
-        return (err.code, err.message)
+        raise CheckError(err.code, err.message) from None
     for i, c in enumerate(disjunct.constraints):
         value = sum((a * (u if a > 0 else l) for a, l, u in zip(c.coeffs, lo, hi)), c.const)  # the worst case
         if value > 0 or (value == 0 and c.strict):
-            return ("WITNESS_SAFE", f"output constraint {i} fails: its left side is {value}")
-    return None
+            raise CheckError("WITNESS_SAFE", f"output constraint {i} fails: its left side is {value}")
 
 
 def enclose(network, x, float32: bool = False) -> tuple[list, list]:

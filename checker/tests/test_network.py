@@ -141,15 +141,15 @@ def test_float32_weights_are_exact(tmp_path):
 
 
 def test_folding_of_affine_operators(tmp_path):
-    """Sub, Div, Mul, Gemm (alpha, beta, transA, transB), Reshape, Transpose, Identity,
-    Constant fold into one exact affine map; compared with a hand computation."""
+    """Sub, Div, Mul, Gemm (transA, transB), Reshape, Transpose, Identity, Constant fold into one exact affine
+    map; compared with a hand computation. Gemm's alpha and beta other than 1 are refused."""
     nodes = [
         helper.make_node("Sub", ["M", "x"], ["a"]),                 # a = M - x   (1,3)
         helper.make_node("Div", ["a", "D"], ["b"]),                 # b = a / 4
         helper.make_node("Constant", [], ["two"], value_float=2.0),
         helper.make_node("Mul", ["two", "b"], ["c"]),               # c = 2 b
         helper.make_node("Transpose", ["c"], ["ct"], perm=[1, 0]),  # (3,1)
-        helper.make_node("Gemm", ["ct", "W", "C"], ["g"], alpha=0.5, beta=3.0, transA=1, transB=1),  # (1,2)
+        helper.make_node("Gemm", ["ct", "W", "C"], ["g"], transA=1, transB=1),  # (1,2)
         helper.make_node("Reshape", ["g", "shape3"], ["u"]),        # (1,1,2)
         helper.make_node("Identity", ["u"], ["i"]),
         helper.make_node("Reshape", ["i", "shape"], ["y"]),         # (2,)
@@ -166,9 +166,14 @@ def test_folding_of_affine_operators(tmp_path):
     assert len(net.layers) == 1 and net.output_shape == (2,)
     x = [Fraction(1, 3), Fraction(-2), Fraction(5, 7)]
     cvec = [2 * (Fraction(m) - xi) / 4 for m, xi in zip(M, x)]
-    want = [Fraction(1, 2) * sum(Fraction(w) * ci for w, ci in zip(row, cvec)) + 3 * Fraction(c)
-            for row, c in zip(W, C)]
+    want = [sum(Fraction(w) * ci for w, ci in zip(row, cvec)) + Fraction(c) for row, c in zip(W, C)]
     assert evaluate(net, x) == want
+    for scale in ({"alpha": 0.5}, {"beta": 3.0}):  # exporters write 1; other values are refused, not guessed at
+        nodes[5] = helper.make_node("Gemm", ["ct", "W", "C"], ["g"], transA=1, transB=1, **scale)
+        graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])], inits)
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+        expect("ONNX_UNSUPPORTED_GRAPH", path)
 
 
 def test_relu_on_input_and_ops_between_layers(tmp_path):

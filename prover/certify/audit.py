@@ -35,9 +35,9 @@ from pathlib import Path
 from apothem_check.certification import classified, query
 from apothem_check.errors import InputError
 from apothem_check.vnnlib import load_property
-from apothem_check.witness import check_witness
 
 from ..outfile import write_bytes, write_text
+from ..problem import accepted_witness
 from ..proof import write_sat_proof
 from ..semantics import binary32_in_box, outputs, semantics_of
 from .inputs import CertifyError, prediction, read_input
@@ -145,7 +145,7 @@ def _decide(network, cl, out_dir: Path, lo, hi, grid, timeout) -> dict:
         y = outputs(network, point)
         flip = max((j for j in range(len(y)) if j != label), key=lambda j: y[j])
         prop = load_property(q, network.input_shape, network.output_shape)
-        k = next((k for k, d in enumerate(prop.disjuncts) if check_witness(network, d, tuple(point), float32) is None), None)
+        k = next((k for k, d in enumerate(prop.disjuncts) if accepted_witness(network, d, point, float32)), None)
         if k is None or not write_sat_proof(network, prop, str(p), k, point):
             raise CertifyError("the counterexample was not accepted by the exact check (a bug: please report)")
         row.update({"verdict": "refuted", "proof": str(p), "flips_to": flip, "margin": float(y[label] - y[flip])})
