@@ -37,7 +37,8 @@ def child(path: str) -> None:
     fold = time.monotonic() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     x = np.random.default_rng(0).random(net.input_shape, dtype=np.float32)
-    want = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {net.input_name: x})[0].ravel()
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    want = sess.run(None, {sess.get_inputs()[0].name: x})[0].ravel()
     got = [float(v) for v in enclose(net, [Fraction(float(v)) for v in x.ravel()])[0]]
     print(json.dumps({"fold_s": round(fold, 1), "fold_rss_mb": round(rss), "layers": [list(a.weight.shape) for a in net.layers],
                       "max_abs_diff_vs_onnxruntime": float(np.abs(np.array(got) - want).max())}))

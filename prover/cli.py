@@ -163,7 +163,7 @@ def _verify(args) -> int:
         settings = Settings(jobs=args.jobs or len(os.sched_getaffinity(0)))
         left = None if seconds is None else seconds - (time.monotonic() - started)
         out = verify(network, prop, args.proof, left, args.progress, proof=not args.no_proof, settings=settings)
-        return prop, out, RuntimeView(network.source, network.input_name, network.input_shape)
+        return prop, out, RuntimeView(network.source, network.input_shape)
 
     if args.timeout is None:
         prop, out, view = decide(None)

@@ -14,7 +14,7 @@ import numpy as np
 
 # What onnxruntime needs of a Network (prover/watchdog.py sends it back from the worker: the exact
 # layers would be large to pickle)
-RuntimeView = namedtuple("RuntimeView", "source input_name input_shape")
+RuntimeView = namedtuple("RuntimeView", "source input_shape")
 
 
 def runtime_note(network, prop, xs) -> str:
@@ -26,7 +26,8 @@ def runtime_note(network, prop, xs) -> str:
     x = np.array([float(v) for v in xs], dtype=np.float32)
     try:
         runtime = onnxruntime.InferenceSession(network.source, providers=["CPUExecutionProvider"])
-        y = runtime.run(None, {network.input_name: x.reshape(network.input_shape)})[0].astype(np.float64).ravel()
+        feed = {runtime.get_inputs()[0].name: x.reshape(network.input_shape)}
+        y = runtime.run(None, feed)[0].astype(np.float64).ravel()
     except Exception as err:  # a graph onnxruntime refuses: information only
         return f"onnxruntime could not run the network ({type(err).__name__}): float32 execution not compared"
     unsafe = any(np.all((np.array([float(v) for v in d.lower]) <= x) & (x <= np.array([float(v) for v in d.upper])))

@@ -18,7 +18,7 @@ from .reader import read_proof
 class Result:
     verdict: str                  # "valid" | "invalid"
     conclusion: str | None = None  # "sat" | "unsat" once derived
-    error: CheckError | None = None
+    error: CheckError | InputError | None = None
     steps: int = 0
 
 
@@ -45,10 +45,7 @@ def check_proof(proof: Path | bytes, network, prop, semantics=("real", "float32"
             items = read_proof(stream)
             header = [next(items, None) for _ in range(4)]
             _check_header(header, network, prop, semantics)
-            try:
-                session = Session(network.float32() if header[1][1] == "float32" else network, prop)
-            except InputError as err:  # a graph the float32 folding refuses (spec 4.11)
-                raise CheckError(err.code, err.message) from None
+            session = Session(network.float32() if header[1][1] == "float32" else network, prop)
             for step in items:
                 if isinstance(step, tuple):
                     raise CheckError("HEADER", f"header line {step[0]} after the first step")
@@ -56,7 +53,7 @@ def check_proof(proof: Path | bytes, network, prop, semantics=("real", "float32"
                 result.steps += 1
         if session.verdict is None:
             raise CheckError("NO_VERDICT", "the proof ends without an unsat or sat step (truncated?)")
-    except CheckError as err:
+    except (CheckError, InputError) as err:  # InputError: a graph the float32 folding refuses (spec 4.11)
         result.error = err
         return result
     result.conclusion, result.verdict = session.verdict, "valid"

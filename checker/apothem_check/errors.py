@@ -9,6 +9,8 @@ stable code that tests and scripts can match on) instead of a traceback.
 class _Coded(Exception):
     """`code` is a stable UPPER_SNAKE identifier; printed as `CODE: message`."""
 
+    step = None  # a CheckError's step, once Session.apply knows it
+
     def __init__(self, code: str, message: str):
         super().__init__(code, message)
         self.code, self.message = code, message
@@ -23,8 +25,6 @@ class InputError(_Coded):
 
 class CheckError(_Coded):
     """A step that does not follow from the rules; carries what the user needs to find it."""
-
-    step = None  # the step it is about, once Session.apply knows it
 
     def __str__(self) -> str:
         where = "" if self.step is None else f"step {self.step.id} (rule {self.step.rule}) line {self.step.line}: "

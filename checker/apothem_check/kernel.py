@@ -136,10 +136,9 @@ class Session:
     def _backward(self, node: Node, k: int, rows, const, lower, upper, alphas, betas=None) -> list:
         """Lower bounds of rows . z(k) + const on the node (spec 4.5); under error terms with the grid bound E_i
         of z(i)'s error for every layer i <= k (spec 4.11: a backward pass from layer k reads no later one)."""
-        errors = None
-        if self.network.enclosed:
-            errors = [layer.error(h) for layer, h in zip(self.layers[:k], self._h_abs(node.lo, node.hi, upper))]
-        return backward_bound(self.layers, k, rows, const, lower, upper, node.lo, node.hi, alphas, betas, errors)
+        errors = [layer.error(h) for layer, h in zip(self.layers[:k], self._h_abs(node.lo, node.hi, upper))]
+        return backward_bound(self.layers, k, rows, const, lower, upper, node.lo, node.hi, alphas, betas,
+                              None if errors[0] is None else errors)
 
     def _bounds(self, st: S.BoundsLayer) -> None:
         """Spec 4.4: backward bounds (4.5, no multipliers) of layer K's unstable neurons, intersected (none for
@@ -177,22 +176,16 @@ class Session:
 
     def _pending(self, node: Node, st) -> int:
         """The disjunct a close step is about: named by `disjunct D`, or the node's only one."""
-        if st.disjunct is None:
-            if len(node.disjuncts) != 1:
-                _fail("BAD_DISJUNCT", f"node {st.node} is open for disjuncts {list(node.disjuncts)}: name one")
-            return node.disjuncts[0]
-        if st.disjunct not in node.disjuncts:
-            _fail("BAD_DISJUNCT", f"disjunct {st.disjunct} is not open in node {st.node} "
-                                  f"(open for {list(node.disjuncts)})")
-        return st.disjunct
+        d = node.disjuncts[0] if st.disjunct is None and len(node.disjuncts) == 1 else st.disjunct
+        if d not in node.disjuncts:
+            _fail("BAD_DISJUNCT", f"node {st.node} is open for disjuncts {list(node.disjuncts)}: "
+                                  f"{'name one' if d is None else f'not {d}'}")
+        return d
 
     def _discharge(self, node_id: int, node: Node, d: int) -> None:
         """Disjunct d is shown unsafe-free on the node; the node closes with its last disjunct."""
         rest = tuple(e for e in node.disjuncts if e != d)
-        if rest:
-            self.open[node_id] = node._replace(disjuncts=rest)
-        else:
-            del self.open[node_id]
+        self._open({node_id: node._replace(disjuncts=rest)} if rest else {}, node_id)
 
     def _close_linear(self, st: S.CloseLinear) -> None:
         node = self._node(st.node)

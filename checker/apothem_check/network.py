@@ -76,7 +76,6 @@ def f32(q: Fraction) -> Fraction:
 
 @dataclass(frozen=True)
 class Network:
-    input_name: str
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
     layers: tuple[Layer, ...]  # the last one has relu=False
@@ -85,11 +84,6 @@ class Network:
     n_outputs: int
     source: bytes = field(default=b"", repr=False, compare=False)  # the file, for float32() and reference()
     semantics: str = "real"     # what the layers' error terms (if any) bound: see _Err
-
-    @property
-    def enclosed(self) -> bool:
-        """Whether the layers carry error terms: under float32 always, under real with a BatchNormalization."""
-        return self.layers[0].err_weight is not None
 
     def float32(self) -> "Network":
         """The same graph folded with its binary32 rounding bounds (spec 4.11)."""
@@ -135,7 +129,8 @@ def _rounded(out: _Lin, v: _Lin, spread, g: Fraction, k=0, products: int = 0, te
         return out._replace(err=e._replace(A=pre.T, a=pre.c))
     fused = gamma(max(e.terms, 1))  # an added constant may pass through every rounding of v's sum
     A, a = pre.T, pre.c + fused * np.abs(np.broadcast_to(k, pre.c.shape)) + products * ETA * (1 + g)
-    peak = tuple(max(p, (1 + 1 / g) * max(m, default=0)) for p, m in zip(e.peak, (A.row_sums(), a)))
+    sums = A @ np.ones(A.shape[1], dtype=object)  # A's row sums (A >= 0): its largest value per unit max|h|
+    peak = tuple(max(p, (1 + 1 / g) * max(m, default=0)) for p, m in zip(e.peak, (sums, a)))
     return out._replace(err=_Err(A, a, terms, peak))
 
 
@@ -527,5 +522,5 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     if not isinstance(out, _Lin):
         raise InputError("ONNX_UNSUPPORTED_GRAPH", "the output does not depend on the input")
     layers = tuple(state["layers"]) + (_affine(out, relu=False),)
-    return Network(inputs[0].name, shape, out.shape, layers, hashlib.sha256(data).hexdigest(), n, len(out.c), data,
+    return Network(shape, out.shape, layers, hashlib.sha256(data).hexdigest(), n, len(out.c), data,
                    mode)

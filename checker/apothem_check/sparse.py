@@ -69,7 +69,7 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
         """self @ t for a Sparse t (each non-zero of self meets the row of t it selects) or a vector."""
         if not isinstance(t, Sparse):
             out = np.zeros(self.shape[0], dtype=object)
-            np.add.at(out, self.rows, self.vals * t[self.cols])  # sequentially, in entry order
+            np.add.at(out, self.rows, _times(self.vals, t[self.cols]))  # sequentially, in entry order
             return out
         ptr = t.indptr
         length = ptr[self.cols + 1] - ptr[self.cols]
@@ -86,8 +86,3 @@ class Sparse(namedtuple("Sparse", "shape rows cols vals")):
 
     def times(self, k) -> "Sparse":
         return self._replace(vals=self.vals * k)
-
-    def row_sums(self) -> np.ndarray:
-        out = np.zeros(self.shape[0], dtype=object)
-        np.add.at(out, self.rows, self.vals)
-        return out

@@ -39,7 +39,7 @@ def _old_tighten(s: Session, node, lower, upper, k: int):
         rows = np.zeros((2 * n, s.hidden[k - 1]), dtype=object)
         rows[np.arange(2 * n), unstable * 2] = [1] * n + [-1] * n
         errors = None  # the removed `_errors`
-        if s.network.enclosed:
+        if s.layers[0].err_weight is not None:
             errors = [layer.error(h) for layer, h in zip(s.layers[:k], s._h_abs(node.lo, node.hi, upper))]
         got = backward_bound(s.layers, k, rows, ints([0] * (2 * n)), lower, upper, node.lo, node.hi, None,
                              errors=errors)

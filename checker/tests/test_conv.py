@@ -137,7 +137,7 @@ def test_batch_normalization_random_parameters(seed):
     data = _model(nodes, inits, shape, opset=15)
     _compare(data, shape, nprng, reference=False)
     net = _load(data, "real")
-    assert net.enclosed and all(layer.err_bias.max() < 1 << 8 for layer in net.layers)  # < 2^-56 each
+    assert net.layers[0].err_weight is not None and all(layer.err_bias.max() < 1 << 8 for layer in net.layers)  # < 2^-56 each
     with pytest.raises(InputError) as e:
         net.float32()
     assert e.value.code == "ONNX_FLOAT32" and "fold BatchNormalization into the previous Conv" in e.value.message
@@ -390,6 +390,6 @@ def test_benchmark_networks_match_onnxruntime(name):
     net = _load(data, "real")
     sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     x = np.random.default_rng(len(name)).random(net.input_shape, dtype=np.float32)
-    want = sess.run(None, {net.input_name: x})[0].ravel().astype(np.float64)
+    want = sess.run(None, {sess.get_inputs()[0].name: x})[0].ravel().astype(np.float64)
     got = [float(v) for v in evaluate(net, [Fraction(float(v)) for v in x.ravel()])]
     np.testing.assert_allclose(got, want, atol=1e-4 * (1 + np.abs(want).max()), rtol=0)

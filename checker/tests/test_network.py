@@ -94,7 +94,7 @@ def test_benchmark_networks_match_float64(rel):
 @needs_bench
 def test_benchmark_shapes():
     acas = load_network(BENCH / "acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx")
-    assert (acas.input_name, acas.input_shape, acas.output_shape) == ("input", (1, 1, 1, 5), (1, 5))
+    assert (acas.input_shape, acas.output_shape) == ((1, 1, 1, 5), (1, 5))
     assert [l.weight.shape for l in acas.layers] == [(50, 5)] + [(50, 50)] * 5 + [(5, 50)]
     mnist = load_network(BENCH / "mnist_fc/onnx/mnist-net_256x2.onnx")
     assert (mnist.input_shape, mnist.n_inputs, mnist.n_outputs, len(mnist.layers)) == ((1, 784, 1), 784, 10, 3)

@@ -52,7 +52,7 @@ def test_verify_unsat_and_sat_end_to_end(tmp_path, activation):
     model = tmp_path / "net.onnx"
     _net(model, activation, seed=3)
     net = load_network(model)
-    assert net.enclosed == (activation == "bn") and net.semantics == "real"
+    assert (net.layers[0].err_weight is not None) == (activation == "bn") and net.semantics == "real"
     centre = np.round(np.random.default_rng(0).uniform(-1, 1, 16), 3)
     y0 = float(outputs(net, [Fraction(float(v)) for v in centre])[0])
     cases = [(f"(<= Y_0 {y0 - 1:.6f})", "unsat"), (f"(<= Y_0 {y0 + 0.01:.6f})", "sat")]

@@ -28,7 +28,7 @@ def _box_query(tmp_path, low: Fraction, high: Fraction):
     path = tmp_path / "q.vnnlib"
     path.write_text("\n".join(lines) + "\n")
     net = load_network(TINY / "model.onnx")
-    return RuntimeView(net.source, net.input_name, net.input_shape), load_property(path, net.input_shape, net.output_shape)
+    return RuntimeView(net.source, net.input_shape), load_property(path, net.input_shape, net.output_shape)
 
 
 def test_a_point_that_float32_rounding_moves_out_of_its_box_is_reported(tmp_path):
