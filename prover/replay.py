@@ -1,6 +1,6 @@
 """Exact replay of a proof tree's subtrees in forked processes.
 
-Why: once the float search has built the tree, replaying it exactly (chiefly the `bounds crown`
+Why: once the float search has built the tree, replaying it exactly (chiefly the backward `bounds N layer K`
 steps of the leaves) is most of the prover's time, and subtrees are independent. Each forked
 process replays some subtrees through its own copy of the in-process checker Session, with ids
 from its own range, into its own step file. The parent replays the first group itself, then

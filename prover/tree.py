@@ -159,7 +159,7 @@ class Clock:
     @contextlib.contextmanager
     def bounded(self):
         """Raise Timeout at the deadline even in the middle of one long step: `tick` only looks
-        between steps, and one exact `bounds crown` over 1000-wide layers takes a minute (issue 21).
+        between steps, and one exact backward `bounds N layer K` over 1000-wide layers takes a minute (issue 21).
         A SIGALRM whose handler raises, armed for the block only (so that no cleanup code is cut
         short). Only the main thread receives signals: elsewhere, without a deadline, or when a
         caller's own timer is running (the Python API), `tick` alone. Interval timers are not

@@ -2,7 +2,7 @@
 
 Why a second process: inside the search the deadline is kept by `Clock.tick` and by a SIGALRM
 (`Clock.bounded`), but Python runs a signal handler only between bytecodes, and one numpy
-operation on exact integers (a `bounds crown` step over 1000-wide layers) ran 15 s past it
+operation on exact integers (a backward `bounds N layer K` step over 1000-wide layers) ran 15 s past it
 (issue 21: `--timeout 300` ended after 312.8 s; a competition harness kills such a run and scores
 nothing). So the work runs in a forked child whose own deadline is `margin` earlier, and the
 parent, which only waits, kills a child still running at T. A killed child cannot unwind: its

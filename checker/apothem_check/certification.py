@@ -156,7 +156,7 @@ class BundleChecker:
         self.semantics = _choice(b.get("semantics", "real"), ("real", "float32"), "the semantics")
         self.float32 = self.semantics == "float32"
         require("input classified", classified(network, x, label, float32=self.float32), "LABEL",
-                f"the network does not classify the input as {label} (exactly, no tie; semantics {self.semantics})")
+                f"the network is not shown to classify the input as {label} (semantics {self.semantics})")
         if not isinstance(b["claims"], dict) or not b["claims"]:
             raise InputError("NO_CLAIM", "the bundle makes no claim")
         other = next((k for k in b["claims"] if k not in CLAIMS), None)
