@@ -35,12 +35,13 @@ def semantics_of(network) -> str:
 
 def fold(network, semantics: str):
     """The network for `semantics`; a real network is folded for float32 (spec 4.11; InputError
-    ONNX_FLOAT32 for a graph that folding refuses), its reference execution remembered."""
-    if semantics_of(network) == semantics:
-        return network
-    if semantics != "float32":
-        raise ValueError("a float32-folded network has no real counterpart here: load the file again")
-    return RememberedReference(network.float32())
+    ONNX_FLOAT32 for a graph that folding refuses), and a float32 one's reference execution remembered."""
+    if semantics_of(network) != semantics:
+        if semantics != "float32":
+            raise ValueError("a float32-folded network has no real counterpart here: load the file again")
+        network = network.float32()
+    return RememberedReference(network) if semantics == "float32" and not isinstance(network, RememberedReference) \
+        else network
 
 
 class RememberedReference:

@@ -105,7 +105,7 @@ def sparse_limbs(m, cols=None, width: int | None = None) -> tuple:
 # Python ints and bias (out,) an object array of them, denominator > 0 the least common one of the exact layer.
 # With error terms (float32 rounding, spec 4.11, or a BatchNormalization's enclosure under real, spec 1):
 # |z - exact| <= (err_weight @ |h| + err_bias) / 2^64, err_weight a Sparse of grid ints and err_bias grid ints,
-# rounded up; float32 only: every value computed in the layer is <= peak[0] max|h| + peak[1].
+# rounded up; float32 only: every value computed in the layer is <= (peak[0] max|h| + peak[1]) / 2^64 (grid ints).
 class Layer(namedtuple("Layer", "weight bias denominator relu err_weight err_bias peak",
                        defaults=(None, None, None))):
     """An affine layer of the folded network, with what the products reuse computed on first use (a

@@ -100,7 +100,7 @@ class Session:
                 _fail("BOX_MISMATCH", f"disjuncts {st.disjuncts[0]} and {d} do not share one box")
         lower, upper = interval_bounds(self.layers[:-1], lo, hi)
         for k, (layer, h) in enumerate(zip(self.network.layers, self._h_abs(lo, hi, upper)), start=1):
-            peak = self.float32 and layer.peak[0] * Fraction(int(h.max()), ONE) + layer.peak[1]
+            peak = self.float32 and Fraction(layer.peak[0] * int(h.max()) + layer.peak[1] * ONE, ONE * ONE)
             if peak >= OVERFLOW:  # every node lies in a root's region: checked once, at its root
                 _fail("FLOAT32_OVERFLOW", f"a value computed in layer {k} may reach {describe(peak)}, "
                                           "where binary32 overflows (2^128 - 2^103)")

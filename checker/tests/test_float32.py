@@ -9,6 +9,7 @@ from itertools import combinations
 import numpy as np
 import onnx
 import pytest
+from gmpy2 import mpq
 from onnx import helper
 
 from apothem_check import exact
@@ -21,16 +22,33 @@ from helpers import dense, sha
 from nets import _model, _t, abs_net, exact_decimal
 
 
-def test_f32_rounds_like_numpy():
+@pytest.mark.parametrize("rational", [Fraction, mpq])
+def test_f32_rounds_like_numpy(rational):
     """The exact rounding agrees with numpy's float64 -> float32 cast (an oracle, in the test only)
-    on values of every scale, ties, subnormals and the overflow threshold."""
+    on values of every scale, ties, subnormals, zero and the overflow threshold, for Python's Fraction
+    and for GMP's mpq (the folding's rationals) alike, returning the type it was given."""
     rng = np.random.default_rng(1)
     values = list(rng.standard_normal(2000) * 2.0 ** rng.integers(-160, 128, 2000))
-    values += [1 + 2.0 ** -24, 1 + 3 * 2.0 ** -24, 2.0 ** -150, 3 * 2.0 ** -150, 2.0 ** -151, 2.0 ** 128 - 2.0 ** 104]
+    values += [0.0, 1 + 2.0 ** -24, 1 + 3 * 2.0 ** -24, 2.0 ** -150, 3 * 2.0 ** -150, 2.0 ** -151,
+               2.0 ** 128 - 2.0 ** 104]
     for v in values:
-        assert f32(Fraction(v)) == Fraction(float(np.float32(v))), v
+        r = f32(rational(v))
+        assert r == Fraction(float(np.float32(v))) and type(r) is rational, v
     with pytest.raises(OverflowError):
-        f32(Fraction(2 ** 128 - 2 ** 103))
+        f32(rational(2 ** 128 - 2 ** 103))
+
+
+def test_fold_hands_out_python_numbers(tmp_path):
+    """The folding computes with mpq, but what leaves it is Python's: the layers' integers (error
+    terms included) and the reference execution's Fractions."""
+    onnx.save(abs_net(b1=(0.5, -0.25)), tmp_path / "net.onnx")
+    net = load_network(tmp_path / "net.onnx")
+    folded = net.float32()
+    layer = folded.layers[0]
+    values = list(layer.bias) + list(layer.err_weight.vals) + list(layer.err_bias) + list(layer.peak)
+    assert values and all(type(v) is int for v in values)
+    out = net.reference([Fraction(1, 2)] * net.n_inputs)
+    assert out and all(type(v) is Fraction for v in out)
 
 
 def _trees(leaves: frozenset, w, v, b) -> set:

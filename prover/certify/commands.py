@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..api import load_network
 from ..outfile import check_directory, check_target
-from ..semantics import fold
 from ..usage import UsageError
 from .audit import audit
 from .batch import input_files, run_batch, write_csv
@@ -75,7 +74,7 @@ def run_certify(args) -> int:
     out = Path(check_directory(args.out or "certify-out", "output folder"))
     csv_path = check_target(args.csv or out / "certify.csv", "CSV file")
     report = check_directory(args.report, "report folder") if args.report else None
-    fold(load_network(args.network), args.semantics)  # an unreadable network: one clear error, not one per input
+    load_network(args.network, args.semantics)  # an unreadable network: one clear error, not one per input
     files = input_files(args.inputs)
     rows = run_batch(args.network, files, out, opts, workers=args.workers, label=args.label, cluster=args.cluster,
                      tries=args.tries)
@@ -110,7 +109,7 @@ def run_audit(args) -> int:
     lo, hi = _domain(args)
     out = check_directory(args.out, "output folder")
     csv_path = check_target(args.csv or Path(out) / "audit.csv", "CSV file")
-    net = fold(load_network(args.network), args.semantics)
+    net = load_network(args.network, args.semantics)
     rows = audit(net, args.claims, out, lo, hi, args.grid, args.timeout,
                  log=lambda s: print(s, file=sys.stderr))
     write_csv(rows, csv_path)

@@ -35,7 +35,7 @@ def _network(sha: str, path: str, semantics: str):
     if (sha, semantics) not in _NETWORKS:
         if len(_NETWORKS) >= _KEEP:
             _NETWORKS.clear()
-        _NETWORKS[(sha, semantics)] = fold(load_network(path), semantics)
+        _NETWORKS[(sha, semantics)] = fold(load_network(path, semantics), semantics)
     return _NETWORKS[(sha, semantics)]
 
 
