@@ -5,10 +5,11 @@ input a binary32 value of the box and every admissible binary32 execution (any s
 with or without FMA) covered; a counterexample is a binary32 input unsafe under the reference
 execution. A real proof does not carry over to the deployed artifact (issue 19: networks whose
 real `unsat` has a float32 counterexample), and VNN-COMP scores counterexamples by onnxruntime
-float32 execution. The default stays `real` (README, "Semantics"): float32 costs more than the 20 %
-a default may (ACAS Xu: median prove time 1.26x, mostly the checker kernel's exact replay of the
-rounding terms; mnist_fc 256x2: 2.6x, mostly the checker's float32 folding of the network), and
-real proofs are the field's convention; a certificate for a
+float32 execution. The default stays `real` (README, "Semantics"): real proofs are the field's
+convention (VNN-COMP's ground truth, the published boxes `audit` re-examines), BatchNormalization
+graphs have only those, and float32 costs more than the 20 % a default may on mnist_fc (median
+prove time 1.39x, a fixed second or so per instance, mostly the checker's float32 folding; ACAS
+Xu 1.10x); `certify --maximal` does not yet show maximality under float32. A certificate for a
 deployed artifact should ask for `float32`.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ SEMANTICS = ("float32", "real")
 DEFAULT_SEMANTICS = "real"
 HELP = ("what the proof is about: 'float32', the network as deployed (binary32 inputs, every summation "
         "order, with or without FMA; counterexamples judged by binary32 execution), or 'real', the "
-        f"real-valued function of the graph (default: {DEFAULT_SEMANTICS}: float32 costs 1.26x on ACAS Xu; a "
+        f"real-valued function of the graph (default: {DEFAULT_SEMANTICS}: float32 costs 1.1-1.4x; a "
         "certificate for a deployed network should ask for float32)")
 
 
