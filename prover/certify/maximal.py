@@ -237,7 +237,8 @@ def _evidence(oracle: Oracle, grid: Grid, S: Faces, status, P, proof: int) -> tu
             Q = P.copy()
             Q[f] += 1
             lo2, up2 = grid.box(Q[:n], Q[n:])
-            for p in exact_point(lo2, up2, S.ev[f], lambda xf: grid.snap(xf, Q[:n], Q[n:])):
+            # under float32 a flip point must be binary32 (spec 4.11): the grid snap rarely is
+            for p in exact_point(lo2, up2, S.ev[f], lambda xf: grid.snap(xf, Q[:n], Q[n:]), oracle.float32):
                 j = oracle.record_like("flip", proof, [[i, side, 1]], lo2, up2, p)
                 if j is not None:
                     break

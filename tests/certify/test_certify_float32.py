@@ -72,3 +72,15 @@ def test_binary32_in_box_stays_in_the_box():
     (q,) = binary32_in_box([third], [Fraction(1)], [1 / 3])
     assert q >= third and Fraction(float(np.float32(q))) == q
     assert binary32_in_box([third], [third + Fraction(1, 10 ** 12)], [1 / 3]) is None
+
+
+def test_float32_maximal_box_is_shown(tmp_path, tiny_input):
+    """`--maximal` under float32: every face off the domain's boundary has its one-step flip, a
+    binary32 point (the grid snap of the attack's point rarely is one, so the evidence must look
+    for a binary32 point first, as every other float32 witness does)."""
+    out = tmp_path / "m.bundle"
+    r = certify_one(load_network(TINY), TINY, tiny_input, out,
+                    Options(timeout=30, maximal=True, maximal_budget=60, semantics="float32"))
+    assert r.verdict == "valid", r.check_lines
+    m = msgpack.unpackb(out.read_bytes(), raw=False)["claims"]["maximal"]
+    assert m["maximal_shown"] and m["faces"] and all(f[2] is not None for f in m["faces"]), m["faces"]
