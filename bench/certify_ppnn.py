@@ -69,7 +69,6 @@ def compare(first: list, second: list, names) -> str:
 
 
 def main(argv=None) -> int:
-    from prover.semantics import CERTIFY_SEMANTICS
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="inputs per dataset")
@@ -80,7 +79,7 @@ def main(argv=None) -> int:
     ap.add_argument("--datasets", nargs="*", default=list(DATASETS))
     ap.add_argument("--out", default=str(ROOT / "out" / "certify-ppnn"))
     ap.add_argument("--no-check", action="store_true")
-    ap.add_argument("--semantics", nargs="+", choices=("real", "float32"), default=[CERTIFY_SEMANTICS])  # apothem certify's
+    ap.add_argument("--semantics", nargs="+", choices=("real", "float32"), default=["real"])
     args = ap.parse_args(argv)
     if not BENCH.is_dir():
         print(f"benchmarks not found at {BENCH}", file=sys.stderr)

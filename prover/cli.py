@@ -34,7 +34,7 @@ from .certify.inputs import CertifyError
 from .outfile import Interrupted, OutputError, check_target, install_signal_handlers, restore_signal_handlers
 from .runtime_note import RuntimeView, runtime_note
 from .semantics import DEFAULT_SEMANTICS, SEMANTICS
-from .semantics import help_text
+from .semantics import HELP as SEMANTICS_HELP
 from .tree import Settings
 from .usage import EPILOG, EXIT, Parser, UsageError, positive_int, seconds
 from .verify import empty_boxes, verify
@@ -78,7 +78,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--progress", action="store_true",
                    help="progress on stderr: redrawn in place on a terminal, a line every 10 s otherwise "
                         "(default: off)")
-    v.add_argument("--semantics", choices=SEMANTICS, default=DEFAULT_SEMANTICS, help=help_text(DEFAULT_SEMANTICS))
+    v.add_argument("--semantics", choices=SEMANTICS, default=DEFAULT_SEMANTICS, help=SEMANTICS_HELP)
     v.add_argument("--stats", action="store_true", help="search statistics as one JSON line on stderr (default: off)")
     v.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                    help=f"processes for the exact replay of the proof (default: the usable CPUs, here "

@@ -5,16 +5,12 @@ input a binary32 value of the box and every admissible binary32 execution (any s
 with or without FMA) covered; a counterexample is a binary32 input unsafe under the reference
 execution. A real proof does not carry over to the deployed artifact (issue 19: networks whose
 real `unsat` has a float32 counterexample), and VNN-COMP scores counterexamples by onnxruntime
-float32 execution.
-
-Defaults (README, "Semantics"). `certify`: float32: a certificate is bound to one model file and
-handed to whoever deploys or regulates it, so it speaks of the file as it runs, at little cost
-(ppnn: median 0.69 s against 0.53 s per input, every bundle valid, the same apothem on 97 of 99,
-one grid step smaller on 2). `verify` and `audit`: real: queries, VNN-COMP's ground truth and the
-published boxes `audit` re-examines are stated about the real-valued graph, BatchNormalization
-graphs have only real proofs, and float32 costs more than the 20 % a default may on mnist_fc
-(median prove time 1.39x, a fixed second or so per instance, mostly the checker's float32
-folding; ACAS Xu 1.10x).
+float32 execution. The default stays `real` (README, "Semantics"): real proofs are the field's
+convention (VNN-COMP's ground truth, the published boxes `audit` re-examines), BatchNormalization
+graphs have only those, and float32 costs more than the 20 % a default may on mnist_fc (median
+prove time 1.39x, a fixed second or so per instance, mostly the checker's float32 folding; ACAS
+Xu 1.10x; certification on ppnn 1.24-1.30x). A certificate for a deployed artifact should ask
+for `float32`.
 """
 from __future__ import annotations
 
@@ -24,15 +20,11 @@ import numpy as np
 from apothem_check.network import f32
 
 SEMANTICS = ("float32", "real")
-DEFAULT_SEMANTICS = "real"       # verify, audit
-CERTIFY_SEMANTICS = "float32"    # certify: a certificate speaks of the model file as it runs
-
-
-def help_text(default: str) -> str:
-    """The --semantics help of a command whose default is `default`."""
-    return ("what the proof is about: 'float32', the network as deployed (binary32 inputs, every summation "
-            "order, with or without FMA; counterexamples judged by binary32 execution), or 'real', the "
-            f"real-valued function of the graph (default: {default}; README, 'Semantics', says why)")
+DEFAULT_SEMANTICS = "real"
+HELP = ("what the proof is about: 'float32', the network as deployed (binary32 inputs, every summation "
+        "order, with or without FMA; counterexamples judged by binary32 execution), or 'real', the "
+        f"real-valued function of the graph (default: {DEFAULT_SEMANTICS}: float32 costs 1.1-1.4x; a "
+        "certificate for a deployed network should ask for float32)")
 
 
 def semantics_of(network) -> str:

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..semantics import CERTIFY_SEMANTICS, fold
+from ..semantics import DEFAULT_SEMANTICS, fold
 from . import apothem as AP
 from . import dual as DU
 from . import maximal as MX
@@ -30,7 +30,7 @@ class Options:
     seed: int = 0
     check: bool = True               # run the independent bundle checker in-process
     snap: bool = True
-    semantics: str = CERTIFY_SEMANTICS  # of every proof, point and label (spec/certification.md)
+    semantics: str = DEFAULT_SEMANTICS  # of every proof, point and label (spec/certification.md)
 
 
 @dataclass

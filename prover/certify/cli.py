@@ -17,7 +17,8 @@ import argparse
 from fractions import Fraction
 
 from ..scale.cli import add_engine_options
-from ..semantics import CERTIFY_SEMANTICS, DEFAULT_SEMANTICS, SEMANTICS, help_text
+from ..semantics import DEFAULT_SEMANTICS, SEMANTICS
+from ..semantics import HELP as SEMANTICS_HELP
 from ..usage import EPILOG, exact_number, positive_int, seconds
 
 # The commands themselves (certify/commands.py) are imported when one runs: the certification
@@ -50,7 +51,7 @@ def add_subcommands(sub) -> None:
                    help="seconds per input for the maximal box (default: 110)")
     c.add_argument("--dual", action="store_true", help="also the dual box / ball certifications (default: off)")
     c.add_argument("--timeout", type=seconds, default=30.0, metavar="S", help="seconds per verifier call (default: 30)")
-    c.add_argument("--semantics", choices=SEMANTICS, default=CERTIFY_SEMANTICS, help=help_text(CERTIFY_SEMANTICS) + "; the bundle "
+    c.add_argument("--semantics", choices=SEMANTICS, default=DEFAULT_SEMANTICS, help=SEMANTICS_HELP + "; the bundle "
                    "records it")
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="worker processes for --inputs (local pool, or the throw-away cluster of --cluster "
@@ -82,7 +83,7 @@ def add_subcommands(sub) -> None:
     a.add_argument("--grid", type=positive_int, default=255, metavar="G",
                    help="input values are snapped to LO + k (HI-LO)/G (default: 255)")
     a.add_argument("--timeout", type=seconds, default=60.0, metavar="S", help="seconds per claim (default: 60)")
-    a.add_argument("--semantics", choices=SEMANTICS, default=DEFAULT_SEMANTICS, help=help_text(DEFAULT_SEMANTICS))
+    a.add_argument("--semantics", choices=SEMANTICS, default=DEFAULT_SEMANTICS, help=SEMANTICS_HELP)
     a.set_defaults(handler=_run("run_audit"))
 
 

@@ -22,7 +22,7 @@ from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
 
 from ..outfile import remove_temp_dir, temp_dir
-from ..semantics import CERTIFY_SEMANTICS, DEFAULT_SEMANTICS, fold
+from ..semantics import DEFAULT_SEMANTICS, fold
 from ..tree import Settings
 from ..verify import verify
 
@@ -76,8 +76,7 @@ def run_task(task, network_bytes: bytes, subject_bytes: bytes) -> dict:
         sub_path.write_bytes(subject_bytes)
         out_path = Path(scratch) / ("out-" + task.name)
         try:
-            default = DEFAULT_SEMANTICS if task.kind == "verify" else CERTIFY_SEMANTICS  # as on the command line
-            network = _network(task.network_sha256, str(net_path), task.options.get("semantics", default))
+            network = _network(task.network_sha256, str(net_path), task.options.get("semantics", DEFAULT_SEMANTICS))
             result = (_verify if task.kind == "verify" else _certify)(task, network, net_path, sub_path, out_path)
         except InputError as err:
             result = {"status": "error", "error": f"{err.code}: {err.message}"}

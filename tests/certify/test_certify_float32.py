@@ -2,8 +2,6 @@
 semantics and that the bundle checker accepts under it, binary32 points, float32 proofs."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -86,18 +84,3 @@ def test_float32_maximal_box_is_shown(tmp_path, tiny_input):
     assert r.verdict == "valid", r.check_lines
     m = msgpack.unpackb(out.read_bytes(), raw=False)["claims"]["maximal"]
     assert m["maximal_shown"] and m["faces"] and all(f[2] is not None for f in m["faces"]), m["faces"]
-
-
-def test_defaults_certify_float32_verify_and_audit_real(tmp_path, tiny_input):
-    """The documented defaults (README, "Semantics"): a bundle made without --semantics is about the
-    model file as it runs (float32), and each command's --help names its own default."""
-    bundle = tmp_path / "x.bundle"
-    r = subprocess.run([sys.executable, "-m", "prover", "certify", "--network", str(TINY), "--input", str(tiny_input),
-                        "--out", str(bundle)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    b = msgpack.unpackb(bundle.read_bytes(), raw=False)
-    assert b["semantics"] == "float32" and all(b"semantics float32" in c["proof"] for c in b["calls"] if "proof" in c)
-    assert check_certification(bundle, load_network(TINY))[0] == "valid"
-    for command, default in (("certify", "float32"), ("verify", "real"), ("audit", "real")):
-        r = subprocess.run([sys.executable, "-m", "prover", command, "--help"], capture_output=True, text=True)
-        assert f"(default: {default};" in " ".join(r.stdout.split()), command
