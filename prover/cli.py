@@ -230,7 +230,7 @@ def main(argv=None) -> int:
         return code
     except UsageError as err:
         return fail("usage", f"error: USAGE: {err}")
-    except InputError as err:  # certify's default is float32: say what proves a graph it refuses
+    except InputError as err:  # a graph float32 folding refuses: say what proves it
         hint = "; --semantics real proves the real-valued graph" if err.code == "ONNX_FLOAT32" else ""
         return fail("input", f"error: {err.code}: {err.message}{hint}")
     except CertifyError as err:

@@ -9,8 +9,8 @@ float32 execution. The default stays `real` (README, "Semantics"): real proofs a
 convention (VNN-COMP's ground truth, the published boxes `audit` re-examines), BatchNormalization
 graphs have only those, and float32 costs more than the 20 % a default may on mnist_fc (median
 prove time 1.39x, a fixed second or so per instance, mostly the checker's float32 folding; ACAS
-Xu 1.10x; certification on ppnn 1.24-1.30x). A certificate for a deployed artifact should ask
-for `float32`.
+Xu 1.10x; certification on ppnn 1.24-1.30x), and `certify --maximal` under float32 shows no
+face at its limit on ppnn (README). A certificate for a deployed artifact should ask for `float32`.
 """
 from __future__ import annotations
 

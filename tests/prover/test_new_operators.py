@@ -95,11 +95,11 @@ def test_batch_normalization_refused_under_float32(tmp_path):
 
 
 def test_batch_normalization_certify_names_the_real_semantics(tmp_path):
-    """`certify` defaults to float32, which refuses BatchNormalization: the error says what to ask for."""
+    """`certify --semantics float32` refuses BatchNormalization: the error says what to ask for instead."""
     model, x = tmp_path / "net.onnx", tmp_path / "x.csv"
     _net(model, "bn", seed=3)
     x.write_text(" ".join(["0.5"] * 16) + "\n")
     r = subprocess.run([sys.executable, "-m", "prover", "certify", "--network", str(model), "--input", str(x),
-                        "--out", str(tmp_path / "x.bundle")], capture_output=True, text=True)
+                        "--out", str(tmp_path / "x.bundle"), "--semantics", "float32"], capture_output=True, text=True)
     assert r.returncode != 0 and not (tmp_path / "x.bundle").exists()
     assert "ONNX_FLOAT32" in r.stderr and "--semantics real" in r.stderr and "Traceback" not in r.stderr, r.stderr
