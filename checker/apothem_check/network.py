@@ -21,11 +21,11 @@ import hashlib
 import math
 from collections import namedtuple
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
 import onnx
-from fractions import Fraction
 from gmpy2 import mpq
 from onnx import numpy_helper
 from onnx.reference import ReferenceEvaluator
@@ -491,7 +491,7 @@ def _load(data: bytes, mode: str, x=None, path="the network"):
     used = [node for node in g.node if needed & set(node.output)]
     values, n = dict(consts), math.prod(shape)
     err = mode == "float32" or any(node.op_type == "BatchNormalization" for node in used)  # every tensor carries _Err
-    values[inputs[0].name] = _select(shape, [1], n, 0, 0, err) if x is None else objects([mpq(v) for v in x]).reshape(shape)
+    values[inputs[0].name] = _select(shape, [1], n, 0, 0, err) if x is None else objects(list(x)).reshape(shape)
     # every unsupported operator named at once: a user converting a model wants the whole list
     unsupported = [f"{n.op_type} (node {n.name or n.output[0]!r})" for n in used
                    if n.op_type not in SUPPORTED_OPERATORS or n.domain not in ("", "ai.onnx")]
