@@ -84,15 +84,15 @@ def limb_product(a: tuple, x: np.ndarray) -> np.ndarray:
 def sparse_limbs(m, cols=None, width: int | None = None) -> tuple:
     """(bits, limbs) for limb_product: m's values in int64 limbs (to_limbs) as wide as its columns allow
     (limb_bits), each a matrix with m's non-zeros (at columns `cols` of a matrix `width` wide when given).
-    Why sparse: a convolution's layer has a few non-zeros per row (oval21's first: 48 of 3,072), and a CSR
-    product (scipy's integer kernel: no float, and limb_bits keeps every int64 sum exact) costs time in
-    proportion to the non-zeros, 60 times less there than a dense one. A matrix with more than an eighth of
-    its entries non-zero (fully connected layers) stays a dense numpy array, where scipy's cost per call, and the
-    0.2 s it takes to import, would dominate (ACAS Xu's 50 x 50 layers: 1.4x slower checks)."""
+    Why sparse: a CSR product (scipy's integer kernel: no float, and limb_bits keeps every int64 sum exact) costs
+    time in proportion to the non-zeros (oval21's first layer: 48 of 3,072 a row, 60x less than dense), and numpy's
+    int64 matmul has no fast kernel, so beyond 2^14 entries CSR wins even on full matrices (mnist_fc 256 x 256:
+    1.5x; sri_resnet_a's 1024 x 3072 at 13 %: 7x). A smaller one with over an eighth non-zero stays dense, where
+    scipy's cost per call and 0.2 s import would dominate (ACAS Xu's 50 x 50 layers: 1.2x slower checks)."""
     cols, shape = m.cols if cols is None else cols, (m.shape[0], m.shape[1] if width is None else width)
     bits = limb_bits(shape[1])
     limbs = to_limbs(m.vals, bits)
-    if 8 * len(m.vals) <= shape[0] * shape[1]:
+    if 8 * len(m.vals) <= shape[0] * shape[1] or shape[0] * shape[1] > 1 << 14:
         from scipy.sparse import csr_array
         return bits, [csr_array((v, (m.rows, cols)), shape=shape) for v in limbs]
     dense = [np.zeros(shape, dtype=np.int64) for _ in limbs]

@@ -5,8 +5,8 @@ rounding of its pre-activations, |z(k) - (W h + b)| <= err_weight |h| + err_bias
 folded network (never re-derived here: the prover must widen by what the checker subtracts), so
 that the float search closes only what the exact replay accepts.
 
-A layer with at most 1/8 of its entries non-zero (convolutions, pooling: the checker's own threshold)
-is a `scipy.sparse.csr_array`, any other a dense numpy array. Why: verivital's Convnet_maxpool folds
+A layer with at most 1/8 of its entries non-zero (convolutions, pooling) is a `scipy.sparse.csr_array`,
+any other a dense numpy array (BLAS: in float64, unlike the checker's int64 limbs, dense pays there). Why: verivital's Convnet_maxpool folds
 into layers up to 23,328 x 784 and 18,432 x 23,328 with a few non-zeros a row; dense they take more
 than 5 GB and a backward pass some 1e11 flops. Consumers multiply through `FloatNet.apply`,
 `FloatNet.pullback` and the sign parts `positive` / `negative`, which take both kinds; on dense layers
