@@ -18,6 +18,32 @@ class Emitter:
     def root(self, group: list[DisjunctData], root: Node) -> None:
         root.id = self.log.root([d.index for d in group])
 
+    def shared_root(self, closing: list[tuple[DisjunctData, Node]],
+                    below: tuple[DisjunctData, Node] | None) -> tuple[int, list[DisjunctData]]:
+        """One root (spec 4.1) for ReLU-split trees of disjuncts that share a box (prover/verify.py `_plan`): the
+        root's `bounds N layer K` steps, the costliest steps of such proofs, are replayed once, not once per
+        disjunct. The trees that close at their root close here, first those whose hints were found on the
+        root's interval bounds, then, after the steps, those found on the tightened ones; the one tree `below`
+        (if any) continues from this root, steps done. Returns the root's id and the disjuncts whose close the
+        Session rejected (still open on the root)."""
+        node = self.log.root([d.index for d, _ in closing + ([below] if below else [])])
+        stepped, rejected = False, []  # the root's layer steps (the same in every tree: one box), once
+        for d, t in sorted(closing, key=lambda m: m[1].layer_steps is not None):
+            if t.layer_steps and not stepped:
+                t.id, stepped = node, True
+                self._bounds(t)
+            if self.log.close_linear(node, d.index, t.hints[d.index]):
+                self.stats.closed += 1
+            else:
+                self.stats.rejected += 1
+                rejected.append(d)
+        if below:
+            below[1].id = node
+            if below[1].layer_steps and not stepped:
+                self._bounds(below[1])
+            below[1].layer_steps = None
+        return node, rejected
+
     def replay(self, group: list[DisjunctData], stack: list[Node]) -> Again | None:
         """Replay the nodes on `stack` (the last first) and their subtrees, depth first (the
         kernel's open set stays small), until the stack is empty (None) or the Session rejects a

@@ -1,5 +1,6 @@
 """ReLU phase splitting (high-dimensional inputs, e.g. MNIST): every disjunct keeps its own tree,
-since the neurons worth splitting depend on the disjunct's objective. Per batch of nodes one
+since the neurons worth splitting depend on the disjunct's objective (the proof still replays the
+root's bounds steps once for the disjuncts of one box: prover/verify.py `_plan`). Per batch of nodes one
 certificate with split multipliers (beta); the nodes it does not close are split on the neuron
 a one-step lookahead ranks best, or, with every ReLU fixed, handed to the LP leaves. A leaf that
 neither closes is given up (the checker closes leaves only by linear certificates, spec 4.6).

@@ -20,7 +20,7 @@ from .proof import ProofLog, write_sat_proof
 from .replay import replay_in_parallel
 from .search import Search
 from .semantics import outputs
-from .tree import Clock, Found, GiveUp, Node, Settings, Stats, Timeout
+from .tree import Again, Clock, Found, GiveUp, Node, Settings, Stats, Timeout
 
 
 @dataclass
@@ -119,8 +119,8 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
             # the disjuncts nearest to a violation first: a counterexample comes before the others
             groups = sorted(search.groups(), key=lambda g: min(closest[d.index] for d in g))
             trees = [(group, search.search(group)) for group in groups]
-        for group, tree in sorted(trees, key=lambda t: t[0][0].index):
-            _emit(search, emitter, group, tree, settings.jobs)
+        for group, tree, closing in _plan(search, trees):
+            _emit(search, emitter, group, tree, settings.jobs, closing)
         clock.done()
         if log.finish_unsat():
             return Outcome("unsat", stats=report())
@@ -147,8 +147,36 @@ def _decide(network: Network, prop: Property, proof_path: str | None, timeout: f
         raise
 
 
-def _emit(search: Search, emitter: Emitter, group: list[DisjunctData], root: Node, jobs: int) -> None:
-    """Phase 2 for one tree, split over `jobs` processes when there is more than one. Each close
+def _plan(search: Search, trees: list) -> list:
+    """(group, tree, closing) per emission, in disjunct order. Under ReLU splitting each disjunct has its own
+    tree, but the disjuncts of one box (a robustness query's other classes) share its root's bounds steps:
+    the trees that close at their root (`closing`) and the first that splits (`tree`, None if none does) go
+    under one root (Emitter.shared_root; mnist_fc 256x4 prop_2: 54 `bounds layer` steps become 6); any other
+    splitting tree keeps a root of its own, since below a shared node each of its leaves would have to close
+    the others' disjuncts too."""
+    trees = sorted(trees, key=lambda t: t[0][0].index)
+    if search.low_dim:
+        return [(group, tree, []) for group, tree in trees]
+    boxes: dict = {}
+    for group, tree in trees:
+        boxes.setdefault(group[0].box, []).append((group[0], tree))
+    plan = []
+    for members in boxes.values():
+        closing = [m for m in members if m[1].hints is not None]
+        splitting = sorted((m for m in members if m[1].hints is None), key=lambda m: m[1].layer_steps is None)
+        if len(closing) + min(len(splitting), 1) < 2:
+            plan.extend(([d], tree, []) for d, tree in members)
+            continue
+        first = splitting[:1]
+        plan.append(([d for d, _ in first], first[0][1] if first else None, closing))
+        plan.extend(([d], tree, []) for d, tree in splitting[1:])
+    return plan
+
+
+def _emit(search: Search, emitter: Emitter, group: list[DisjunctData], root: Node | None, jobs: int,
+          closing: list) -> None:
+    """Phase 2 for one tree (below the shared root of `closing`'s trees when there are any: `_plan`; then
+    `root` may be None), split over `jobs` processes when there is more than one. Each close
     the Session rejects goes back to phase 1, and the subtree it builds is replayed in its place."""
     def work(nodes: list[Node]) -> None:  # in this process or in a forked one: each arms its own alarm
         with emitter.clock.bounded():
@@ -157,7 +185,16 @@ def _emit(search: Search, emitter: Emitter, group: list[DisjunctData], root: Nod
                 stack.append(search.again(group, again))
 
     with emitter.clock.bounded():  # the root step (whose first use builds the Session) and the tree's top, unforked
-        emitter.root(group, root)
+        if closing:  # a rejected close at the shared root is searched again, as below (when it is alone there)
+            node, rejected = emitter.shared_root(closing, (group[0], root) if root else None)
+            if rejected and (root is not None or len(rejected) > 1):
+                raise GiveUp(f"closes of disjuncts {[d.index for d in rejected]} rejected at a shared root")
+            if rejected:
+                group, root = rejected, search.again(rejected, Again(node, emitter.log.session.open.get(node)))
+            if root is None:
+                return
+        else:
+            emitter.root(group, root)
         parallel = jobs > 1 and emitter.log.session is not None
         frontier = emitter.frontier(root, 4 * jobs) if parallel else [root]
     if parallel:
