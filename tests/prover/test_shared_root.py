@@ -24,6 +24,17 @@ def _group(index: int, box: int):
     return [SimpleNamespace(index=index, box=box)]
 
 
+def _prove(benchmarks, net: str, query: str, tmp_path):
+    """An mnist_fc query the prover must prove: (network, property, proof path, outcome)."""
+    folder = benchmarks / "mnist_fc"
+    network = load_network(folder / f"onnx/{net}.onnx")
+    prop = load_property(folder / f"vnnlib/{query}.vnnlib", network.n_inputs, network.n_outputs)
+    proof = tmp_path / "p.apf"
+    out = verify(network, prop, str(proof), timeout=100)
+    assert out.verdict == "unsat", out.reason
+    return network, prop, proof, out
+
+
 def test_plan_shares_the_closing_trees_and_the_first_splitting_one():
     trees = [(_group(0, 0), _tree(True, False)), (_group(1, 0), _tree(False, False)),
              (_group(2, 0), _tree(False, True)), (_group(3, 0), _tree(True, True)),
@@ -41,12 +52,7 @@ def test_plan_shares_the_closing_trees_and_the_first_splitting_one():
 def test_a_robustness_query_replays_its_root_steps_once(benchmarks, tmp_path):
     """mnist_fc 256x4, 9 disjuncts (the other classes), each closed at the root after optimised layer
     steps: one root for all, each layer step once (before: 9 roots and 54 steps)."""
-    folder = benchmarks / "mnist_fc"
-    network = load_network(folder / "onnx/mnist-net_256x4.onnx")
-    prop = load_property(folder / "vnnlib/prop_2_0.03.vnnlib", network.n_inputs, network.n_outputs)
-    proof = tmp_path / "p.apf"
-    out = verify(network, prop, str(proof), timeout=100)
-    assert out.verdict == "unsat", out.reason
+    network, prop, proof, out = _prove(benchmarks, "mnist-net_256x4", "prop_2_0.03", tmp_path)
     text = proof.read_text()
     assert re.findall(r"^\d+ root .*$", text, re.M) == ["1 root 0 1 2 3 4 5 6 7 8"], text
     steps = re.findall(r"^\d+ (bounds .*)$", text, re.M)
@@ -65,12 +71,7 @@ def test_a_close_rejected_at_the_shared_root_is_searched_again(benchmarks, tmp_p
         return False if len(calls) == 2 else real(self, node, disjunct, hints)
 
     monkeypatch.setattr(ProofLog, "close_linear", reject_second)
-    folder = benchmarks / "mnist_fc"
-    network = load_network(folder / "onnx/mnist-net_256x2.onnx")
-    prop = load_property(folder / "vnnlib/prop_0_0.03.vnnlib", network.n_inputs, network.n_outputs)
-    proof = tmp_path / "p.apf"
-    out = verify(network, prop, str(proof), timeout=100)
-    assert out.verdict == "unsat", out.reason
+    network, prop, proof, out = _prove(benchmarks, "mnist-net_256x2", "prop_0_0.03", tmp_path)
     assert out.stats["rejected_closes"] == 1
     text = proof.read_text()
     assert re.findall(r"^\d+ root .*$", text, re.M) == ["1 root 0 1 2 3 4 5 6 7 8"]
