@@ -6,11 +6,12 @@ folded network (never re-derived here: the prover must widen by what the checker
 that the float search closes only what the exact replay accepts.
 
 A layer with at most 1/8 of its entries non-zero (convolutions, pooling) is a `scipy.sparse.csr_array`,
-any other a dense numpy array (BLAS: in float64, unlike the checker's int64 limbs, dense pays there). Why: verivital's Convnet_maxpool folds
-into layers up to 23,328 x 784 and 18,432 x 23,328 with a few non-zeros a row; dense they take more
-than 5 GB and a backward pass some 1e11 flops. Consumers multiply through `FloatNet.apply`,
-`FloatNet.pullback` and the sign parts `positive` / `negative`, which take both kinds; on dense layers
-they compute exactly the products the engine always computed."""
+any other a dense numpy array (float64 products go through BLAS, so dense pays here, unlike the
+checker's int64 limbs). Why sparse: verivital's Convnet_maxpool folds into layers up to 23,328 x 784
+and 18,432 x 23,328 with a few non-zeros a row; dense they take more than 5 GB and a backward pass
+some 1e11 flops. Consumers multiply through `FloatNet.apply`, `FloatNet.pullback` and the sign parts
+`positive` / `negative`, which take both kinds; on dense layers they compute exactly the products the
+engine always computed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
