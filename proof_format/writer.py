@@ -28,7 +28,8 @@ def _words(step) -> list:
         case S.SplitRelu():
             return ["split", str(step.node), "relu", *map(str, (step.layer, step.neuron, step.neg, step.pos))]
         case S.BoundsLayer():
-            return ["bounds", str(step.node), "layer", str(step.layer), *_hints("alpha", step.alphas)]
+            return ["bounds", str(step.node), "layer", str(step.layer), *(["neurons", *map(str, step.neurons)]
+                    if step.neurons else []), *_hints("alpha", step.alphas)]
         case S.CloseLinear():
             return ["close", str(step.node), "linear", *_which(step), "lambda", *map(n, step.lambdas),
                     *_hints("alpha", step.alphas), *_hints("beta", step.betas)]

@@ -78,9 +78,9 @@ class Emitter:
         if n.method is not None:
             self.log.bounds(n.id, n.method)
             self.stats.bounds_steps[n.method] += 1
-        for K, hint_lists in (n.layer_steps or {}).items():
-            for hints in hint_lists:
-                self.log.bounds_layer(n.id, K, hints)
+        for K, steps in (n.layer_steps or {}).items():
+            for neurons, hints in steps:
+                self.log.bounds_layer(n.id, K, hints, neurons)
                 self.stats.bounds_steps["layer"] += 1
 
     def _closes(self, group: list[DisjunctData], n: Node) -> bool:

@@ -144,9 +144,9 @@ class ProofLog:
         for k in range(1, len(self.network.layers) if method == "crown" else 2):
             self.bounds_layer(node, k, ())
 
-    def bounds_layer(self, node: int, layer: int, alphas) -> None:
+    def bounds_layer(self, node: int, layer: int, alphas, neurons=()) -> None:
         (i,) = self.ids()
-        self.must(S.BoundsLayer(i, node, layer, tuple((k, j, dyadic(v)) for k, j, v in alphas)))
+        self.must(S.BoundsLayer(i, node, layer, tuple((k, j, dyadic(v)) for k, j, v in alphas), tuple(neurons)))
 
     def close_linear(self, node: int, disjunct: int | None, hints: Hints) -> bool:
         """Close `disjunct` on the node (None: the node's only open disjunct)."""

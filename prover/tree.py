@@ -94,7 +94,7 @@ class Node:
     force_split: bool = False    # a close of this node was rejected by the Session
     # decision
     method: str | None = None    # bounds step emitted before the close
-    layer_steps: dict | None = None  # {K: [slope hints]}: `bounds N layer K` steps (ReLU-split roots)
+    layer_steps: dict | None = None  # {K: [(neurons, slope hints)]}: `bounds N layer K` steps (ReLU-split roots)
     hints: dict[int, Hints] | None = None  # disjunct -> its close: one per open disjunct
     split: tuple | None = None   # ("input", dim, t) or ("relu", layer, neuron)
     children: list | None = None

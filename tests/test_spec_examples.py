@@ -51,7 +51,7 @@ def test_every_rule_has_a_valid_example():
     texts = "\n".join((e / "proof.apf").read_text() for e in EXAMPLES
                       if (e / "expected").read_text().startswith("valid"))
     for rule in (" root ", " input ", " relu ", " layer 1\n", " layer 2\n", " linear ", " witness ", " sat ",
-                 " unsat", " alpha ", " beta "):
+                 " unsat", " alpha ", " beta ", " neurons "):
         assert rule in texts, rule
 
 

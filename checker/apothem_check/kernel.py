@@ -73,9 +73,10 @@ class Session:
             _fail("UNKNOWN_NODE", f"node {node_id} is not open (never opened, or already split or closed)")
         return self.open[node_id]
 
-    def _neuron(self, k: int, j: int) -> None:
+    def _neuron(self, k: int, j: int) -> int:
         if not (1 <= k <= len(self.hidden) and 0 <= j < self.hidden[k - 1]):
             _fail("BAD_INDEX", f"no hidden neuron ({k}, {j}); hidden layer sizes are {self.hidden}")
+        return j
 
     def _open(self, children: dict, replaced: int | None = None) -> None:
         """Open `children` ({id: node}) in place of node `replaced` (a split's) or of none (a root's). Called
@@ -118,8 +119,7 @@ class Session:
 
     def _split_relu(self, st: S.SplitRelu) -> None:
         node = self._node(st.node)
-        self._neuron(st.layer, st.neuron)
-        key, i = (st.layer, st.neuron), st.layer - 1
+        key, i = (st.layer, self._neuron(st.layer, st.neuron)), st.layer - 1
         if key in node.phases:
             _fail("ALREADY_SPLIT", f"neuron {key} already has a phase in node {st.node}")
         up, low = node.upper[i].copy(), node.lower[i].copy()
@@ -141,14 +141,15 @@ class Session:
                               None if errors[0] is None else errors)
 
     def _bounds(self, st: S.BoundsLayer) -> None:
-        """Spec 4.4: backward bounds (4.5, no multipliers) of layer K's unstable neurons, intersected (none for
-        K = 1: layer 1 is affine in the input, its interval bounds are already its exact range, rounded outward);
-        then the interval bounds of layers K.. from layer K-1's (the box for K = 1), intersected too."""
+        """Spec 4.4: backward bounds (4.5, no multipliers) of layer K's unstable neurons (the listed ones if any),
+        intersected (none for K = 1: layer 1 is affine in the input, its interval bounds are its exact range, rounded
+        outward); then the interval bounds of layers K.. from layer K-1's (the box for K = 1), intersected too."""
         node, k = self._node(st.node), st.layer
         if not 1 <= k <= len(self.hidden):
             _fail("BAD_INDEX", f"no hidden layer {k}; hidden layer sizes are {self.hidden}")
         alphas, lower, upper = self._hints(st.alphas, "alpha", "BAD_ALPHA", 1), list(node.lower), list(node.upper)
-        unstable = [j for j in range(self.hidden[k - 1]) if lower[k - 1][j] < 0 < upper[k - 1][j]] if k > 1 else []
+        listed = [self._neuron(k, j) for j in st.neurons] or range(self.hidden[k - 1])  # none listed: every neuron
+        unstable = [j for j in listed if lower[k - 1][j] < 0 < upper[k - 1][j]] if k > 1 else []
         if unstable:
             n = len(unstable)
             rows = np.zeros((2 * n, self.hidden[k - 1]), dtype=object)  # z_j, then -z_j, per unstable neuron j

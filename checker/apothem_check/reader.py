@@ -68,7 +68,7 @@ def _convert(tree: lark.Tree, line: int):
     which = i(groups["which"][0]) if "which" in groups else None
     hints = lambda name: tuple((i(t.children[0]), i(t.children[1]), n(t.children[2])) for t in groups.get(name, ()))
     if rule == "bounds_layer":
-        return S.BoundsLayer(i(sid), i(a[0]), i(a[1]), hints("alphas"), line)
+        return S.BoundsLayer(i(sid), i(a[0]), i(a[1]), hints("alphas"), tuple(map(i, groups.get("neurons", ()))), line)
     if rule == "close_linear":
         return S.CloseLinear(i(sid), i(a[0]), tuple(n(t) for t in groups["lambdas"]), hints("alphas"), hints("betas"),
                              which, line)

@@ -22,7 +22,7 @@ SplitInput = _step("SplitInput", "split", ("id", int), ("node", int), ("index", 
 SplitRelu = _step("SplitRelu", "split", ("id", int), ("node", int), ("layer", int), ("neuron", int),
                   ("neg", int), ("pos", int))
 BoundsLayer = _step("BoundsLayer", "bounds", ("id", int), ("node", int), ("layer", int),
-                    ("alphas", tuple, field(default=())))
+                    ("alphas", tuple, field(default=())), ("neurons", tuple, field(default=())))
 CloseLinear = _step("CloseLinear", "close", ("id", int), ("node", int), ("lambdas", tuple),
                     ("alphas", tuple, field(default=())), ("betas", tuple, field(default=())),
                     ("disjunct", int | None, field(default=None)))

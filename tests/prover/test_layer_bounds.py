@@ -46,7 +46,23 @@ def test_optimised_bounds_are_sound_and_never_looser_than_crown():
         h = np.maximum(z, 0.0)
     assert set(steps) <= {2, 3}
     assert all(1 <= k < K and 0.0 <= v <= 1.0
-               for K, lists in steps.items() for hints in lists for k, j, v in hints)
+               for K, lists in steps.items() for _, hints in lists for k, j, v in hints)
+    # slopes per neuron here (a small net): one step per neuron they improve, each listing its neuron
+    assert any(len(neurons) == 1 for lists in steps.values() for neurons, _ in lists)
+    assert all(len(neurons) <= 1 and all(0 <= j < 12 for j in neurons) for lists in steps.values() for neurons, _ in lists)
+
+
+def test_one_slope_set_per_layer_where_steps_per_neuron_cost_too_much(monkeypatch):
+    """With no exact work allowed for steps per neuron, every step bounds the whole layer (no `neurons` list);
+    slopes per neuron give bounds at least as tight in total (on this net strictly)."""
+    import prover.engine.intermediate as im
+    _, net, lo, hi, L, U, cL, cU = _small_net()
+    pL, pU, per_neuron = optimised_layer_bounds(net, lo, hi, L, U, iters=40)
+    monkeypatch.setattr(im, "PER_NEURON_WORK", 0)
+    sL, sU, shared = optimised_layer_bounds(net, lo, hi, L, U, iters=40)
+    assert all(neurons == () for lists in shared.values() for neurons, _ in lists)
+    width = lambda lo_, up_: sum(float((u - l).sum()) for l, u in zip(lo_, up_))  # noqa: E731
+    assert width(pL, pU) < width(sL, sU) - 1e-3
 
 
 
@@ -56,7 +72,7 @@ def test_past_its_deadline_the_slope_optimisation_keeps_crown_bounds():
     _, net, lo, hi, L, U, cL, cU = _small_net()
     pL, pU, steps = optimised_layer_bounds(net, lo, hi, L, U, iters=40, deadline=time.monotonic() - 1)
     assert all(np.allclose(a, b, atol=1e-12) for a, b in zip(pL + pU, cL + cU))
-    assert all(hints == [] for lists in steps.values() for hints in lists)
+    assert all(hints == [] for lists in steps.values() for _, hints in lists)
     far = optimised_layer_bounds(net, lo, hi, L, U, iters=40, deadline=time.monotonic() + 3600)
     none = optimised_layer_bounds(net, lo, hi, L, U, iters=40)
     assert all(np.array_equal(a, b) for a, b in zip(far[0] + far[1], none[0] + none[1]))
@@ -72,9 +88,9 @@ def test_relu_search_proves_with_a_layer_step_that_crown_cannot_replace(tmp_path
     out = verify(network, prop, str(proof), timeout=60, settings=Settings(input_split_max_dim=0))
     assert out.verdict == "unsat", out.reason
     text = proof.read_text()
-    assert re.search(r"^\d+ bounds \d+ layer 2 alpha ", text, re.M), text
+    assert re.search(r"^\d+ bounds \d+ layer 2 (neurons [\d ]+ )?alpha ", text, re.M), text
     assert check_proof(proof, network, prop).verdict == "valid"
     stripped = tmp_path / "stripped.apf"
-    stripped.write_text(re.sub(r"(bounds \d+ layer 2) alpha[^\n]*", r"\1", text))
+    stripped.write_text(re.sub(r"(bounds \d+ layer 2)( neurons [\d ]+)? alpha[^\n]*", r"\1\2", text))
     result = check_proof(stripped, network, prop)
     assert result.verdict == "invalid" and result.error.code == "NOT_POSITIVE", result.error
