@@ -6,7 +6,7 @@ unstable neuron loosens all the bounds behind it; on mnist_fc 256x4 at eps 0.05 
 search then cannot close its tree. Optimised slopes tighten a layer, and the tightened layer
 tightens the ones after it. Slopes per neuron (one step each, `neurons j`) beat one slope set
 for the whole layer: on mnist_fc 256x4 prop_0_0.05 the last hidden layer keeps 67 unstable
-neurons instead of 93, and the root's bounds on its nine disjuncts rise by 0.34 on average;
+neurons instead of 90, and the root's bounds on its nine disjuncts rise by 0.31 on average;
 where the steps' exact replay would cost too much (PER_NEURON_WORK), one set per layer.
 """
 from __future__ import annotations
