@@ -72,7 +72,7 @@ STEPS = st.one_of(
     st.builds(S.Root, IDS, st.lists(SMALL, min_size=1, max_size=4).map(tuple)),
     st.builds(S.SplitInput, IDS, IDS, SMALL, NUMBERS, IDS, IDS),
     st.builds(S.SplitRelu, IDS, IDS, SMALL, SMALL, IDS, IDS),
-    st.builds(S.BoundsLayer, IDS, IDS, SMALL, TRIPLES),
+    st.builds(S.BoundsLayer, IDS, IDS, SMALL, TRIPLES, st.lists(SMALL, max_size=4).map(tuple)),
     st.builds(S.CloseLinear, IDS, IDS, st.lists(NUMBERS, min_size=1, max_size=5).map(tuple), TRIPLES, TRIPLES,
               st.none() | SMALL),
     st.builds(S.Witness, IDS, SMALL, st.lists(NUMBERS, min_size=1, max_size=5).map(tuple)),
