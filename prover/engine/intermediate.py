@@ -97,71 +97,55 @@ def _hints(alphas, lower, upper, default) -> list:
             for j in np.nonzero(((lower[h][0] < 0) & (upper[h][0] > 0)) & (a != default[h][0]))[0]]
 
 
-def _rounded(alphas):
-    """Slopes rounded down to hint precision, as the proof carries them."""
-    return [np.floor(a * 2.0 ** HINT_BITS) / 2.0 ** HINT_BITS for a in alphas]
-
-
-def _shared(net, K, cols, C, lower, upper, lo, hi, crown, iters, lr, deadline):
-    """One slope set for the sum of layer K's bounds over its unstable neurons (best iterate kept): the
-    bounds (rows of C) and the steps, a crown step first when crown's bound is better for some row."""
-    r = len(cols)
-    alphas = default_alphas(lower, upper)
-    default = [a.copy() for a in alphas]
-    best, best_alphas, state = None, None, {}
+def _optimise_slopes(net, K, C, lower, upper, lo, hi, iters, lr, deadline, parts=None):
+    """Slopes of the layers below K, one set per batch entry of C (B, rows, n_K), optimised for the sum of
+    that entry's rows (best iterate kept, Adam); returns them rounded down to hint precision, as the proof
+    carries them, (B, n_k) per layer, and the bounds (B, rows) they give."""
+    B, H = C.shape[0], K - 1
+    alphas = [np.repeat(a, B, axis=0) for a in default_alphas(lower, upper)[:H]]
+    chosen = [a.copy() for a in alphas]
+    best, state = None, {}
     for t in range(1, iters + 2):
-        p = backward(net, K, C[None], np.zeros((1, 2 * r)), lower, upper, lo, hi, alphas)
-        b = p.bound[0]
-        if best is None or b.sum() > best.sum():
-            best, best_alphas = b.copy(), [a[0].copy() for a in alphas[:K - 1]]
+        p = backward(net, K, C, np.zeros(C.shape[:2]), lower, upper, lo, hi, alphas, parts=parts)
+        better = np.ones(B, bool) if best is None else p.bound.sum(axis=1) > best.sum(axis=1)
+        best = p.bound.copy() if best is None else np.where(better[:, None], p.bound, best)
+        for h in range(H):
+            chosen[h][better] = alphas[h][better]
         if t > iters or (deadline is not None and time.monotonic() > deadline):
             break
         grads = _slope_gradient(net, p, lo, hi, K)
-        for h in range(K - 1):
+        for h in range(H):
             alphas[h] = np.clip(alphas[h] + _adam(state, h, grads[h], lr, t), 0.0, 1.0)
-    best_alphas = _rounded(best_alphas)
-    got = backward(net, K, C[None], np.zeros((1, 2 * r)), lower, upper, lo, hi,
-                   [a[None] for a in best_alphas] + alphas[K - 1:]).bound[0]
-    hints = _hints(best_alphas, lower, upper, default)
+    chosen = [np.floor(a * 2.0 ** HINT_BITS) / 2.0 ** HINT_BITS for a in chosen]
+    return chosen, backward(net, K, C, np.zeros(C.shape[:2]), lower, upper, lo, hi, chosen, parts=parts).bound
+
+
+def _shared(net, K, cols, C, lower, upper, lo, hi, crown, iters, lr, deadline):
+    """One slope set for the sum of layer K's bounds over its unstable neurons: the bounds (rows of C) and
+    the steps, a crown step first when crown's bound is better for some row."""
+    chosen, got = _optimise_slopes(net, K, C[None], lower, upper, lo, hi, iters, lr, deadline)
+    hints = _hints([a[0] for a in chosen], lower, upper, default_alphas(lower, upper))
     if not hints:
         return crown, [((), [])]
     # shared slopes trade some rows for the sum: a first step with the default slopes keeps every row at
     # least as tight as crown's when that helps any row
-    steps = [((), []), ((), hints)] if np.any(crown > got) else [((), hints)]
-    return np.maximum(got, crown), steps
+    steps = [((), []), ((), hints)] if np.any(crown > got[0]) else [((), hints)]
+    return np.maximum(got[0], crown), steps
 
 
 def _per_neuron(net, K, cols, C, lower, upper, lo, hi, crown, iters, lr, deadline):
     """Per unstable neuron j of layer K, slopes for the layers below K optimised for l_j - u_j (its two rows
-    of C, best iterate kept), CHUNK neurons at a time. A `neurons j` step for each neuron they improve (on
-    either bound), after a crown step when some neuron is left to crown or crown is better on some bound.
-    The bounds (rows of C) are what those steps give."""
-    r, H = len(cols), K - 1
+    of C), CHUNK neurons at a time. A `neurons j` step for each neuron they improve (on either bound), after
+    a crown step when some neuron is left to crown or crown is better on some bound. The bounds (rows of C)
+    are what those steps give."""
+    r = len(cols)
     default = default_alphas(lower, upper)
     parts = [relaxation_parts(l, u) for l, u in zip(lower, upper)]  # the node's (1, n_k): they broadcast
     pairs = np.stack([C[:r], C[r:]], axis=1)  # (r, 2, n_K): +e_j, -e_j
-    got = np.empty((r, 2))
-    chosen = [np.empty((r,) + default[h].shape[1:]) for h in range(H)]
-    for s in range(0, r, CHUNK):
-        m = min(CHUNK, r - s)
-        alphas = [np.repeat(a, m, axis=0) for a in default[:H]]
-        best, state = None, {}
-        for t in range(1, iters + 2):
-            p = backward(net, K, pairs[s:s + m], np.zeros((m, 2)), lower, upper, lo, hi, alphas, parts=parts)
-            better = np.ones(m, bool) if best is None else p.bound.sum(axis=1) > best.sum(axis=1)
-            best = p.bound.copy() if best is None else np.where(better[:, None], p.bound, best)
-            for h in range(H):
-                chosen[h][s:s + m][better] = alphas[h][better]
-            if t > iters or (deadline is not None and time.monotonic() > deadline):
-                break
-            grads = _slope_gradient(net, p, lo, hi, K)
-            for h in range(H):
-                alphas[h] = np.clip(alphas[h] + _adam(state, h, grads[h], lr, t), 0.0, 1.0)
-        rounded = _rounded([c[s:s + m] for c in chosen])
-        got[s:s + m] = backward(net, K, pairs[s:s + m], np.zeros((m, 2)), lower, upper, lo, hi, rounded,
-                                parts=parts).bound
-        for h in range(H):
-            chosen[h][s:s + m] = rounded[h]
+    chunks = [_optimise_slopes(net, K, pairs[s:s + CHUNK], lower, upper, lo, hi, iters, lr, deadline, parts)
+              for s in range(0, r, CHUNK)]
+    chosen = [np.concatenate(layer) for layer in zip(*(c for c, _ in chunks))]
+    got = np.concatenate([g for _, g in chunks])
     first = np.stack([crown[:r], crown[r:]], axis=1)
     improves = np.any(got > first, axis=1)
     crown_step = not improves.all() or bool(np.any(first[improves] > got[improves]))
