@@ -23,7 +23,8 @@ def _on_terminal(stream) -> bool:
 
 class SearchProgress:
     """The search's status: how many nodes (input or ReLU regions) were bounded, how many wait
-    to be, how many are closed, and the lowest bound of the last batch of nodes: a node is
+    to be, how many the search closed (and, once the proof is written, how many of those closes
+    the exact replay accepted), and the lowest bound of the last batch of nodes: a node is
     closed once a lower bound on its violation margin is above 0, so this number rises towards
     0 as the search goes. Shown only once a bound is known."""
 
@@ -35,7 +36,9 @@ class SearchProgress:
         self.last = -math.inf
 
     def show(self, stats, waiting: int, elapsed: float) -> None:
-        text = f"{stats.nodes} nodes bounded, {waiting} waiting, {stats.closed} closed"
+        text = f"{stats.nodes} nodes bounded, {waiting} waiting, {stats.leaves} closed"
+        if stats.closed:
+            text += f" ({stats.closed} replayed exactly)"
         if math.isfinite(stats.worst):
             text += f"; lowest bound {stats.worst:+.3g} (a node closes above 0)"
         text += f"; {elapsed:.0f} s"

@@ -102,6 +102,7 @@ class Search:
             self.falsifier.when_due(group)
             self.stats.nodes += len(batch)
             stack.extend(self.strategy.batch(group, batch))
+            self.stats.leaves += sum(n.split is None and n.hints is not None for n in batch)
 
     @contextmanager
     def _float_time(self):

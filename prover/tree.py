@@ -112,6 +112,7 @@ class Node:
 @dataclass
 class Stats:
     nodes: int = 0
+    leaves: int = 0             # nodes the float search closed (its progress; `closed` counts the exact replay's)
     closed: int = 0
     bounds_steps: dict = field(default_factory=lambda: {"interval": 0, "crown": 0, "layer": 0})
     rejected: int = 0

@@ -250,13 +250,17 @@ def test_progress_on_a_file_is_lines_without_carriage_returns_or_nan():
     p = SearchProgress(s, every=0)
     stats = Stats()
     p.show(stats, 1, 0.1)
-    stats.nodes, stats.closed, stats.worst = 10, 4, -0.25
+    stats.nodes, stats.leaves, stats.worst = 10, 4, -0.25
     p.show(stats, 6, 2.0)
+    stats.closed = 3
+    p.show(stats, 0, 3.0)
     p.close()
     assert "\r" not in s.text and "nan" not in s.text and s.text.endswith("\n")
     assert s.text.splitlines() == ["[apothem] 0 nodes bounded, 1 waiting, 0 closed; 0 s",
                                    "[apothem] 10 nodes bounded, 6 waiting, 4 closed; lowest bound -0.25 "
-                                   "(a node closes above 0); 2 s"]
+                                   "(a node closes above 0); 2 s",
+                                   "[apothem] 10 nodes bounded, 0 waiting, 4 closed (3 replayed exactly); lowest bound "
+                                   "-0.25 (a node closes above 0); 3 s"]
     b = _Stream(False)
     bar = BatchProgress(2, b)
     bar.step("a.csv", "apothem 3 steps")
