@@ -7,7 +7,7 @@ operation on exact integers (a backward `bounds N layer K` step over 1000-wide l
 nothing). So the work runs in a forked child whose own deadline is `margin` earlier, and the
 parent, which only waits, kills a child still running at T. A killed child cannot unwind: its
 replay processes die with it (PR_SET_PDEATHSIG, prover/replay.py), and the parent removes its
-temporaries, which the child names with its own tag (prover/outfile.py `TAG`).
+temporaries, which carry the child's pid in their names (prover/outfile.py `remove_orphans`).
 """
 from __future__ import annotations
 
@@ -42,7 +42,6 @@ def run_bounded(work: Callable[[float], object], seconds: float, targets: list):
     if pid == 0:
         os.close(read)
         die_with_parent(parent)
-        outfile.TAG = f"w{os.getpid()}-"
         try:
             answer = ("value", work(seconds - margin(seconds)))
         except BaseException as err:  # re-raised in the parent: it alone prints and exits
@@ -69,7 +68,7 @@ def run_bounded(work: Callable[[float], object], seconds: float, targets: list):
             os.kill(pid, signal.SIGKILL)
         status = os.waitpid(pid, 0)[1]
         if not finished:
-            outfile.remove_tagged(f"w{pid}-", targets)
+            outfile.remove_orphans(os.path.dirname(os.path.abspath(t)) for t in targets if t)
     if not b"".join(chunks):
         raise RuntimeError(f"the work process ended without an answer (wait status {status})")
     kind, value = pickle.loads(b"".join(chunks))

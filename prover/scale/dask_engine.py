@@ -26,6 +26,7 @@ from distributed import Client, LocalCluster, as_completed
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
+from ..outfile import remove_orphans
 from .work import run_task
 
 
@@ -89,3 +90,4 @@ class DaskEngine:
                     closer.close()
                 except Exception:  # noqa: BLE001 -- a cluster already gone has nothing to close
                     pass
+        remove_orphans()  # what this machine's killed workers left (remote ones: their next task)

@@ -12,7 +12,7 @@ import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from ..outfile import install_signal_handlers
+from ..outfile import install_signal_handlers, remove_orphans
 from ..usage import UsageError
 from .work import run_task
 
@@ -78,6 +78,7 @@ class LocalEngine:
                 if p.is_alive():
                     p.terminate()
             self.pool.shutdown(wait=True, cancel_futures=True)
+        remove_orphans()  # the scratch folders of workers that were killed (SIGKILL, out of memory)
 
 
 def open_engine(cluster: str | None, workers: int, tries: int):

@@ -100,6 +100,29 @@ def test_signal_while_writing_removes_the_temporary(tmp_path, signum):
     assert p.wait(30) == 128 + signum
     assert not parts(tmp_path) and not (tmp_path / "out").exists()
 
+def test_what_a_killed_process_left_is_removed_and_nothing_else(tmp_path):
+    """SIGKILL (the out-of-memory killer, a cluster ending a worker) cannot be caught: the killed
+    process leaves its scratch folder in the system's temporary folder and a `.part` file beside
+    its output. Their names carry its pid, so the next process removes them; a running process's
+    temporaries stay, and so does a user's folder named like a scratch folder beside the outputs."""
+    from prover.outfile import remove_orphans, remove_temp_dir, temp_dir
+    code = ("import os, signal, sys\nfrom prover.outfile import AtomicFile, temp_dir\n"
+            "d = temp_dir('apothem-task-')\nopen(os.path.join(d, 'net.onnx'), 'w').write('x')\n"
+            "AtomicFile(sys.argv[1], 'w').write('partial')\nprint(d, flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.apf")], capture_output=True, text=True, cwd=ROOT)
+    scratch = Path(r.stdout.strip())
+    assert r.returncode == -signal.SIGKILL and (scratch / "net.onnx").exists() and len(parts(tmp_path)) == 1
+    lookalike = tmp_path / scratch.name  # a user's folder, beside the outputs, named like a scratch folder
+    lookalike.mkdir()
+    mine = temp_dir("apothem-task-")
+    try:
+        remove_orphans([tmp_path])
+        assert not scratch.exists() and not parts(tmp_path)
+        assert lookalike.is_dir() and os.path.isdir(mine)
+    finally:
+        remove_temp_dir(mine)
+
+
 
 def test_sigterm_during_a_long_search_leaves_nothing(benchmarks, tmp_path):
     """SIGTERM to `apothem verify` mid-search: first stdout line `unknown`, exit 143, no proof,

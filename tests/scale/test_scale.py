@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from fractions import Fraction
@@ -51,6 +52,21 @@ def _answers(records) -> dict:
     return out
 
 
+@pytest.fixture
+def own_tmp(tmp_path, monkeypatch) -> Path:
+    """A system temporary folder of the test's own (TMPDIR, which forked and spawned workers
+    inherit), so that what a killed worker left there can be seen."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    return folder
+
+
+def _scratch_left(folder: Path) -> list:
+    return [p.name for p in folder.iterdir() if p.name.startswith(("apothem-", ".apothem-"))]
+
+
 def _no_partial_files(folder: Path) -> bool:
     return not [p for p in folder.rglob("*") if p.name.startswith(".apothem-") or p.suffix == ".part"]
 
@@ -78,7 +94,7 @@ class _KillOneWorker:
             yield item
 
 
-def test_cluster_with_a_killed_worker_completes_every_task_once_as_the_local_pool(benchmarks, tmp_path):
+def test_cluster_with_a_killed_worker_completes_every_task_once_as_the_local_pool(benchmarks, tmp_path, own_tmp):
     tasks = _tasks(benchmarks, tmp_path)
     local = run_batch(tasks, Store(tmp_path / "local"), LocalEngine(2), progress=False)
     engine = open_engine("local", 2, tries=3)
@@ -88,6 +104,7 @@ def test_cluster_with_a_killed_worker_completes_every_task_once_as_the_local_poo
     finally:
         engine.close()
     assert killer.victim_busy, "the killed worker was running a task"
+    assert not _scratch_left(own_tmp)  # the killed worker's too (it was running a task)
     assert cluster.ran == len(tasks) and cluster.lost == 0 and cluster.skipped == 0
     assert sorted(r["key"] for r in cluster.records) == sorted(t.key for t in tasks)   # each exactly once
     assert len(list((tmp_path / "cluster" / "results").glob("*.json"))) == len(tasks)
@@ -169,7 +186,7 @@ def test_a_task_whose_worker_keeps_dying_is_an_error_after_its_tries(benchmarks,
     assert 2 <= len(kills) <= 4
 
 
-def test_a_killed_local_pool_worker_loses_only_unsaved_tasks_and_a_rerun_does_them(benchmarks, tmp_path):
+def test_a_killed_local_pool_worker_loses_only_unsaved_tasks_and_a_rerun_does_them(benchmarks, tmp_path, own_tmp):
     """The local pool cannot run a task again after a worker dies (the pool breaks): the tasks
     not finished are reported and not saved, and the same command again does exactly those."""
     tasks = _tasks(benchmarks, tmp_path, acas=[])
@@ -189,6 +206,7 @@ def test_a_killed_local_pool_worker_loses_only_unsaved_tasks_and_a_rerun_does_th
     finally:
         engine.close()
     assert first.lost >= 1 and first.ran + first.lost == len(tasks)
+    assert not _scratch_left(own_tmp)  # a killed worker's scratch folder holds copies of the inputs
     assert len(list((tmp_path / "out" / "results").glob("*.json"))) == first.ran
     assert _no_partial_files(tmp_path / "out")
     again = run_batch(tasks, Store(tmp_path / "out"), LocalEngine(1), progress=False)
