@@ -1,6 +1,7 @@
 """ReLU branching by one-step lookahead (ReluSplitting._choose_relus): among the candidates it picks the
 neuron whose two children, bounded with the parent's certificate, have the least summed
-violation; computed here child by child, independently of its batching."""
+violation; computed here child by child, independently of its batching and of the chunks
+it bounds the children in."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -10,6 +11,7 @@ import pytest
 
 from prover.engine.certificate import evaluate, optimise
 from prover.engine.model import FloatNet
+from prover import relu_split
 from prover.relu_split import ReluSplitting
 from prover.tree import Settings
 
@@ -34,8 +36,10 @@ def _node(seed):
     return net, lo, hi, L, U, SIG, A, const, cert
 
 
+@pytest.mark.parametrize("entries", [11, 33, relu_split.LOOKAHEAD_ENTRIES])  # 11 hidden: chunks of 1, 3, all
 @pytest.mark.parametrize("seed", range(12))
-def test_the_chosen_split_has_the_least_summed_violation(seed):
+def test_the_chosen_split_has_the_least_summed_violation(seed, entries, monkeypatch):
+    monkeypatch.setattr(relu_split, "LOOKAHEAD_ENTRIES", entries)
     net, lo, hi, L, U, SIG, A, const, cert = _node(seed)
     d = SimpleNamespace(A=A, const=const)
     me = SimpleNamespace(net=net, s=Settings(relu_candidates=100))   # every unstable neuron looked at
