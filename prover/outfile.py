@@ -11,11 +11,9 @@ files) goes through this module, so that one set of rules holds everywhere:
   or the whole new one, never half of it;
 - the temporary file is removed on every exit path: an exception (the context manager), and
   SIGTERM, SIGINT and SIGHUP (`install_signal_handlers`), which would otherwise end the process
-  without unwinding. The handler removes this process's registered temporaries at once, then
-  raises `Interrupted` so that the caller unwinds (reaping its children, printing its answer);
-- SIGKILL (the kernel's out-of-memory killer, a watchdog, a cluster) cannot be caught, so every
-  temporary carries its owner's pid in its name (`tag`), and `remove_orphans` removes those whose
-  owner is dead: the parent that saw a child die calls it, and so does every later `temp_dir`.
+  without unwinding. The handler removes this process's registered temporaries at once
+  (prover/temporaries.py, which also removes what a SIGKILL left), then raises `Interrupted`
+  so that the caller unwinds (reaping its children, printing its answer).
 
 Run as `python -m prover.outfile check PATH...` (refuse bad targets; exit 73) or
 `python -m prover.outfile write PATH` (stdin to PATH atomically): the VNN-COMP shell scripts
@@ -24,13 +22,13 @@ use the same rules that way.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import signal
 import stat
 import sys
 import tempfile
 import threading
+
+from .temporaries import LIVE, remove, remove_own_temporaries, tag
 
 EXIT_CANTCREAT = 73  # sysexits.h EX_CANTCREAT: an output file cannot be created
 
@@ -50,14 +48,6 @@ class Interrupted(BaseException):
 
     def __str__(self) -> str:
         return f"interrupted by {signal.Signals(self.signum).name}"
-
-
-# the names `tempfile` gives our temporaries (8 random characters), with the owner's pid (`tag`)
-_PART = re.compile(r"\.apothem-(?:replay-)?p(\d+)-[a-z0-9_]{8}\.part")
-_SCRATCH = re.compile(r"apothem-[a-z]+-p(\d+)-[a-z0-9_]{8}")
-# temporaries to remove if a signal ends the process: path -> (owner pid, is a directory).
-# The owner pid matters after fork: a child must not remove its parent's files.
-_LIVE: dict[str, tuple[int, bool]] = {}
 
 
 def _kind(mode: int) -> str:
@@ -118,7 +108,7 @@ class AtomicFile:
         self.path = check_target(path, what)
         self.what = what
         fd, self.temp = tempfile.mkstemp(prefix=f".apothem-{tag()}", suffix=".part", dir=os.path.dirname(self.path))
-        _LIVE[self.temp] = (os.getpid(), False)
+        LIVE[self.temp] = (os.getpid(), False)
         self.file = os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""}))
 
     def write(self, data):
@@ -134,7 +124,7 @@ class AtomicFile:
             os.umask(umask)
             os.chmod(self.temp, 0o666 & ~umask)  # mkstemp's 0600 would hide a proof from its readers
             os.replace(self.temp, self.path)
-            _LIVE.pop(self.temp, None)
+            LIVE.pop(self.temp, None)
             _fsync_folder(os.path.dirname(self.path))
         except BaseException:
             self.discard()
@@ -146,7 +136,7 @@ class AtomicFile:
                 self.file.close()
             except OSError:
                 pass  # e.g. ENOSPC flushing a buffer we are throwing away
-        _remove(self.temp)
+        remove(self.temp)
 
     def __enter__(self):
         return self
@@ -177,83 +167,6 @@ def write_bytes(path, data: bytes, what: str = "output file") -> int:
 
 def write_text(path, text: str, what: str = "output file") -> int:
     return write_bytes(path, text.encode("utf-8"), what)
-
-
-def tag() -> str:
-    """Part of every temporary's name: its owner's pid, by which `remove_orphans` tells, after a
-    SIGKILL, the temporaries of a dead process from those of a running one."""
-    return f"p{os.getpid()}-"
-
-
-def temp_dir(prefix: str = "apothem-") -> str:
-    """A scratch folder removed by `remove_temp_dir` or by the signal handler (and, once its owner
-    is dead, by `remove_orphans`, which runs here first: what a killed worker left goes when the
-    next task starts)."""
-    remove_orphans()
-    path = tempfile.mkdtemp(prefix=prefix + tag())
-    _LIVE[path] = (os.getpid(), True)
-    return path
-
-
-def remove_temp_dir(path: str) -> None:
-    _remove(path)
-
-
-def _remove(path: str) -> None:
-    entry = _LIVE.pop(path, None)
-    try:
-        if entry is not None and entry[1]:
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def _dead(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # another user's process
-    return False  # running, or a zombie not yet reaped: its temporaries wait for a later sweep
-
-
-def remove_orphans(folders=()) -> None:
-    """Remove the temporaries that dead processes of this user left: `.apothem-*.part` files in
-    `folders` (beside output files) and in the system's temporary folder, and `apothem-*` scratch
-    folders there. Processes that were killed (SIGKILL) could not unwind. A temporary is known by
-    its whole name, which carries its owner's pid (`tag`); a pid that no process has is dead.
-    (This assumes that the temporary folder is not shared with another pid namespace.)"""
-    tmp = tempfile.gettempdir()
-    for folder in {*(os.path.abspath(f) for f in folders), tmp}:
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for name in names:
-            match = _PART.fullmatch(name) or (folder == tmp and _SCRATCH.fullmatch(name))
-            if not match or not _dead(int(match.group(1))):
-                continue
-            path = os.path.join(folder, name)
-            try:
-                st = os.lstat(path)
-                if st.st_uid != os.getuid():
-                    continue
-                if stat.S_ISDIR(st.st_mode) and match.re is _SCRATCH:
-                    shutil.rmtree(path, ignore_errors=True)
-                elif stat.S_ISREG(st.st_mode) and match.re is _PART:
-                    os.unlink(path)
-            except FileNotFoundError:
-                pass
-
-
-def remove_own_temporaries() -> None:
-    me = os.getpid()
-    for path, (owner, _) in list(_LIVE.items()):
-        if owner == me:
-            _remove(path)
 
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)

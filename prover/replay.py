@@ -22,7 +22,7 @@ import tempfile
 import time
 from typing import Callable
 
-from . import outfile
+from .temporaries import tag
 from .proof import ProofLog
 from .tree import Clock, Found, GiveUp, Node, Stats, Timeout, subtree_size
 
@@ -63,7 +63,7 @@ class Child:
                  nodes: list[Node], first_id: int):
         self.nodes = nodes
         folder = os.path.dirname(log.temp) if log.temp else None
-        fd, self.steps_path = tempfile.mkstemp(prefix=f".apothem-replay-{outfile.tag()}", suffix=".part", dir=folder)
+        fd, self.steps_path = tempfile.mkstemp(prefix=f".apothem-replay-{tag()}", suffix=".part", dir=folder)
         os.close(fd)
         log.flush()  # an unflushed buffer would be written twice (once by the child)
         read, write = os.pipe()

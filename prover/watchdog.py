@@ -7,7 +7,7 @@ operation on exact integers (a backward `bounds N layer K` step over 1000-wide l
 nothing). So the work runs in a forked child whose own deadline is `margin` earlier, and the
 parent, which only waits, kills a child still running at T. A killed child cannot unwind: its
 replay processes die with it (PR_SET_PDEATHSIG, prover/replay.py), and the parent removes its
-temporaries, which carry the child's pid in their names (prover/outfile.py `remove_orphans`).
+temporaries, which carry the child's pid in their names (prover/temporaries.py `remove_orphans`).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import signal
 import time
 from typing import Callable
 
-from . import outfile
+from .temporaries import remove_orphans
 from .replay import die_with_parent
 
 
@@ -68,7 +68,7 @@ def run_bounded(work: Callable[[float], object], seconds: float, targets: list):
             os.kill(pid, signal.SIGKILL)
         status = os.waitpid(pid, 0)[1]
         if not finished:
-            outfile.remove_orphans(os.path.dirname(os.path.abspath(t)) for t in targets if t)
+            remove_orphans(os.path.dirname(os.path.abspath(t)) for t in targets if t)
     if not b"".join(chunks):
         raise RuntimeError(f"the work process ended without an answer (wait status {status})")
     kind, value = pickle.loads(b"".join(chunks))

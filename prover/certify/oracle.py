@@ -19,7 +19,7 @@ from apothem_check.errors import InputError
 from apothem_check.network import f32
 
 from ..engine.model import FloatNet
-from ..outfile import remove_temp_dir, temp_dir
+from ..temporaries import remove, temp_dir
 from ..semantics import binary32_in_box, semantics_of
 from ..tree import Settings
 from ..verify import verify
@@ -77,7 +77,7 @@ class Oracle:
         self._dir = temp_dir("apothem-certify-")  # removed on close, and by a signal handler
 
     def close(self):
-        remove_temp_dir(self._dir)
+        remove(self._dir)
 
     def __del__(self):
         try:

@@ -26,7 +26,7 @@ from distributed import Client, LocalCluster, as_completed
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
-from ..outfile import remove_orphans
+from ..temporaries import remove_orphans
 from .work import run_task
 
 

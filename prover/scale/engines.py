@@ -12,7 +12,8 @@ import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from ..outfile import install_signal_handlers, remove_orphans
+from ..outfile import install_signal_handlers
+from ..temporaries import remove_orphans
 from ..usage import UsageError
 from .work import run_task
 

@@ -21,7 +21,7 @@ from apothem_check.errors import InputError
 from apothem_check.network import load_network
 from apothem_check.vnnlib import load_property
 
-from ..outfile import remove_temp_dir, temp_dir
+from ..temporaries import remove, temp_dir
 from ..semantics import DEFAULT_SEMANTICS, fold
 from ..tree import Settings
 from ..verify import verify
@@ -87,7 +87,7 @@ def run_task(task, network_bytes: bytes, subject_bytes: bytes) -> dict:
             if k in result:
                 result[k] = _unscratch(result[k], scratch)
     finally:
-        remove_temp_dir(scratch)
+        remove(scratch)
     result.update(wall_s=round(time.perf_counter() - wall, 3), cpu_s=round(_cpu() - cpu, 3),
                   peak_rss_mb=round(_peak_mb(), 1), worker=f"{socket.gethostname()}:{os.getpid()}")
     return {"result": result, "artifact": artifact}

@@ -105,8 +105,8 @@ def test_what_a_killed_process_left_is_removed_and_nothing_else(tmp_path):
     process leaves its scratch folder in the system's temporary folder and a `.part` file beside
     its output. Their names carry its pid, so the next process removes them; a running process's
     temporaries stay, and so does a user's folder named like a scratch folder beside the outputs."""
-    from prover.outfile import remove_orphans, remove_temp_dir, temp_dir
-    code = ("import os, signal, sys\nfrom prover.outfile import AtomicFile, temp_dir\n"
+    from prover.temporaries import remove, remove_orphans, temp_dir
+    code = ("import os, signal, sys\nfrom prover.outfile import AtomicFile\nfrom prover.temporaries import temp_dir\n"
             "d = temp_dir('apothem-task-')\nopen(os.path.join(d, 'net.onnx'), 'w').write('x')\n"
             "AtomicFile(sys.argv[1], 'w').write('partial')\nprint(d, flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n")
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.apf")], capture_output=True, text=True, cwd=ROOT)
@@ -120,7 +120,7 @@ def test_what_a_killed_process_left_is_removed_and_nothing_else(tmp_path):
         assert not scratch.exists() and not parts(tmp_path)
         assert lookalike.is_dir() and os.path.isdir(mine)
     finally:
-        remove_temp_dir(mine)
+        remove(mine)
 
 
 
