@@ -87,7 +87,8 @@ def main() -> int:
     bin_ = Path(sys.executable).parent
     with open(BENCH / "instances.csv") as f:
         rows = [r for r in csv.reader(f)]
-    print(f"| net | image | class | apothem (1/255) | optimal | calls | certify s | max box log-volume | check | check s |")
+    print("| net | image | class | apothem (1/255) | optimal | calls | certify s | max box log-volume | check "
+          "| check s |")
     print("|---" * 10 + "|")
     failures = 0
     for net in args.nets:
@@ -113,8 +114,8 @@ def main() -> int:
                      (r"class (\d+)", r"\((\d+) steps of", r"oracle calls (\d+)", r"log-volume ([-0-9.]+)")]
             cls, steps, calls, volume = found
             optimal = "no" if "not shown optimal" in summary else "shown"
-            print(f"| {net} | {img} | {cls} | {steps} | {optimal} | {calls} | {secs:.1f} | {volume} | {verdict} | {check_s:.1f} |",
-                  flush=True)
+            print(f"| {net} | {img} | {cls} | {steps} | {optimal} | {calls} | {secs:.1f} | {volume} | {verdict} "
+                  f"| {check_s:.1f} |", flush=True)
             if p.returncode != 0 or verdict != "valid":
                 print(f"  certify exit {p.returncode}: {p.stderr.strip()[-400:]}\n  {summary[-400:]}\n"
                       f"  check: {c.stderr.strip()[-400:]}", flush=True)

@@ -63,6 +63,6 @@ def test_a_cifar_image_is_certified_apothem_optimal_and_the_checker_alone_accept
     centre = [Fraction(v) for v in b["input"]]
     assert max(abs(p - c) for p, c in zip(flip, centre)) <= Fraction(claim["bracket"][1], 255)
     assert not classified(net, flip, r.label)
-    p = subprocess.run([sys.executable, "-m", "apothem_check.cli", "certification", str(bundle), "--network", str(model)],
-                       capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "apothem_check.cli", "certification", str(bundle),
+                        "--network", str(model)], capture_output=True, text=True)
     assert p.stdout.strip() == "valid", p.stderr

@@ -108,7 +108,8 @@ def test_what_a_killed_process_left_is_removed_and_nothing_else(tmp_path):
     from prover.temporaries import remove, remove_orphans, temp_dir
     code = ("import os, signal, sys\nfrom prover.outfile import AtomicFile\nfrom prover.temporaries import temp_dir\n"
             "d = temp_dir('apothem-task-')\nopen(os.path.join(d, 'net.onnx'), 'w').write('x')\n"
-            "AtomicFile(sys.argv[1], 'w').write('partial')\nprint(d, flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n")
+            "AtomicFile(sys.argv[1], 'w').write('partial')\nprint(d, flush=True)\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.apf")], capture_output=True, text=True, cwd=ROOT)
     scratch = Path(r.stdout.strip())
     assert r.returncode == -signal.SIGKILL and (scratch / "net.onnx").exists() and len(parts(tmp_path)) == 1
