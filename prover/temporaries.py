@@ -59,21 +59,23 @@ def _dead(pid: int) -> bool:
     return False  # running, or a zombie not yet reaped: its temporaries wait for a later sweep
 
 
-def remove_orphans(folders=()) -> None:
-    """Remove the temporaries that dead processes of this user left: `.apothem-*.part` files in
-    `folders` (beside output files) and in the system's temporary folder, and `apothem-*` scratch
-    folders there. Processes that were killed (SIGKILL) could not unwind. A temporary is known by
-    its whole name, which carries its owner's pid (`tag`); a pid that no process has is dead.
-    (This assumes that the temporary folder is not shared with another pid namespace.)"""
+def remove_orphans(killed: int | None = None, beside=()) -> None:
+    """Remove the temporaries that dead processes of this user left (killed by SIGKILL, they could
+    not unwind): in the system's temporary folder, the `.apothem-*.part` files and `apothem-*`
+    scratch folders of every dead process; in `beside` (the folders of output files, which
+    another host may share, where a pid says nothing) only the `.part` files of `killed`, the
+    child the caller itself saw die. A temporary is known by its whole name, which carries its
+    owner's pid (`tag`); a pid that no process has is dead. (This assumes that the temporary
+    folder is not shared with another pid namespace.)"""
     tmp = tempfile.gettempdir()
-    for folder in {*(os.path.abspath(f) for f in folders), tmp}:
+    for folder in {*(os.path.abspath(f) for f in beside), tmp}:
         try:
             names = os.listdir(folder)
         except OSError:
             continue
         for name in names:
             match = _PART.fullmatch(name) or (folder == tmp and _SCRATCH.fullmatch(name))
-            if not match or not _dead(int(match.group(1))):
+            if not match or not (_dead(int(match.group(1))) if folder == tmp else int(match.group(1)) == killed):
                 continue
             path = os.path.join(folder, name)
             try:

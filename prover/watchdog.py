@@ -68,7 +68,7 @@ def run_bounded(work: Callable[[float], object], seconds: float, targets: list):
             os.kill(pid, signal.SIGKILL)
         status = os.waitpid(pid, 0)[1]
         if not finished:
-            remove_orphans(os.path.dirname(os.path.abspath(t)) for t in targets if t)
+            remove_orphans(pid, [os.path.dirname(os.path.abspath(t)) for t in targets if t])
     if not b"".join(chunks):
         raise RuntimeError(f"the work process ended without an answer (wait status {status})")
     kind, value = pickle.loads(b"".join(chunks))

@@ -100,11 +100,14 @@ def test_signal_while_writing_removes_the_temporary(tmp_path, signum):
     assert p.wait(30) == 128 + signum
     assert not parts(tmp_path) and not (tmp_path / "out").exists()
 
+
 def test_what_a_killed_process_left_is_removed_and_nothing_else(tmp_path):
     """SIGKILL (the out-of-memory killer, a cluster ending a worker) cannot be caught: the killed
     process leaves its scratch folder in the system's temporary folder and a `.part` file beside
-    its output. Their names carry its pid, so the next process removes them; a running process's
-    temporaries stay, and so does a user's folder named like a scratch folder beside the outputs."""
+    its output. Their names carry its pid: any later process removes the scratch folder, and the
+    `.part` file goes when the parent that saw this pid die names it (an output folder may be shared
+    with another host, where the pid says nothing); a running process's temporaries stay, and so
+    does a user's folder named like a scratch folder beside the outputs."""
     from prover.temporaries import remove, remove_orphans, temp_dir
     code = ("import os, signal, sys\nfrom prover.outfile import AtomicFile\nfrom prover.temporaries import temp_dir\n"
             "d = temp_dir('apothem-task-')\nopen(os.path.join(d, 'net.onnx'), 'w').write('x')\n"
@@ -117,7 +120,9 @@ def test_what_a_killed_process_left_is_removed_and_nothing_else(tmp_path):
     lookalike.mkdir()
     mine = temp_dir("apothem-task-")
     try:
-        remove_orphans([tmp_path])
+        remove_orphans(beside=[tmp_path])  # another host may share an output folder: its pids say nothing
+        assert not scratch.exists() and len(parts(tmp_path)) == 1
+        remove_orphans(killed=int(re.search(r"-p(\d+)-", scratch.name).group(1)), beside=[tmp_path])
         assert not scratch.exists() and not parts(tmp_path)
         assert lookalike.is_dir() and os.path.isdir(mine)
     finally:
