@@ -30,6 +30,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from apothem_check.vnnlib import load_property
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(os.environ.get("APOTHEM_BENCHMARKS", ROOT.parent / "shared" / "benchmarks")) / "oval21"
 MEAN, STD = (0.485, 0.456, 0.406), (0.225, 0.225, 0.225)  # oval21's normalisation (the boxes' widths show std)
@@ -56,14 +58,10 @@ def pixel_network(src: Path, dst: Path) -> None:
 
 def image_of(vnnlib: Path, eps: float) -> np.ndarray:
     """The image a property's box is centred on, in pixels (k/255), channel-major as the network reads it."""
-    lo, hi = {}, {}
-    for op, i, v in re.findall(r"\(assert \((<=|>=) X_(\d+) ([-+0-9.eE]+)\)\)", vnnlib.read_text()):
-        (hi if op == "<=" else lo)[int(i)] = float(v)
-    n = len(lo)
-    std = np.repeat(STD, n // 3)
-    mean = np.repeat(MEAN, n // 3)
-    l = np.array([lo[i] for i in range(n)]) * std + mean
-    h = np.array([hi[i] for i in range(n)]) * std + mean
+    box = load_property(vnnlib, 3 * 32 * 32, 10).disjuncts[0]  # every disjunct has the same box
+    std, mean = np.repeat(STD, 32 * 32), np.repeat(MEAN, 32 * 32)
+    l = np.array([float(v) for v in box.lower]) * std + mean
+    h = np.array([float(v) for v in box.upper]) * std + mean
     x = np.where(l <= 1e-6, h - eps, np.where(h >= 1 - 1e-6, l + eps, (l + h) / 2))
     return np.clip(np.round(x * 255), 0, 255) / 255
 
