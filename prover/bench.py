@@ -12,6 +12,7 @@ counterexample the checker does not call valid. `--no-proof` runs the prover wit
 emission (and without its exact self-check) to measure the cost of proofs. With more than one
 `--semantics`, each instance runs under each in turn (side by side: the machine's load is the
 same for both), and the summary gives each one's figures and the median prove-time ratio.
+The proofs go to a scratch folder that is removed at the end (`--keep DIR`: kept there).
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from .temporaries import remove, temp_dir
 
 FIELDS = ("semantics", "onnx", "vnnlib", "expected", "verdict", "prove_s", "prove_cpu_s", "prove_rss_mb", "proof_bytes",
           "check", "check_s", "check_rss_mb", "status")
@@ -181,9 +184,18 @@ def main(argv=None) -> int:
     with open(args.suite / args.instances) as f:
         todo = [(o, v, float(t)) for o, v, t in csv.reader(f) if re.search(args.filter, f"{o} {v}")]
     todo = todo[: args.limit] if args.limit else todo
-    workdir = args.keep or Path(tempfile.mkdtemp(prefix="apothem-bench-"))
+    scratch = None if args.keep else temp_dir("apothem-bench-")  # the proofs go with it at the end
+    try:
+        return _run(args, expected, todo, args.keep or Path(scratch))
+    finally:
+        if scratch:
+            remove(scratch)
+
+
+def _run(args, expected: dict, todo: list, workdir: Path) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"{len(todo)} instances, {args.workers} workers, proofs in {workdir}", flush=True)
+    kept = "kept in" if args.keep else "removed at the end (--keep DIR keeps them):"
+    print(f"{len(todo)} instances, {args.workers} workers, proofs {kept} {workdir}", flush=True)
     print(f"{'onnx':40} {'vnnlib':28} {'exp':7} {'verdict':9} {'prove_s':>8} {'bytes':>9} {'check':7} {'check_s':>8}  status",
           flush=True)
 

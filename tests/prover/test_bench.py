@@ -1,0 +1,36 @@
+"""The benchmark harness (prover/bench.py) on the smallest suite: its rows, and what it leaves behind."""
+import csv
+import tempfile
+
+import pytest
+
+from prover import bench
+
+
+@pytest.fixture
+def own_tmp(tmp_path, monkeypatch):
+    """A system temporary folder of the test's own, so that what the harness leaves there can be seen."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    return folder
+
+
+def _rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_proofs_go_with_the_scratch_folder_unless_kept(benchmarks, tmp_path, own_tmp, capsys):
+    args = [str(benchmarks / "test"), "--filter", "test_tiny", "--csv"]
+    assert bench.main(args + [str(tmp_path / "a.csv")]) == 0
+    (row,) = _rows(tmp_path / "a.csv")
+    assert (row["verdict"], row["check"], row["status"]) == ("unsat", "valid", "solved")
+    assert not list(own_tmp.iterdir()), "the harness left its scratch folder (and the proofs in it)"
+    assert "removed at the end" in capsys.readouterr().out
+
+    kept = tmp_path / "proofs"
+    assert bench.main(args + [str(tmp_path / "b.csv"), "--keep", str(kept)]) == 0
+    assert [p.suffix for p in kept.iterdir()] == [".apf"]
+    assert not list(own_tmp.iterdir())
