@@ -82,7 +82,7 @@ def _measure(cmd: list[str], timeout: float) -> tuple[str, float, float, float]:
 
 
 def run_one(suite: Path, onnx: str, vnnlib: str, timeout: float, expected: str, workdir: Path,
-            proof: bool, check: bool, jobs: int, semantics: str = "real") -> Row:
+            proof: bool, check: bool, jobs: int, semantics: str = "real", checker: str = "") -> Row:
     row = Row(onnx, vnnlib, expected, semantics)
     net, prop = suite / onnx, suite / vnnlib
     name = f"{Path(onnx).stem}__{Path(vnnlib).stem}__{semantics}"
@@ -97,7 +97,7 @@ def run_one(suite: Path, onnx: str, vnnlib: str, timeout: float, expected: str, 
     if proof and proof_path.exists():
         row.proof_bytes = proof_path.stat().st_size
     if check and proof and row.verdict in ("sat", "unsat"):
-        cmd = [_tool("apothem-check"), "check", "--query", str(prop), "--proof", str(proof_path),
+        cmd = [checker or _tool("apothem-check"), "check", "--query", str(prop), "--proof", str(proof_path),
                "--network", str(net), "--timeout", str(max(60.0, 10 * timeout))]
         out, row.check_s, _, row.check_rss_mb = _measure(cmd, max(60.0, 10 * timeout) + 15)
         row.check = (out.split() or ["error"])[0]
@@ -176,6 +176,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-check", action="store_true")
     ap.add_argument("--csv", type=Path, default=None)
     ap.add_argument("--keep", type=Path, default=None, help="folder to keep proofs in")
+    ap.add_argument("--checker", default="", help="the apothem-check to run (default: the one beside this "
+                    "interpreter; `python3 dev.py bench` gives the checker installed alone, as a third party has it)")
     ap.add_argument("--semantics", nargs="+", choices=("real", "float32"), default=["real"],
                     help="proof semantics; several: each instance under each, side by side")
     args = ap.parse_args(argv)
@@ -202,7 +204,7 @@ def _run(args, expected: dict, todo: list, workdir: Path) -> int:
     def job(item):
         (o, v, t), semantics = item
         row = run_one(args.suite, o, v, args.timeout or t, expected.get((o, v), "?"), workdir,
-                      not args.no_proof, not args.no_check, args.jobs, semantics)
+                      not args.no_proof, not args.no_check, args.jobs, semantics, args.checker)
         print(f"{Path(o).name[:40]:40} {v[-28:]:28} {row.expected:7} {row.verdict:9} {row.prove_s:8.2f} "
               f"{row.proof_bytes:9d} {row.check or '-':7} {row.check_s:8.2f}  {row.status} {semantics}", flush=True)
         return row
