@@ -30,7 +30,6 @@ SIDES = ("lower", "upper")
 CLAIMS = {"apothem": ("k", "proof", "bracket"), "maximal": ("lower", "upper", "proof", "faces", "maximal_shown"),
           "dual_box": ("lower", "upper", "faces"), "dual_ball": ("r_steps", "faces")}  # each claim's keys
 # What a caller can demand with --expect (spec section 5), and what establishes it.
-EXPECTABLE = ("apothem", "optimal", "box", "maximal", "dual-box", "dual-ball")
 # evidence: the proof bytes (unsat), the point (sat); never read for an unknown call
 Call = namedtuple("Call", "kind verdict box evidence")
 
@@ -330,7 +329,7 @@ class BundleChecker:
 def check_certification(bundle, network, expect=()) -> tuple[str, list[str]]:
     """(valid | invalid, lines for stderr) for a bundle file (path) or its bytes.
 
-    `expect`: claims the caller relies on (EXPECTABLE); any not established makes it invalid."""
+    `expect`: claims the caller relies on (cli.EXPECTABLE); any not established makes it invalid."""
     try:
         if not isinstance(bundle, bytes):
             with open(bundle, "rb") as f:

@@ -28,7 +28,6 @@ import numpy as np
 import onnx
 from gmpy2 import mpq
 from onnx import numpy_helper
-from onnx.reference import ReferenceEvaluator
 
 from .errors import InputError
 from . import onnx_maps
@@ -176,6 +175,7 @@ def _apply(a: _Lin, m: Sparse, shape: tuple) -> _Lin:
 
 def _evaluator(node, opset: int):
     """ONNX's reference implementation of the one node, as of the model's opset."""
+    from onnx.reference import ReferenceEvaluator  # here: ~50 ms of imports that a graph without such nodes skips
     graph = onnx.helper.make_graph([node], "node", [onnx.ValueInfoProto(name=n) for n in node.input if n],
                                    [onnx.ValueInfoProto(name=node.output[0])])
     return ReferenceEvaluator(graph, opsets={node.domain: opset}).run

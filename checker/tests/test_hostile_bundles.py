@@ -19,7 +19,7 @@ import pytest
 
 import bundles as B
 from apothem_check import certification as C
-from apothem_check.cli import main
+from apothem_check.cli import EXPECTABLE, main
 from apothem_check.network import load_network
 
 
@@ -42,7 +42,7 @@ def run(capsys, tmp_path, model, data: bytes, *extra) -> tuple[int, str, str]:
 
 
 def test_the_hand_written_bundle_is_valid_and_shows_every_claim(capsys, tmp_path, model, net):
-    verdict, lines = C.check_certification(B.pack(B.valid_bundle(model)), net, C.EXPECTABLE)
+    verdict, lines = C.check_certification(B.pack(B.valid_bundle(model)), net, EXPECTABLE)
     assert verdict == "valid", lines
     assert lines[0].startswith("apothem 1 × 1/8 (≈ 0.125) around the input (inside [0, 1]^2, grid 1/8 (8 steps "
                                "across), class 0): optimal (a flip within 2 steps)")
@@ -60,8 +60,8 @@ def test_the_hand_written_bundle_is_valid_and_shows_every_claim(capsys, tmp_path
 def test_the_bundle_under_float32_is_valid(model, net):
     """Every claim holds under float32 too (its proofs `semantics float32`, its points binary32 and
     classified by the reference execution), and the lines say the same."""
-    real = C.check_certification(B.pack(B.valid_bundle(model)), net, C.EXPECTABLE)
-    assert C.check_certification(B.pack(B.float32(B.valid_bundle(model))), net, C.EXPECTABLE) == real
+    real = C.check_certification(B.pack(B.valid_bundle(model)), net, EXPECTABLE)
+    assert C.check_certification(B.pack(B.float32(B.valid_bundle(model))), net, EXPECTABLE) == real
     assert real[0] == "valid"
 
 
