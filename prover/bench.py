@@ -181,10 +181,15 @@ def main(argv=None) -> int:
     ap.add_argument("--semantics", nargs="+", choices=("real", "float32"), default=["real"],
                     help="proof semantics; several: each instance under each, side by side")
     args = ap.parse_args(argv)
-    expected = _expected(args.suite)
+    if args.checker and not os.access(args.checker, os.X_OK):
+        ap.error(f"--checker {args.checker}: not an executable file")
     args.jobs = args.jobs or max(1, len(os.sched_getaffinity(0)) // args.workers)
-    with open(args.suite / args.instances) as f:
-        todo = [(o, v, float(t)) for o, v, t in csv.reader(f) if re.search(args.filter, f"{o} {v}")]
+    try:
+        expected = _expected(args.suite)
+        with open(args.suite / args.instances) as f:
+            todo = [(o, v, float(t)) for o, v, t in csv.reader(f) if re.search(args.filter, f"{o} {v}")]
+    except (OSError, ValueError, KeyError, re.error) as e:  # a row without three fields, or a column missing
+        ap.error(f"cannot read the suite {args.suite} ({args.instances}, expected.csv): {e!r}")
     todo = todo[: args.limit] if args.limit else todo
     scratch = None if args.keep else temp_dir("apothem-bench-")  # the proofs go with it at the end
     try:
