@@ -8,8 +8,8 @@ real `unsat` has a float32 counterexample), and VNN-COMP scores counterexamples 
 float32 execution. The default stays `real` (README, "Semantics"): real proofs are the field's
 convention (VNN-COMP's ground truth, the published boxes `audit` re-examines), BatchNormalization
 graphs have only those, and float32 costs more than the 20 % a default may on mnist_fc (median
-prove time 1.39x, a fixed second or so per instance, mostly the checker's float32 folding; ACAS
-Xu 1.10x; certification on ppnn 1.24-1.30x), and `certify --maximal` under float32 shows no
+prove time 1.39x on 60 instances, 1.60x on the 37 quickest: a fixed 0.6-1.1 s per instance, almost
+all of it the checker's float32 folding; ACAS Xu 1.10x; certification on ppnn 1.24-1.30x), and `certify --maximal` under float32 shows no
 face at its limit on ppnn (README). A certificate for a deployed artifact should ask for `float32`.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ SEMANTICS = ("float32", "real")
 DEFAULT_SEMANTICS = "real"
 HELP = ("what the proof is about: 'float32', the network as deployed (binary32 inputs, every summation "
         "order, with or without FMA; counterexamples judged by binary32 execution), or 'real', the "
-        f"real-valued function of the graph (default: {DEFAULT_SEMANTICS}: float32 costs 1.1-1.4x; a "
+        f"real-valued function of the graph (default: {DEFAULT_SEMANTICS}: float32 costs 1.1-1.6x; a "
         "certificate for a deployed network should ask for float32)")
 
 
