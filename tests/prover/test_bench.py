@@ -1,20 +1,9 @@
 """The benchmark harness (prover/bench.py) on the smallest suite: its rows, and what it leaves behind."""
 import csv
-import tempfile
 
 import pytest
 
 from prover import bench
-
-
-@pytest.fixture
-def own_tmp(tmp_path, monkeypatch):
-    """A system temporary folder of the test's own, so that what the harness leaves there can be seen."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setenv("TMPDIR", str(folder))
-    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
-    return folder
 
 
 def _rows(path):

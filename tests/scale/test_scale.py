@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from fractions import Fraction
@@ -50,17 +49,6 @@ def _answers(records) -> dict:
         out[r["key"]] = (r["status"], r.get("verdict"), row.get("apothem_k"), row.get("apothem_optimal"),
                          row.get("check"), bool(r["artifact"]))
     return out
-
-
-@pytest.fixture
-def own_tmp(tmp_path, monkeypatch) -> Path:
-    """A system temporary folder of the test's own (TMPDIR, which forked and spawned workers
-    inherit), so that what a killed worker left there can be seen."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setenv("TMPDIR", str(folder))
-    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
-    return folder
 
 
 def _scratch_left(folder: Path) -> list:
